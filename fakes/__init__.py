@@ -1,0 +1,1 @@
+"""In-process fakes of everything outside the controller process: the API server, and (later) the backends."""

@@ -1,0 +1,17 @@
+"""An in-process Kubernetes API server with real API-machinery semantics, and its `KubeApi` client."""
+
+from fakes.apiserver._client import ApiFaults, FakeKubeApi, NoFaults
+from fakes.apiserver._schema import FieldError
+from fakes.apiserver._server import ApiServer, Change, ResourceRules, Watcher, merge_patch
+
+__all__ = [
+    "ApiFaults",
+    "ApiServer",
+    "Change",
+    "FakeKubeApi",
+    "FieldError",
+    "NoFaults",
+    "ResourceRules",
+    "Watcher",
+    "merge_patch",
+]

@@ -1,0 +1,185 @@
+"""`FakeKubeApi`: the `KubeApi` port over an in-process `ApiServer`, one per replica.
+
+Every call is a scheduling point: it sleeps through the Runtime for the latency the fault hooks ask for, then
+applies to the server. The hooks are how the harness (or a test) injects the `api.*` and `watch.*` faults:
+an error instead of the call, a timeout after the call was applied (the caller cannot tell whether it was),
+extra delay on each watch event (a stale informer cache), and a watch stream that ends (a disconnect).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from notifier import KubeApiError, KubeObject, ObjectList, ResourceType, Runtime, WatchEvent
+
+from fakes.apiserver._server import ApiServer
+
+
+class ApiFaults(Protocol):
+    """The knobs of `api.*` and `watch.*` faults. Each method is asked once per call or event."""
+
+    def latency(self, verb: str, resource: ResourceType) -> float:
+        """Seconds the call takes before it reaches the server (`api.latency`)."""
+        ...
+
+    def before_apply(self, verb: str, resource: ResourceType, name: str) -> KubeApiError | None:
+        """An error to raise instead of applying the call (`api.conflict`, `api.error`,
+        `api.timeout-before-apply`)."""
+        ...
+
+    def after_apply(self, verb: str, resource: ResourceType, name: str) -> KubeApiError | None:
+        """An error to raise after the call was applied (`api.timeout-after-apply`)."""
+        ...
+
+    def watch_delay(self, resource: ResourceType) -> float:
+        """Extra seconds before a watch event reaches this replica (`watch.delay`)."""
+        ...
+
+    def watch_disconnect(self, resource: ResourceType) -> bool:
+        """True to end the watch stream after the event just delivered (`watch.disconnect`)."""
+        ...
+
+
+class NoFaults:
+    """No latency, no errors, no delay: the server as fast and reliable as it gets."""
+
+    def latency(self, verb: str, resource: ResourceType) -> float:
+        return 0.0
+
+    def before_apply(self, verb: str, resource: ResourceType, name: str) -> KubeApiError | None:
+        return None
+
+    def after_apply(self, verb: str, resource: ResourceType, name: str) -> KubeApiError | None:
+        return None
+
+    def watch_delay(self, resource: ResourceType) -> float:
+        return 0.0
+
+    def watch_disconnect(self, resource: ResourceType) -> bool:
+        return False
+
+
+class FakeKubeApi:
+    """One replica's client of the shared in-process API server.
+
+    Args:
+        server: the world's API server.
+        runtime: the replica's runtime (its sleeps are the latencies).
+        faults: the fault hooks; none by default.
+    """
+
+    def __init__(self, server: ApiServer, runtime: Runtime, *, faults: ApiFaults | None = None) -> None:
+        self.server = server
+        self._runtime = runtime
+        self.faults: ApiFaults = faults or NoFaults()
+        self.calls = 0
+
+    async def _enter(self, verb: str, resource: ResourceType, name: str = "") -> None:
+        self.calls += 1
+        await self._runtime.sleep(self.faults.latency(verb, resource))
+        error = self.faults.before_apply(verb, resource, name)
+        if error is not None:
+            raise error
+
+    def _leave(self, verb: str, resource: ResourceType, name: str) -> None:
+        error = self.faults.after_apply(verb, resource, name)
+        if error is not None:
+            raise error
+
+    async def get(self, rt: ResourceType, namespace: str, name: str) -> KubeObject:
+        await self._enter("get", rt, name)
+        obj = self.server.get(rt, namespace, name)
+        self._leave("get", rt, name)
+        return obj
+
+    async def list(self, rt: ResourceType, namespace: str | None) -> ObjectList:
+        await self._enter("list", rt)
+        items, version = self.server.list(rt, namespace)
+        self._leave("list", rt, "")
+        return ObjectList(items=items, resource_version=version)
+
+    async def create(self, rt: ResourceType, namespace: str, body: KubeObject) -> KubeObject:
+        name = str(body.get("metadata", {}).get("name", ""))
+        await self._enter("create", rt, name)
+        obj = self.server.create(rt, namespace, body)
+        self._leave("create", rt, name)
+        return obj
+
+    async def update(self, rt: ResourceType, namespace: str, body: KubeObject) -> KubeObject:
+        name = str(body.get("metadata", {}).get("name", ""))
+        await self._enter("update", rt, name)
+        obj = self.server.update(rt, namespace, body)
+        self._leave("update", rt, name)
+        return obj
+
+    async def update_status(self, rt: ResourceType, namespace: str, body: KubeObject) -> KubeObject:
+        name = str(body.get("metadata", {}).get("name", ""))
+        await self._enter("update_status", rt, name)
+        obj = self.server.update_status(rt, namespace, body)
+        self._leave("update_status", rt, name)
+        return obj
+
+    async def patch(self, rt: ResourceType, namespace: str, name: str, patch: KubeObject) -> KubeObject:
+        await self._enter("patch", rt, name)
+        obj = self.server.patch(rt, namespace, name, patch)
+        self._leave("patch", rt, name)
+        return obj
+
+    async def delete(
+        self, rt: ResourceType, namespace: str, name: str, *, resource_version: str | None = None
+    ) -> None:
+        await self._enter("delete", rt, name)
+        self.server.delete(rt, namespace, name, resource_version=resource_version)
+        self._leave("delete", rt, name)
+
+    async def watch(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        resource_version: str,
+        *,
+        timeout_seconds: float | None = None,
+    ) -> AsyncIterator[WatchEvent]:
+        """Stream changes; each event reaches this replica after its drawn delay, never out of order."""
+        await self._enter("watch", rt)
+        watcher = self.server.watch(rt, namespace, resource_version)
+        runtime = self._runtime
+        buffer: deque[tuple[float, WatchEvent]] = deque()
+        arrived = runtime.event()
+        last_due = runtime.now()
+
+        def stamp(event: WatchEvent) -> None:
+            nonlocal last_due
+            last_due = max(last_due, runtime.now() + self.faults.watch_delay(rt))
+            buffer.append((last_due, event))
+            arrived.set()
+
+        for event in watcher.pending:
+            stamp(event)
+        watcher.pending.clear()
+        watcher.on_event = stamp
+        deadline = None if timeout_seconds is None else runtime.now() + timeout_seconds
+        try:
+            while True:
+                if not buffer:
+                    arrived.clear()
+                    if deadline is None:
+                        await arrived.wait()
+                    else:
+                        try:
+                            await runtime.wait_for(arrived.wait(), deadline - runtime.now())
+                        except TimeoutError:
+                            return
+                    continue
+                due, event = buffer[0]
+                if due > runtime.now():
+                    await runtime.sleep(due - runtime.now())
+                buffer.popleft()
+                yield event
+                if self.faults.watch_disconnect(rt):
+                    return
+        finally:
+            self.server.close(watcher)
+

@@ -1,0 +1,190 @@
+"""Structural-schema defaulting and validation, as the API server applies a CRD's openAPIV3Schema.
+
+Pure: no I/O. Covers what CRDs use: type, enum, minLength/maxLength, minimum/maximum, required, default,
+properties, additionalProperties, items, x-kubernetes-preserve-unknown-fields, and the one transition rule
+controllers rely on, `self == oldSelf`. Unknown fields are pruned, as a structural schema prunes them.
+Errors name the field path and use the API server's wording.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_TYPES: dict[str, tuple[type, ...]] = {
+    "object": (dict,),
+    "array": (list,),
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+}
+SUPPORTED_RULES = frozenset({"self == oldSelf"})
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One cause of an Invalid answer: `field`, the `reason` word, and the server's message."""
+
+    field: str
+    reason: str
+    message: str
+
+    def as_cause(self) -> dict[str, str]:
+        return {"reason": self.reason, "message": self.message, "field": self.field}
+
+
+def _quote(value: Any) -> str:
+    return json.dumps(value)
+
+
+def _is_type(value: Any, type_name: str) -> bool:
+    if type_name in ("integer", "number") and isinstance(value, bool):
+        return False
+    if type_name == "number" and isinstance(value, float) and value != value:  # NaN
+        return False
+    return isinstance(value, _TYPES.get(type_name, (object,)))
+
+
+def apply_defaults(schema: dict[str, Any], value: Any) -> Any:
+    """Fill missing fields that have a default, recursively, where their parent object exists."""
+    if isinstance(value, dict):
+        props: dict[str, Any] = schema.get("properties", {})
+        for name, sub in props.items():
+            if name not in value and "default" in sub:
+                value[name] = copy.deepcopy(sub["default"])
+            if name in value:
+                value[name] = apply_defaults(sub, value[name])
+        extra = schema.get("additionalProperties")
+        if isinstance(extra, dict):
+            for name in value:
+                if name not in props:
+                    value[name] = apply_defaults(extra, value[name])
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [apply_defaults(schema["items"], item) for item in value]
+    return value
+
+
+def prune(schema: dict[str, Any], value: Any) -> Any:
+    """Drop fields the schema does not know, unless it preserves unknown fields."""
+    if isinstance(value, dict) and schema.get("type") == "object":
+        props: dict[str, Any] = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        preserve = schema.get("x-kubernetes-preserve-unknown-fields", False)
+        if not props and extra is None:
+            return value
+        for name in list(value):
+            if name in props:
+                value[name] = prune(props[name], value[name])
+            elif isinstance(extra, dict):
+                value[name] = prune(extra, value[name])
+            elif not preserve:
+                del value[name]
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [prune(schema["items"], item) for item in value]
+    return value
+
+
+def validate(schema: dict[str, Any], value: Any, path: str = "") -> list[FieldError]:
+    """Every violation of `schema` by `value`, in document order."""
+    errors: list[FieldError] = []
+    type_name = schema.get("type")
+    if value is None:
+        if not schema.get("nullable", False) and type_name is not None:
+            errors.append(FieldError(path, "FieldValueTypeInvalid", f"Invalid value: \"null\": {path} in "
+                                     f"body must be of type {type_name}: \"null\""))
+        return errors
+    if type_name is not None and not _is_type(value, type_name):
+        got = _json_type(value)
+        errors.append(FieldError(path, "FieldValueTypeInvalid",
+                                 f"Invalid value: \"{got}\": {path} in body must be of type {type_name}: \"{got}\""))
+        return errors
+    if "enum" in schema and value not in schema["enum"]:
+        supported = ", ".join(_quote(v) for v in schema["enum"])
+        errors.append(FieldError(path, "FieldValueNotSupported",
+                                 f"Unsupported value: {_quote(value)}: supported values: {supported}"))
+    if isinstance(value, str):
+        if "minLength" in schema and len(value) < schema["minLength"]:
+            errors.append(FieldError(path, "FieldValueInvalid",
+                                     f"Invalid value: {_quote(value)}: {path} in body should be at least "
+                                     f"{schema['minLength']} chars long"))
+        if "maxLength" in schema and len(value) > schema["maxLength"]:
+            errors.append(FieldError(path, "FieldValueTooLong",
+                                     f"Too long: may not be more than {schema['maxLength']} bytes"))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if "minimum" in schema and value < schema["minimum"]:
+            errors.append(FieldError(path, "FieldValueInvalid",
+                                     f"Invalid value: {value}: {path} in body should be greater than or "
+                                     f"equal to {schema['minimum']}"))
+        if "maximum" in schema and value > schema["maximum"]:
+            errors.append(FieldError(path, "FieldValueInvalid",
+                                     f"Invalid value: {value}: {path} in body should be less than or "
+                                     f"equal to {schema['maximum']}"))
+    if isinstance(value, dict):
+        for name in schema.get("required", []):
+            if name not in value:
+                errors.append(FieldError(_join(path, name), "FieldValueRequired", "Required value"))
+        props: dict[str, Any] = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        for name, item in value.items():
+            if name in props:
+                errors.extend(validate(props[name], item, _join(path, name)))
+            elif isinstance(extra, dict):
+                errors.extend(validate(extra, item, _join(path, name)))
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(value):
+            errors.extend(validate(schema["items"], item, f"{path}[{index}]"))
+    return errors
+
+
+def validate_transition(schema: dict[str, Any], new: Any, old: Any, path: str = "") -> list[FieldError]:
+    """The transition rules (`x-kubernetes-validations` with `oldSelf`) of `schema` and its properties."""
+    errors: list[FieldError] = []
+    for rule in schema.get("x-kubernetes-validations", []):
+        if rule["rule"] not in SUPPORTED_RULES:
+            raise ValueError(f"unsupported validation rule {rule['rule']!r}; supported: {sorted(SUPPORTED_RULES)}")
+        if old is not None and new != old:
+            message = rule.get("message", f"failed rule: {rule['rule']}")
+            errors.append(FieldError(path, "FieldValueInvalid", f"Invalid value: \"object\": {message}"))
+    if isinstance(new, dict) and isinstance(old, dict):
+        for name, sub in schema.get("properties", {}).items():
+            if name in new and name in old:
+                errors.extend(validate_transition(sub, new[name], old[name], _join(path, name)))
+    return errors
+
+
+def check_rules_supported(schema: dict[str, Any]) -> None:
+    """Raise ValueError at registration if the schema uses a rule this fake cannot evaluate."""
+    validate_transition(schema, None, None)
+    for sub in schema.get("properties", {}).values():
+        check_rules_supported(sub)
+
+
+def validate_name(name: str, path: str = "metadata.name") -> list[FieldError]:
+    """A DNS-1123 subdomain of at most 253 characters, as object names must be."""
+    if not name:
+        return [FieldError(path, "FieldValueRequired", "Required value: name or generateName is required")]
+    if len(name) > 253:
+        return [FieldError(path, "FieldValueInvalid",
+                           f"Invalid value: {_quote(name)}: must be no more than 253 characters")]
+    if not _DNS1123_SUBDOMAIN.match(name):
+        return [FieldError(path, "FieldValueInvalid",
+                           f"Invalid value: {_quote(name)}: a lowercase RFC 1123 subdomain must consist of lower "
+                           f"case alphanumeric characters, '-' or '.', and must start and end with an "
+                           f"alphanumeric character")]
+    return []
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _json_type(value: Any) -> str:
+    for name in ("boolean", "integer", "number", "string", "array", "object"):
+        if _is_type(value, name):
+            return name
+    return type(value).__name__

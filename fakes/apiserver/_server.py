@@ -1,0 +1,458 @@
+"""An in-memory Kubernetes API server: storage and API-machinery semantics, with no I/O and no clock.
+
+It keeps what controllers depend on: one monotonically increasing resourceVersion (an etcd revision), `uid`
+and `creationTimestamp` on create, `generation` bumped by spec changes only, the status subresource (an update
+ignores status, a status update ignores everything else), compare-and-swap on resourceVersion (409),
+NotFound, AlreadyExists, Invalid (422) from the CRD's structural schema, finalizers and deletionTimestamp,
+and an ordered change history that watches replay from, with a compaction horizon below which a watch is
+Gone (410). Errors are the `notifier` port exceptions with `Status`-shaped details.
+
+Time comes from the `clock` passed in; uids and generated names come from counters, so a world is
+deterministic. Asynchrony (latency, delivery delay, faults) belongs to `FakeKubeApi`, which wraps this.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from notifier import (
+    AlreadyExistsError,
+    BadRequestError,
+    ConflictError,
+    GoneError,
+    InvalidError,
+    KubeObject,
+    NotFoundError,
+    ResourceType,
+    WatchEvent,
+    format_time,
+)
+from notifier._crd import crd_manifest
+from notifier._ports import WatchEventType
+from notifier._resources import EVENTS, LEASES, NOTIFICATIONS
+
+from fakes.apiserver._schema import (
+    FieldError,
+    apply_defaults,
+    check_rules_supported,
+    prune,
+    validate,
+    validate_name,
+    validate_transition,
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResourceRules:
+    """How the server treats one resource type."""
+
+    schema: dict[str, Any] | None = None
+    status_subresource: bool = False
+    track_generation: bool = False
+    allow_unconditional_update: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One entry of the history: a write and the object as it stood after it."""
+
+    revision: int
+    type: WatchEventType
+    resource: ResourceType
+    namespace: str
+    object: KubeObject
+
+
+@dataclass(eq=False)
+class Watcher:
+    """An open watch: the server appends matching changes to `pending` and calls `on_event`."""
+
+    resource: ResourceType
+    namespace: str | None
+    bookmarks: bool
+    pending: deque[WatchEvent] = field(default_factory=deque)
+    on_event: Callable[[WatchEvent], None] | None = None
+    closed: bool = False
+
+    def push(self, event: WatchEvent) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
+        else:
+            self.pending.append(event)
+
+
+def _qualified(resource: ResourceType) -> str:
+    return f"{resource.plural}.{resource.group}" if resource.group else resource.plural
+
+
+def _kind_group(resource: ResourceType) -> str:
+    return f"{resource.kind}.{resource.group}" if resource.group else resource.kind
+
+
+class ApiServer:
+    """The store and its rules. Register each type before use; NotificationRequests, Leases and Events are.
+
+    Args:
+        clock: seconds since the epoch, for creation and deletion timestamps.
+        history_limit: how many changes watches can replay; older ones are compacted away.
+    """
+
+    def __init__(self, *, clock: Callable[[], float], history_limit: int = 100_000) -> None:
+        self._clock = clock
+        self._history_limit = history_limit
+        self.revision = 0
+        self.horizon = 0
+        self._objects: dict[tuple[str, str, str], KubeObject] = {}
+        self._history: deque[Change] = deque()
+        self._watchers: list[Watcher] = []
+        self._rules: dict[str, ResourceRules] = {}
+        self._uids = 0
+        self._generated = 0
+        #: Called with every change as it is committed (the harness traces them).
+        self.observers: list[Callable[[Change], None]] = []
+        crd = crd_manifest()
+        self.register(
+            NOTIFICATIONS,
+            ResourceRules(
+                schema=crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"],
+                status_subresource=True,
+                track_generation=True,
+                allow_unconditional_update=False,
+            ),
+        )
+        self.register(LEASES, ResourceRules())
+        self.register(EVENTS, ResourceRules())
+
+    def register(self, resource: ResourceType, rules: ResourceRules) -> None:
+        if rules.schema is not None:
+            check_rules_supported(rules.schema)
+        self._rules[_qualified(resource)] = rules
+
+    def rules(self, resource: ResourceType) -> ResourceRules:
+        try:
+            return self._rules[_qualified(resource)]
+        except KeyError:
+            raise NotFoundError(
+                f"the server could not find the requested resource ({_qualified(resource)})"
+            ) from None
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    def get(self, resource: ResourceType, namespace: str, name: str) -> KubeObject:
+        self.rules(resource)
+        stored = self._objects.get((_qualified(resource), namespace, name))
+        if stored is None:
+            raise self._not_found(resource, name)
+        return copy.deepcopy(stored)
+
+    def list(self, resource: ResourceType, namespace: str | None) -> tuple[list[KubeObject], str]:
+        self.rules(resource)
+        qualified = _qualified(resource)
+        items = [
+            copy.deepcopy(obj)
+            for (kind, ns, _), obj in sorted(self._objects.items())
+            if kind == qualified and (namespace is None or ns == namespace)
+        ]
+        return items, str(self.revision)
+
+    def watch(
+        self, resource: ResourceType, namespace: str | None, resource_version: str, *, bookmarks: bool = True
+    ) -> Watcher:
+        """Open a watch; changes after `resource_version` are pushed to it in order, then live ones."""
+        self.rules(resource)
+        watcher = Watcher(resource, namespace, bookmarks)
+        if resource_version in ("", "0"):
+            items, _ = self.list(resource, namespace)
+            for item in items:
+                watcher.pending.append(WatchEvent(type="ADDED", object=item))
+        else:
+            since = self._parse_version(resource_version)
+            if since < self.horizon:
+                raise GoneError(
+                    f"too old resource version: {since} ({self.horizon})", code=410, reason="Expired"
+                )
+            for change in self._history:
+                if change.revision > since and self._matches(watcher, change.resource, change.namespace):
+                    watcher.pending.append(WatchEvent(type=change.type, object=copy.deepcopy(change.object)))
+        self._watchers.append(watcher)
+        return watcher
+
+    def close(self, watcher: Watcher) -> None:
+        watcher.closed = True
+        if watcher in self._watchers:
+            self._watchers.remove(watcher)
+
+    def open_watches(self) -> int:
+        return len(self._watchers)
+
+    def bookmark(self) -> None:
+        """Send every watch that asked for bookmarks the current resourceVersion."""
+        for watcher in list(self._watchers):
+            if watcher.bookmarks:
+                res = watcher.resource
+                watcher.push(WatchEvent(type="BOOKMARK", object={
+                    "apiVersion": res.api_version,
+                    "kind": res.kind,
+                    "metadata": {"resourceVersion": str(self.revision)},
+                }))
+
+    def compact(self, revision: int | None = None) -> None:
+        """Forget history up to `revision` (all of it by default): older watches get Gone."""
+        upto = self.revision if revision is None else min(revision, self.revision)
+        while self._history and self._history[0].revision <= upto:
+            self._history.popleft()
+        self.horizon = max(self.horizon, upto)
+
+    # -- writes ----------------------------------------------------------------------------------
+
+    def create(self, resource: ResourceType, namespace: str, body: KubeObject) -> KubeObject:
+        rules = self.rules(resource)
+        obj = copy.deepcopy(body)
+        meta = obj.setdefault("metadata", {})
+        self._check_namespace(meta, namespace)
+        if not meta.get("name") and meta.get("generateName"):
+            self._generated += 1
+            meta["name"] = f"{meta['generateName']}{self._generated:05x}"
+        name = str(meta.get("name") or "")
+        obj["apiVersion"], obj["kind"] = resource.api_version, resource.kind
+        if rules.status_subresource:
+            obj.pop("status", None)
+        self._validate(resource, rules, obj, None, validate_name(name))
+        key = (_qualified(resource), namespace, name)
+        if key in self._objects:
+            raise AlreadyExistsError(
+                f"{_qualified(resource)} {name!r} already exists".replace("'", '"'),
+                details=self._details(resource, name),
+            )
+        self._uids += 1
+        meta.update(
+            namespace=namespace,
+            uid=f"00000000-0000-4000-8000-{self._uids:012x}",
+            creationTimestamp=format_time(self._clock()),
+        )
+        meta.pop("deletionTimestamp", None)
+        meta.pop("resourceVersion", None)
+        if rules.track_generation:
+            meta["generation"] = 1
+        return self._commit("ADDED", resource, key, obj)
+
+    def update(self, resource: ResourceType, namespace: str, body: KubeObject) -> KubeObject:
+        """Replace the object; with a status subresource, the stored status is kept."""
+        rules = self.rules(resource)
+        old, key = self._current(resource, namespace, body)
+        obj = copy.deepcopy(body)
+        if rules.status_subresource:
+            obj.pop("status", None)
+            if "status" in old:
+                obj["status"] = copy.deepcopy(old["status"])
+        return self._replace(resource, rules, key, old, obj)
+
+    def update_status(self, resource: ResourceType, namespace: str, body: KubeObject) -> KubeObject:
+        """Replace only the status; everything else in the body is ignored."""
+        rules = self.rules(resource)
+        if not rules.status_subresource:
+            raise NotFoundError(f"the server could not find the requested resource ({_qualified(resource)}/status)")
+        old, key = self._current(resource, namespace, body)
+        obj = copy.deepcopy(old)
+        obj["metadata"]["resourceVersion"] = body.get("metadata", {}).get("resourceVersion", "")
+        if "status" in body:
+            obj["status"] = copy.deepcopy(body["status"])
+        else:
+            obj.pop("status", None)
+        return self._replace(resource, rules, key, old, obj)
+
+    def patch(self, resource: ResourceType, namespace: str, name: str, patch: KubeObject) -> KubeObject:
+        """A JSON merge patch (RFC 7386) of the object; a resourceVersion in it is a precondition."""
+        rules = self.rules(resource)
+        key = (_qualified(resource), namespace, name)
+        old = self._objects.get(key)
+        if old is None:
+            raise self._not_found(resource, name)
+        obj = merge_patch(copy.deepcopy(old), patch)
+        if not isinstance(obj, dict):
+            raise BadRequestError("the patch must be a JSON object")
+        if rules.status_subresource:
+            obj["status"] = copy.deepcopy(old.get("status"))
+            if obj["status"] is None:
+                del obj["status"]
+        precondition = patch.get("metadata", {}).get("resourceVersion") if isinstance(patch, dict) else None
+        obj.setdefault("metadata", {})["resourceVersion"] = precondition or old["metadata"]["resourceVersion"]
+        return self._replace(resource, rules, key, old, obj)
+
+    def delete(
+        self, resource: ResourceType, namespace: str, name: str, *, resource_version: str | None = None
+    ) -> None:
+        """Delete, or with finalizers mark for deletion (a deletionTimestamp) until they are removed."""
+        self.rules(resource)
+        key = (_qualified(resource), namespace, name)
+        old = self._objects.get(key)
+        if old is None:
+            raise self._not_found(resource, name)
+        if resource_version is not None and resource_version != old["metadata"]["resourceVersion"]:
+            raise self._conflict(resource, name)
+        if old["metadata"].get("finalizers"):
+            if "deletionTimestamp" not in old["metadata"]:
+                obj = copy.deepcopy(old)
+                obj["metadata"]["deletionTimestamp"] = format_time(self._clock())
+                self._commit("MODIFIED", resource, key, obj)
+            return
+        self._remove(resource, key, old)
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _current(self, resource: ResourceType, namespace: str, body: KubeObject) -> tuple[KubeObject, Any]:
+        meta = body.get("metadata", {})
+        self._check_namespace(meta, namespace)
+        name = str(meta.get("name") or "")
+        key = (_qualified(resource), namespace, name)
+        old = self._objects.get(key)
+        if old is None:
+            raise self._not_found(resource, name)
+        return old, key
+
+    def _replace(
+        self, resource: ResourceType, rules: ResourceRules, key: Any, old: KubeObject, obj: KubeObject
+    ) -> KubeObject:
+        name = key[2]
+        meta = obj.setdefault("metadata", {})
+        version = meta.get("resourceVersion") or ""
+        if not version and not rules.allow_unconditional_update:
+            raise InvalidError(
+                f'{_kind_group(resource)} "{name}" is invalid: metadata.resourceVersion: Invalid value: 0x0: '
+                f"must be specified for an update",
+                details=self._details(resource, name, [FieldError(
+                    "metadata.resourceVersion", "FieldValueInvalid", "Invalid value: 0x0: must be specified for an update"
+                )]),
+            )
+        if version and version != old["metadata"]["resourceVersion"]:
+            raise self._conflict(resource, name)
+        obj["apiVersion"], obj["kind"] = resource.api_version, resource.kind
+        for kept in ("name", "namespace", "uid", "creationTimestamp", "deletionTimestamp", "generation"):
+            if kept in old["metadata"]:
+                meta[kept] = old["metadata"][kept]
+            else:
+                meta.pop(kept, None)
+        self._validate(resource, rules, obj, old, [])
+        if rules.track_generation and obj.get("spec") != old.get("spec"):
+            meta["generation"] = int(old["metadata"].get("generation", 1)) + 1
+        if _same_content(obj, old):
+            return copy.deepcopy(old)  # a no-op write changes nothing, not even the resourceVersion
+        if meta.get("deletionTimestamp") and not meta.get("finalizers"):
+            self._remove(resource, key, obj)
+            return copy.deepcopy(self._history[-1].object) if self._history else obj
+        return self._commit("MODIFIED", resource, key, obj)
+
+    def _validate(
+        self,
+        resource: ResourceType,
+        rules: ResourceRules,
+        obj: KubeObject,
+        old: KubeObject | None,
+        errors: list[FieldError],
+    ) -> None:
+        if rules.schema is not None:
+            apply_defaults(rules.schema, obj)
+            prune(rules.schema, obj)
+            errors = [*errors, *validate(rules.schema, obj)]
+            if old is not None:
+                errors += validate_transition(rules.schema, obj, old)
+        if errors:
+            name = obj.get("metadata", {}).get("name", "")
+            summary = errors[0].field + ": " + errors[0].message if len(errors) == 1 else (
+                "[" + ", ".join(f"{e.field}: {e.message}" for e in errors) + "]"
+            )
+            raise InvalidError(
+                f'{_kind_group(resource)} "{name}" is invalid: {summary}',
+                details=self._details(resource, name, errors),
+            )
+
+    def _commit(self, kind: WatchEventType, resource: ResourceType, key: Any, obj: KubeObject) -> KubeObject:
+        self.revision += 1
+        obj["metadata"]["resourceVersion"] = str(self.revision)
+        self._objects[key] = obj
+        self._record(Change(self.revision, kind, resource, key[1], copy.deepcopy(obj)))
+        return copy.deepcopy(obj)
+
+    def _remove(self, resource: ResourceType, key: Any, obj: KubeObject) -> None:
+        self.revision += 1
+        gone = copy.deepcopy(obj)
+        gone["metadata"]["resourceVersion"] = str(self.revision)
+        del self._objects[key]
+        self._record(Change(self.revision, "DELETED", resource, key[1], gone))
+
+    def _record(self, change: Change) -> None:
+        self._history.append(change)
+        for observer in self.observers:
+            observer(change)
+        while len(self._history) > self._history_limit:
+            self.horizon = self._history.popleft().revision
+        for watcher in list(self._watchers):
+            if self._matches(watcher, change.resource, change.namespace):
+                watcher.push(WatchEvent(type=change.type, object=copy.deepcopy(change.object)))
+
+    def history(self) -> list[Change]:
+        """The changes still kept, oldest first (copies)."""
+        return list(self._history)
+
+    @staticmethod
+    def _matches(watcher: Watcher, resource: ResourceType, namespace: str) -> bool:
+        return watcher.resource == resource and watcher.namespace in (None, namespace)
+
+    @staticmethod
+    def _check_namespace(meta: dict[str, Any], namespace: str) -> None:
+        if meta.get("namespace") not in (None, "", namespace):
+            raise BadRequestError(
+                "the namespace of the provided object does not match the namespace sent on the request"
+            )
+
+    @staticmethod
+    def _parse_version(text: str) -> int:
+        try:
+            return int(text)
+        except ValueError:
+            raise BadRequestError(f"invalid resource version: {text!r}") from None
+
+    def _details(
+        self, resource: ResourceType, name: str, errors: list[FieldError] | None = None
+    ) -> dict[str, Any]:
+        details: dict[str, Any] = {"name": name, "group": resource.group, "kind": resource.plural}
+        if errors:
+            details["kind"] = resource.kind
+            details["causes"] = [error.as_cause() for error in errors]
+        return details
+
+    def _not_found(self, resource: ResourceType, name: str) -> NotFoundError:
+        return NotFoundError(f'{_qualified(resource)} "{name}" not found', details=self._details(resource, name))
+
+    def _conflict(self, resource: ResourceType, name: str) -> ConflictError:
+        return ConflictError(
+            f'Operation cannot be fulfilled on {_qualified(resource)} "{name}": the object has been modified; '
+            f"please apply your changes to the latest version and try again",
+            details=self._details(resource, name),
+        )
+
+
+def _same_content(new: KubeObject, old: KubeObject) -> bool:
+    strip = {"resourceVersion"}
+    new_meta = {k: v for k, v in new.get("metadata", {}).items() if k not in strip}
+    old_meta = {k: v for k, v in old.get("metadata", {}).items() if k not in strip}
+    return new_meta == old_meta and {k: v for k, v in new.items() if k != "metadata"} == {
+        k: v for k, v in old.items() if k != "metadata"
+    }
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch: objects merge, null deletes, anything else replaces."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    result = target if isinstance(target, dict) else {}
+    for name, value in patch.items():
+        if value is None:
+            result.pop(name, None)
+        else:
+            result[name] = merge_patch(result.get(name), value)
+    return result

@@ -1,0 +1,358 @@
+"""The Runtime on simpy: the one place that steps controller coroutines.
+
+A controller coroutine runs as a `SimTask`, a simpy event that drives the coroutine with `send`/`throw`
+(no asyncio loop exists). An awaitable of ours yields a simpy event; the task resumes when that event is
+processed. Events are only ever *succeeded*, never failed: simpy re-creates exceptions as
+`type(e)(*e.args)` when it throws them, which breaks exceptions with extra fields, so outcomes travel as
+values and exceptions are raised as the original objects. Cancellation throws `asyncio.CancelledError` at the
+await point. Awaiting anything else (an asyncio future, a bare `yield`) raises `ForeignAwaitError` there.
+
+Same-time events run in the order they were scheduled (simpy's event id), so a run is a pure function of
+what was scheduled.
+"""
+
+from __future__ import annotations
+
+from asyncio import CancelledError
+from collections import deque
+from collections.abc import Awaitable, Callable, Coroutine, Generator
+from typing import Any, Generic, Literal, TypeVar
+
+import simpy
+from simpy.events import URGENT, Initialize
+
+from notifier import ForeignAwaitError
+
+T = TypeVar("T")
+
+#: Virtual time 0 is this wall-clock instant: 2026-01-01T00:00:00Z.
+EPOCH = 1_767_225_600.0
+
+
+class _Wait:
+    """Await one simpy event and return its value."""
+
+    __slots__ = ("event",)
+
+    def __init__(self, event: simpy.Event) -> None:
+        self.event = event
+
+    def __await__(self) -> Generator[simpy.Event, Any, Any]:
+        return (yield self.event)
+
+
+class _Cancel(simpy.Event):
+    """Delivers a cancellation to a task at its await point."""
+
+
+class SimTask(simpy.Event, Generic[T]):
+    """A controller coroutine driven by simpy; itself an event that triggers when it ends."""
+
+    def __init__(self, runtime: SimRuntime, coro: Coroutine[Any, Any, T], name: str) -> None:
+        super().__init__(runtime.env)
+        self._runtime = runtime
+        self._coro = coro
+        self.name = name
+        self._outcome: tuple[bool, Any] | None = None
+        self._cancel_pending = False
+        self._retrieved = False
+        self._target: simpy.Event = Initialize(runtime.env, self)  # type: ignore[arg-type]
+        runtime._live[id(self)] = self
+
+    def __repr__(self) -> str:
+        return f"<SimTask {self.name!r} {'done' if self.done() else 'pending'}>"
+
+    def _resume(self, event: simpy.Event) -> None:
+        send: Any = event._value
+        exc: BaseException | None = CancelledError() if isinstance(event, _Cancel) else None
+        coro = self._coro
+        while True:
+            try:
+                yielded = coro.send(send) if exc is None else coro.throw(exc)
+            except StopIteration as stop:
+                self._finish(True, stop.value)
+                return
+            except BaseException as error:  # the task's outcome, delivered to whoever awaits it
+                self._finish(False, _explain_foreign(error))
+                return
+            if isinstance(yielded, simpy.Event):
+                if yielded.callbacks is not None:
+                    yielded.callbacks.append(self._resume)
+                    self._target = yielded
+                    return
+                send, exc = yielded._value, None  # already processed: go on at once
+            else:
+                send, exc = None, ForeignAwaitError(
+                    f"task {self.name!r} awaited {yielded!r}, which the simulation cannot drive; "
+                    f"take sleeps, locks, queues and tasks from the Runtime port"
+                )
+
+    def _finish(self, ok: bool, value: Any) -> None:
+        self._outcome = (ok, value)
+        del self._runtime._live[id(self)]
+        self._ok = True
+        self._value = None
+        self.env.schedule(self)
+        if not ok and not isinstance(value, CancelledError):
+            self._runtime._task_failed(self)
+
+    # -- the Task port -------------------------------------------------------------------------
+
+    def cancel(self) -> bool:
+        if self._outcome is not None:
+            return False
+        if not self._cancel_pending:
+            self._cancel_pending = True
+            delivery = _Cancel(self.env)
+            delivery._ok = True
+            delivery._value = None
+            delivery.callbacks = [self._deliver_cancel]
+            self.env.schedule(delivery, URGENT)
+        return True
+
+    def _deliver_cancel(self, event: simpy.Event) -> None:
+        self._cancel_pending = False
+        if self._outcome is not None:
+            return
+        self._target.callbacks.remove(self._resume)  # type: ignore[union-attr]
+        self._resume(event)
+
+    def done(self) -> bool:
+        return self._outcome is not None
+
+    def result(self) -> T:
+        if self._outcome is None:
+            raise RuntimeError(f"task {self.name!r} is not done; await it first")
+        self._retrieved = True
+        ok, value = self._outcome
+        if ok:
+            return value  # type: ignore[no-any-return]
+        raise value
+
+    def exception(self) -> BaseException | None:
+        if self._outcome is None:
+            raise RuntimeError(f"task {self.name!r} is not done; await it first")
+        self._retrieved = True
+        ok, value = self._outcome
+        return None if ok else value  # type: ignore[no-any-return]
+
+    def __await__(self) -> Generator[simpy.Event, Any, T]:
+        if self._outcome is None:
+            yield self
+        return self.result()
+
+
+def _explain_foreign(error: BaseException) -> BaseException:
+    if isinstance(error, RuntimeError) and "no running event loop" in str(error):
+        explained = ForeignAwaitError(
+            "controller code used an asyncio primitive, which needs a running asyncio loop; "
+            "take sleeps, locks, queues and tasks from the Runtime port"
+        )
+        explained.__cause__ = error
+        return explained
+    return error
+
+
+class SimRuntime:
+    """`Runtime` on a simpy environment, for one replica.
+
+    Args:
+        env: the world's environment, shared by every replica of the world.
+        clock_offset: this replica's clock skew, in seconds, added to what `now()` reads.
+        on_task_error: called with each task that ended with an exception (other than cancellation);
+            by default the failures are kept in `failed_tasks` for the world to report.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        *,
+        clock_offset: float = 0.0,
+        on_task_error: Callable[[SimTask[Any]], None] | None = None,
+    ) -> None:
+        self.env = env
+        self.clock_offset = clock_offset
+        self.failed_tasks: list[SimTask[Any]] = []
+        self._on_task_error = on_task_error
+        self._live: dict[int, SimTask[Any]] = {}
+
+    def live_tasks(self) -> list[SimTask[Any]]:
+        """Tasks not yet finished, in the order they were spawned."""
+        return list(self._live.values())
+
+    def cancel_all(self) -> None:
+        """Cancel every unfinished task (a crash, or the end of a world)."""
+        for task in self.live_tasks():
+            task.cancel()
+
+    def _task_failed(self, task: SimTask[Any]) -> None:
+        if self._on_task_error is not None:
+            self._on_task_error(task)
+        else:
+            self.failed_tasks.append(task)
+
+    def unretrieved_failures(self) -> list[SimTask[Any]]:
+        """Tasks that failed and whose exception nobody looked at."""
+        return [task for task in self.failed_tasks if not task._retrieved]
+
+    def now(self) -> float:
+        return EPOCH + self.env.now + self.clock_offset
+
+    async def sleep(self, seconds: float) -> None:
+        await _Wait(self.env.timeout(max(0.0, seconds)))
+
+    def spawn(self, coro: Coroutine[Any, Any, T], *, name: str) -> SimTask[T]:
+        return SimTask(self, coro, name)
+
+    async def gather(self, *aws: Awaitable[T]) -> list[T]:
+        tasks = [self.spawn(_as_coroutine(aw), name=f"gather[{i}]") for i, aw in enumerate(aws)]
+        try:
+            for task in tasks:
+                if not task.done():
+                    await _Wait(task)
+        except CancelledError:
+            for task in tasks:
+                task.cancel()
+            raise
+        return [task.result() for task in tasks]
+
+    async def wait_for(self, aw: Awaitable[T], timeout: float) -> T:
+        task = self.spawn(_as_coroutine(aw), name="wait_for")
+        timer = self.env.timeout(max(0.0, timeout))
+        try:
+            await _Wait(self.env.any_of([task, timer]))
+        except CancelledError:
+            task.cancel()
+            raise
+        if not task.done():
+            task.cancel()
+            await _Wait(task)
+            if isinstance(task.exception(), CancelledError):
+                raise TimeoutError(f"no result within {timeout} s")
+        return task.result()
+
+    def lock(self) -> SimLock:
+        return SimLock(self.env)
+
+    def event(self) -> SimEvent:
+        return SimEvent(self.env)
+
+    def queue(self) -> SimQueue[Any]:
+        return SimQueue(self.env)
+
+
+async def _as_coroutine(aw: Awaitable[T]) -> T:
+    return await aw
+
+
+class SimLock:
+    """A FIFO lock: `release` hands the lock straight to the first waiter."""
+
+    def __init__(self, env: simpy.Environment) -> None:
+        self._env = env
+        self._locked = False
+        self._waiters: deque[simpy.Event] = deque()
+
+    def locked(self) -> bool:
+        return self._locked
+
+    async def acquire(self) -> bool:
+        if not self._locked and not self._waiters:
+            self._locked = True
+            return True
+        granted = self._env.event()
+        self._waiters.append(granted)
+        try:
+            await _Wait(granted)
+        except CancelledError:
+            if granted.triggered:
+                self.release()  # it was handed to us as we were cancelled: pass it on
+            else:
+                self._waiters.remove(granted)
+            raise
+        return True
+
+    def release(self) -> None:
+        if not self._locked:
+            raise RuntimeError("release of an unlocked lock")
+        if self._waiters:
+            self._waiters.popleft().succeed()
+        else:
+            self._locked = False
+
+    async def __aenter__(self) -> None:
+        await self.acquire()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.release()
+
+
+class SimEvent:
+    """A flag that tasks wait for; `set` wakes every waiter."""
+
+    def __init__(self, env: simpy.Environment) -> None:
+        self._env = env
+        self._set = False
+        self._waiters: list[simpy.Event] = []
+
+    def set(self) -> None:
+        if not self._set:
+            self._set = True
+            waiters, self._waiters = self._waiters, []
+            for waiter in waiters:
+                waiter.succeed()
+
+    def clear(self) -> None:
+        self._set = False
+
+    def is_set(self) -> bool:
+        return self._set
+
+    async def wait(self) -> Literal[True]:
+        if self._set:
+            return True
+        woken = self._env.event()
+        self._waiters.append(woken)
+        try:
+            await _Wait(woken)
+        except CancelledError:
+            if not woken.triggered:
+                self._waiters.remove(woken)
+            raise
+        return True
+
+
+class SimQueue(Generic[T]):
+    """An unbounded FIFO queue; `put_nowait` hands an item straight to the first getter."""
+
+    def __init__(self, env: simpy.Environment) -> None:
+        self._env = env
+        self._items: deque[T] = deque()
+        self._getters: deque[simpy.Event] = deque()
+
+    def put_nowait(self, item: T) -> None:
+        if self._getters:
+            self._getters.popleft().succeed(item)
+        else:
+            self._items.append(item)
+
+    async def get(self) -> T:
+        if self._items:
+            return self._items.popleft()
+        handed = self._env.event()
+        self._getters.append(handed)
+        try:
+            item: T = await _Wait(handed)
+        except CancelledError:
+            if handed.triggered:
+                self._items.appendleft(handed._value)  # handed over as we were cancelled: keep it
+            else:
+                self._getters.remove(handed)
+            raise
+        return item
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+    def empty(self) -> bool:
+        return not self._items

@@ -1,0 +1,63 @@
+"""The trace of a world: every step that matters, in order, and its hash.
+
+A step is (virtual time, actor, kind, details) with JSON-scalar details, so the trace of a run is a pure
+function of (scenario, seed, code): the same in every process whatever its PYTHONHASHSEED. Two traces that
+differ are compared step by step to name the first divergence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+Scalar = str | int | float | bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    index: int
+    time: float
+    actor: str
+    kind: str
+    details: tuple[tuple[str, Scalar], ...]
+
+    def line(self) -> str:
+        return json.dumps([self.index, self.time, self.actor, self.kind, dict(self.details)], sort_keys=True)
+
+    def __str__(self) -> str:
+        details = " ".join(f"{key}={value}" for key, value in self.details)
+        return f"#{self.index} t={self.time:.6f} {self.actor} {self.kind} {details}".rstrip()
+
+
+class Trace:
+    """An append-only list of steps, timed by `clock` (virtual seconds)."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self.steps: list[Step] = []
+
+    def record(self, actor: str, kind: str, **details: Any) -> Step:
+        step = Step(len(self.steps), self._clock(), actor, kind, tuple(sorted(details.items())))
+        self.steps.append(step)
+        return step
+
+    def hash(self) -> str:
+        digest = hashlib.blake2b(digest_size=16)
+        for step in self.steps:
+            digest.update(step.line().encode())
+            digest.update(b"\n")
+        return digest.hexdigest()
+
+    def lines(self) -> list[str]:
+        return [step.line() for step in self.steps]
+
+
+def first_divergence(a: list[str], b: list[str]) -> int | None:
+    """The index of the first step where two traces' lines differ, or None if they are equal."""
+    for index, (left, right) in enumerate(zip(a, b, strict=False)):
+        if left != right:
+            return index
+    return None if len(a) == len(b) else min(len(a), len(b))
