@@ -1,0 +1,166 @@
+"""The production `KubeApi`: the official `kubernetes` client, kept off the event loop.
+
+Every blocking call runs in a worker thread (`asyncio.to_thread`), and a watch reads its stream one line per
+thread hop. Every `ApiException` is translated into the port's exception from its HTTP status and its
+`Status` body, so the controller sees exactly what the fake API server raises. All three resource types the
+controller uses live in named API groups, so one code path (`CustomObjectsApi`) serves them all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, TypeVar
+
+import urllib3
+from kubernetes import client as k8s
+from kubernetes.watch.watch import iter_resp_lines
+
+from notifier._errors import KubeApiError, KubeTimeoutError, KubeUnavailableError, error_from_status
+from notifier._ports import KubeObject, ObjectList, ResourceType, WatchEvent
+
+T = TypeVar("T")
+_MERGE_PATCH = "application/merge-patch+json"
+
+
+def translate_api_exception(exc: k8s.ApiException) -> KubeApiError:
+    """The port exception for an `ApiException`, from its `Status` body when it has one."""
+    status: dict[str, Any] = {}
+    body = exc.body
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", errors="replace")
+    if isinstance(body, str) and body:
+        try:
+            decoded = json.loads(body)
+        except ValueError:
+            decoded = None
+        if isinstance(decoded, dict):
+            status = decoded
+    if "message" not in status:
+        status["message"] = str(exc.reason or f"HTTP {exc.status}")
+    code = exc.status if isinstance(exc.status, int) else 0
+    error = error_from_status(status, code=code)
+    error.__cause__ = exc
+    return error
+
+
+def translate_transport_error(exc: Exception) -> KubeApiError:
+    """The port exception for a failure below HTTP (no answer, or no connection)."""
+    if isinstance(exc, (urllib3.exceptions.TimeoutError, TimeoutError)):
+        error: KubeApiError = KubeTimeoutError(f"no answer from the API server: {exc}")
+    else:
+        error = KubeUnavailableError(f"cannot reach the API server: {exc}", code=0, reason="Unavailable")
+    error.__cause__ = exc
+    return error
+
+
+def _call(fn: Callable[[], T]) -> T:
+    try:
+        return fn()
+    except k8s.ApiException as exc:
+        raise translate_api_exception(exc) from exc
+    except (urllib3.exceptions.HTTPError, OSError) as exc:
+        raise translate_transport_error(exc) from exc
+
+
+class OfficialKubeApi:
+    """`KubeApi` over `kubernetes.client`; build it with a configured `ApiClient`."""
+
+    def __init__(self, api_client: k8s.ApiClient, *, request_timeout: float = 30.0) -> None:
+        self._custom = k8s.CustomObjectsApi(api_client)
+        self._timeout = request_timeout
+
+    async def _run(self, fn: Callable[[], T]) -> T:
+        return await asyncio.to_thread(_call, fn)
+
+    async def get(self, rt: ResourceType, namespace: str, name: str) -> KubeObject:
+        c = self._custom
+        return await self._run(lambda: c.get_namespaced_custom_object(
+            rt.group, rt.version, namespace, rt.plural, name, _request_timeout=self._timeout))
+
+    async def list(self, rt: ResourceType, namespace: str | None) -> ObjectList:
+        c = self._custom
+        if namespace is None:
+            raw = await self._run(lambda: c.list_cluster_custom_object(
+                rt.group, rt.version, rt.plural, _request_timeout=self._timeout))
+        else:
+            raw = await self._run(lambda: c.list_namespaced_custom_object(
+                rt.group, rt.version, namespace, rt.plural, _request_timeout=self._timeout))
+        return ObjectList(
+            items=list(raw.get("items") or []),
+            resource_version=str(raw.get("metadata", {}).get("resourceVersion", "")),
+        )
+
+    async def create(self, rt: ResourceType, namespace: str, body: KubeObject) -> KubeObject:
+        c = self._custom
+        return await self._run(lambda: c.create_namespaced_custom_object(
+            rt.group, rt.version, namespace, rt.plural, body, _request_timeout=self._timeout))
+
+    async def update(self, rt: ResourceType, namespace: str, body: KubeObject) -> KubeObject:
+        c = self._custom
+        name = body["metadata"]["name"]
+        return await self._run(lambda: c.replace_namespaced_custom_object(
+            rt.group, rt.version, namespace, rt.plural, name, body, _request_timeout=self._timeout))
+
+    async def update_status(self, rt: ResourceType, namespace: str, body: KubeObject) -> KubeObject:
+        c = self._custom
+        name = body["metadata"]["name"]
+        return await self._run(lambda: c.replace_namespaced_custom_object_status(
+            rt.group, rt.version, namespace, rt.plural, name, body, _request_timeout=self._timeout))
+
+    async def patch(self, rt: ResourceType, namespace: str, name: str, patch: KubeObject) -> KubeObject:
+        c = self._custom
+        return await self._run(lambda: c.patch_namespaced_custom_object(
+            rt.group, rt.version, namespace, rt.plural, name, patch,
+            _content_type=_MERGE_PATCH, _request_timeout=self._timeout))
+
+    async def delete(
+        self, rt: ResourceType, namespace: str, name: str, *, resource_version: str | None = None
+    ) -> None:
+        c = self._custom
+        options: dict[str, Any] = {}
+        if resource_version is not None:
+            options["preconditions"] = {"resourceVersion": resource_version}
+        await self._run(lambda: c.delete_namespaced_custom_object(
+            rt.group, rt.version, namespace, rt.plural, name, body=options or None,
+            _request_timeout=self._timeout))
+
+    async def watch(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        resource_version: str,
+        *,
+        timeout_seconds: float | None = None,
+    ) -> AsyncIterator[WatchEvent]:
+        """Stream watch events; an `ERROR` event becomes the port exception (410 is `GoneError`)."""
+        c = self._custom
+        kwargs: dict[str, Any] = {
+            "watch": True,
+            "allow_watch_bookmarks": True,
+            "resource_version": resource_version or None,
+            "_preload_content": False,
+        }
+        if timeout_seconds is not None:
+            kwargs["timeout_seconds"] = int(timeout_seconds)
+        if namespace is None:
+            resp = await self._run(lambda: c.list_cluster_custom_object(rt.group, rt.version, rt.plural, **kwargs))
+        else:
+            resp = await self._run(lambda: c.list_namespaced_custom_object(
+                rt.group, rt.version, namespace, rt.plural, **kwargs))
+        lines: Iterator[str] = iter_resp_lines(resp)
+        try:
+            while True:
+                line = await self._run(lambda: next(lines, None))
+                if line is None:
+                    return
+                if not line.strip():
+                    continue
+                event = json.loads(line)
+                if event.get("type") == "ERROR":
+                    raise error_from_status(event.get("object") or {})
+                yield WatchEvent(type=event["type"], object=event["object"])
+        finally:
+            resp.close()
+            resp.release_conn()

@@ -1,0 +1,33 @@
+"""`notifier`: the controller's command line (`crd` prints the CRD manifest; `run` arrives with the controller)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from notifier._crd import crd_text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="notifier",
+        description="A Kubernetes controller that delivers NotificationRequests (kubernaut.ai/v1alpha1).",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("crd", help="Print the NotificationRequest CustomResourceDefinition as YAML")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "crd":
+        sys.stdout.write(crd_text())
+        return 0
+    parser.print_help()
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,57 @@
+"""Shared fixtures: a one-runtime cluster for tests that drive the `KubeApi` port directly."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+import pytest
+import simpy
+
+from fakes.apiserver import ApiServer, FakeKubeApi
+from harness import EPOCH, SimRuntime
+from notifier import KubeApi, KubeObject, Runtime
+
+T = TypeVar("T")
+
+
+def notification(name: str = "n1", namespace: str = "default", **spec: Any) -> KubeObject:
+    """A valid NotificationRequest body; keyword arguments override spec fields (None removes one)."""
+    body: dict[str, Any] = {"type": "Simple", "priority": "High", "subject": "disk full", "body": "node-1 disk 95%"}
+    for key, value in spec.items():
+        if value is None:
+            body.pop(key, None)
+        else:
+            body[key] = value
+    return {
+        "apiVersion": "kubernaut.ai/v1alpha1",
+        "kind": "NotificationRequest",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": body,
+    }
+
+
+class Cluster:
+    """A fake API server, a runtime and a client, with a way to run a coroutine to completion."""
+
+    def __init__(self) -> None:
+        self.env = simpy.Environment()
+        self.runtime: Runtime = SimRuntime(self.env)
+        self.server = ApiServer(clock=lambda: EPOCH + self.env.now)
+        self.api: KubeApi = FakeKubeApi(self.server, self.runtime)
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        task = self.runtime.spawn(coro, name="test")
+        self.env.run(until=task)
+        return task.result()
+
+    def create(self, body: KubeObject) -> KubeObject:
+        from notifier import NOTIFICATIONS
+
+        return self.run(self.api.create(NOTIFICATIONS, body["metadata"]["namespace"], copy.deepcopy(body)))
+
+
+@pytest.fixture
+def cluster() -> Cluster:
+    return Cluster()
