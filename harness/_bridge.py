@@ -114,7 +114,7 @@ class SimTask(simpy.Event, Generic[T]):
         self._cancel_pending = False
         if self._outcome is not None:
             return
-        self._target.callbacks.remove(self._resume)  # type: ignore[union-attr]
+        self._target.callbacks.remove(self._resume)
         self._resume(event)
 
     def done(self) -> bool:
@@ -126,7 +126,8 @@ class SimTask(simpy.Event, Generic[T]):
         self._retrieved = True
         ok, value = self._outcome
         if ok:
-            return value  # type: ignore[no-any-return]
+            result: T = value
+            return result
         raise value
 
     def exception(self) -> BaseException | None:
@@ -134,7 +135,7 @@ class SimTask(simpy.Event, Generic[T]):
             raise RuntimeError(f"task {self.name!r} is not done; await it first")
         self._retrieved = True
         ok, value = self._outcome
-        return None if ok else value  # type: ignore[no-any-return]
+        return None if ok else value
 
     def __await__(self) -> Generator[simpy.Event, Any, T]:
         if self._outcome is None:

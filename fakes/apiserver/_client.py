@@ -12,9 +12,8 @@ from collections import deque
 from collections.abc import AsyncIterator
 from typing import Protocol
 
-from notifier import KubeApiError, KubeObject, ObjectList, ResourceType, Runtime, WatchEvent
-
 from fakes.apiserver._server import ApiServer
+from notifier import KubeApiError, KubeObject, ObjectList, ResourceType, Runtime, WatchEvent
 
 
 class ApiFaults(Protocol):
@@ -96,7 +95,7 @@ class FakeKubeApi:
 
     async def list(self, rt: ResourceType, namespace: str | None) -> ObjectList:
         await self._enter("list", rt)
-        items, version = self.server.list(rt, namespace)
+        items, version = self.server.list_objects(rt, namespace)
         self._leave("list", rt, "")
         return ObjectList(items=items, resource_version=version)
 

@@ -19,6 +19,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from fakes.apiserver._schema import (
+    FieldError,
+    apply_defaults,
+    check_rules_supported,
+    prune,
+    validate,
+    validate_name,
+    validate_transition,
+)
 from notifier import (
     AlreadyExistsError,
     BadRequestError,
@@ -34,16 +43,6 @@ from notifier import (
 from notifier._crd import crd_manifest
 from notifier._ports import WatchEventType
 from notifier._resources import EVENTS, LEASES, NOTIFICATIONS
-
-from fakes.apiserver._schema import (
-    FieldError,
-    apply_defaults,
-    check_rules_supported,
-    prune,
-    validate,
-    validate_name,
-    validate_transition,
-)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -149,7 +148,7 @@ class ApiServer:
             raise self._not_found(resource, name)
         return copy.deepcopy(stored)
 
-    def list(self, resource: ResourceType, namespace: str | None) -> tuple[list[KubeObject], str]:
+    def list_objects(self, resource: ResourceType, namespace: str | None) -> tuple[list[KubeObject], str]:
         self.rules(resource)
         qualified = _qualified(resource)
         items = [
@@ -166,7 +165,7 @@ class ApiServer:
         self.rules(resource)
         watcher = Watcher(resource, namespace, bookmarks)
         if resource_version in ("", "0"):
-            items, _ = self.list(resource, namespace)
+            items, _ = self.list_objects(resource, namespace)
             for item in items:
                 watcher.pending.append(WatchEvent(type="ADDED", object=item))
         else:
@@ -325,7 +324,8 @@ class ApiServer:
                 f'{_kind_group(resource)} "{name}" is invalid: metadata.resourceVersion: Invalid value: 0x0: '
                 f"must be specified for an update",
                 details=self._details(resource, name, [FieldError(
-                    "metadata.resourceVersion", "FieldValueInvalid", "Invalid value: 0x0: must be specified for an update"
+                    "metadata.resourceVersion", "FieldValueInvalid",
+                    "Invalid value: 0x0: must be specified for an update",
                 )]),
             )
         if version and version != old["metadata"]["resourceVersion"]:

@@ -173,6 +173,6 @@ async def _settled(task: Task[Any]) -> None:
     """Wait for a cancelled child to finish, whatever it ended with."""
     try:
         await task
-    except BaseException:  # noqa: BLE001 - the supervisor collects its children's ends
+    except BaseException:
         if not task.done():
             raise

@@ -23,7 +23,9 @@ from notifier import (
 from tests.conftest import Cluster, notification
 
 
-async def _collect(api: KubeApi, resource_version: str, count: int, namespace: str | None = "default") -> list[WatchEvent]:
+async def _collect(
+    api: KubeApi, resource_version: str, count: int, namespace: str | None = "default"
+) -> list[WatchEvent]:
     events: list[WatchEvent] = []
     async for event in api.watch(NOTIFICATIONS, namespace, resource_version):
         events.append(event)

@@ -52,3 +52,6 @@ class _AsyncioLock(asyncio.Lock):
 
     async def __aenter__(self) -> None:
         await self.acquire()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.release()

@@ -55,6 +55,12 @@ def translate_transport_error(exc: Exception) -> KubeApiError:
     return error
 
 
+def _as_object(raw: object) -> KubeObject:
+    if not isinstance(raw, dict):
+        raise KubeApiError(f"the API server answered with {type(raw).__name__}, not an object")
+    return raw
+
+
 def _call(fn: Callable[[], T]) -> T:
     try:
         return fn()
@@ -74,18 +80,21 @@ class OfficialKubeApi:
     async def _run(self, fn: Callable[[], T]) -> T:
         return await asyncio.to_thread(_call, fn)
 
+    async def _object(self, fn: Callable[[], object]) -> KubeObject:
+        return _as_object(await self._run(fn))
+
     async def get(self, rt: ResourceType, namespace: str, name: str) -> KubeObject:
         c = self._custom
-        return await self._run(lambda: c.get_namespaced_custom_object(
+        return await self._object(lambda: c.get_namespaced_custom_object(
             rt.group, rt.version, namespace, rt.plural, name, _request_timeout=self._timeout))
 
     async def list(self, rt: ResourceType, namespace: str | None) -> ObjectList:
         c = self._custom
         if namespace is None:
-            raw = await self._run(lambda: c.list_cluster_custom_object(
+            raw = await self._object(lambda: c.list_cluster_custom_object(
                 rt.group, rt.version, rt.plural, _request_timeout=self._timeout))
         else:
-            raw = await self._run(lambda: c.list_namespaced_custom_object(
+            raw = await self._object(lambda: c.list_namespaced_custom_object(
                 rt.group, rt.version, namespace, rt.plural, _request_timeout=self._timeout))
         return ObjectList(
             items=list(raw.get("items") or []),
@@ -94,24 +103,24 @@ class OfficialKubeApi:
 
     async def create(self, rt: ResourceType, namespace: str, body: KubeObject) -> KubeObject:
         c = self._custom
-        return await self._run(lambda: c.create_namespaced_custom_object(
+        return await self._object(lambda: c.create_namespaced_custom_object(
             rt.group, rt.version, namespace, rt.plural, body, _request_timeout=self._timeout))
 
     async def update(self, rt: ResourceType, namespace: str, body: KubeObject) -> KubeObject:
         c = self._custom
         name = body["metadata"]["name"]
-        return await self._run(lambda: c.replace_namespaced_custom_object(
+        return await self._object(lambda: c.replace_namespaced_custom_object(
             rt.group, rt.version, namespace, rt.plural, name, body, _request_timeout=self._timeout))
 
     async def update_status(self, rt: ResourceType, namespace: str, body: KubeObject) -> KubeObject:
         c = self._custom
         name = body["metadata"]["name"]
-        return await self._run(lambda: c.replace_namespaced_custom_object_status(
+        return await self._object(lambda: c.replace_namespaced_custom_object_status(
             rt.group, rt.version, namespace, rt.plural, name, body, _request_timeout=self._timeout))
 
     async def patch(self, rt: ResourceType, namespace: str, name: str, patch: KubeObject) -> KubeObject:
         c = self._custom
-        return await self._run(lambda: c.patch_namespaced_custom_object(
+        return await self._object(lambda: c.patch_namespaced_custom_object(
             rt.group, rt.version, namespace, rt.plural, name, patch,
             _content_type=_MERGE_PATCH, _request_timeout=self._timeout))
 
@@ -119,11 +128,11 @@ class OfficialKubeApi:
         self, rt: ResourceType, namespace: str, name: str, *, resource_version: str | None = None
     ) -> None:
         c = self._custom
-        options: dict[str, Any] = {}
+        options = None
         if resource_version is not None:
-            options["preconditions"] = {"resourceVersion": resource_version}
+            options = k8s.V1DeleteOptions(preconditions=k8s.V1Preconditions(resource_version=resource_version))
         await self._run(lambda: c.delete_namespaced_custom_object(
-            rt.group, rt.version, namespace, rt.plural, name, body=options or None,
+            rt.group, rt.version, namespace, rt.plural, name, body=options,
             _request_timeout=self._timeout))
 
     async def watch(
@@ -144,12 +153,13 @@ class OfficialKubeApi:
         }
         if timeout_seconds is not None:
             kwargs["timeout_seconds"] = int(timeout_seconds)
+        resp: Any
         if namespace is None:
             resp = await self._run(lambda: c.list_cluster_custom_object(rt.group, rt.version, rt.plural, **kwargs))
         else:
             resp = await self._run(lambda: c.list_namespaced_custom_object(
                 rt.group, rt.version, namespace, rt.plural, **kwargs))
-        lines: Iterator[str] = iter_resp_lines(resp)
+        lines: Iterator[str] = iter_resp_lines(resp)  # type: ignore[no-untyped-call]
         try:
             while True:
                 line = await self._run(lambda: next(lines, None))
