@@ -101,6 +101,11 @@ class SimTask(simpy.Event, Generic[T]):
     def cancel(self) -> bool:
         if self._outcome is not None:
             return False
+        if isinstance(self._target, Initialize) and self._target.callbacks is not None:  # never started: never will
+            self._target.callbacks.remove(self._resume)
+            self._coro.close()
+            self._finish(False, CancelledError())
+            return True
         if not self._cancel_pending:
             self._cancel_pending = True
             delivery = _Cancel(self.env)

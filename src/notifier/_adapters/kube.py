@@ -46,8 +46,12 @@ def translate_api_exception(exc: k8s.ApiException) -> KubeApiError:
 
 
 def translate_transport_error(exc: Exception) -> KubeApiError:
-    """The port exception for a failure below HTTP (no answer, or no connection)."""
-    if isinstance(exc, (urllib3.exceptions.TimeoutError, TimeoutError)):
+    """The port exception for a failure below HTTP (no answer, or no connection).
+
+    Only a read timeout is ambiguous (the request may have been applied); a connection that never opened,
+    including a connect timeout, is plainly unavailable.
+    """
+    if isinstance(exc, (urllib3.exceptions.ReadTimeoutError, TimeoutError)):
         error: KubeApiError = KubeTimeoutError(f"no answer from the API server: {exc}")
     else:
         error = KubeUnavailableError(f"cannot reach the API server: {exc}", code=0, reason="Unavailable")

@@ -1,0 +1,243 @@
+"""The simpy Runtime: virtual time, tasks, cancellation, original exceptions, and its primitives."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any
+
+import pytest
+import simpy
+
+from harness import EPOCH, SimRuntime
+from notifier import ForeignAwaitError, Runtime
+
+
+def run(main: Coroutine[Any, Any, Any], runtime: SimRuntime) -> Any:
+    task = runtime.spawn(main, name="main")
+    runtime.env.run(until=task)
+    return task.result()
+
+
+@pytest.fixture
+def rt() -> SimRuntime:
+    return SimRuntime(simpy.Environment())
+
+
+class Rich(Exception):
+    """An exception simpy could not re-create: a keyword-only field."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def test_conforms_to_the_runtime_port(rt: SimRuntime) -> None:
+    port: Runtime = rt
+    assert port.now() == EPOCH
+
+
+def test_sleep_advances_virtual_time_only(rt: SimRuntime) -> None:
+    async def main() -> float:
+        await rt.sleep(900)
+        return rt.now()
+    assert run(main(), rt) == EPOCH + 900
+
+
+def test_clock_offset_skews_now(rt: SimRuntime) -> None:
+    skewed = SimRuntime(rt.env, clock_offset=-3.0)
+    assert skewed.now() == rt.now() - 3.0
+
+
+def test_exceptions_arrive_as_the_original_objects(rt: SimRuntime) -> None:
+    raised = Rich("no", status=503)
+
+    async def child() -> None:
+        await rt.sleep(1)
+        raise raised
+
+    async def main() -> BaseException:
+        try:
+            await rt.spawn(child(), name="child")
+        except Rich as error:
+            return error
+        raise AssertionError("not raised")
+    assert run(main(), rt) is raised
+
+
+def test_cancel_raises_cancelled_error_at_the_await_point(rt: SimRuntime) -> None:
+    record: list[str] = []
+
+    async def child() -> None:
+        try:
+            await rt.sleep(100)
+        except asyncio.CancelledError:
+            record.append(f"cancelled at {rt.env.now}")
+            raise
+
+    async def main() -> None:
+        task = rt.spawn(child(), name="child")
+        await rt.sleep(5)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    run(main(), rt)
+    assert record == ["cancelled at 5"]
+
+
+def test_cancel_before_start_never_runs_the_coroutine(rt: SimRuntime) -> None:
+    started: list[bool] = []
+
+    async def child() -> None:
+        started.append(True)
+
+    async def main() -> bool:
+        task = rt.spawn(child(), name="child")
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return task.done()
+    assert run(main(), rt) is True and started == []
+
+
+def test_awaiting_an_asyncio_future_is_a_foreign_await_error(rt: SimRuntime) -> None:
+    class Bare:
+        def __await__(self):  # type: ignore[no-untyped-def]
+            yield "not a simpy event"
+
+    async def main() -> None:
+        await Bare()
+    with pytest.raises(ForeignAwaitError, match=r"^task 'main' awaited 'not a simpy event'"):
+        run(main(), rt)
+
+
+def test_asyncio_sleep_without_a_loop_is_explained(rt: SimRuntime) -> None:
+    async def main() -> None:
+        await asyncio.sleep(1)
+    with pytest.raises(ForeignAwaitError, match="needs a running asyncio loop"):
+        run(main(), rt)
+
+
+def test_wait_for_times_out_and_cancels_the_awaitable(rt: SimRuntime) -> None:
+    cancelled: list[float] = []
+
+    async def slow() -> None:
+        try:
+            await rt.sleep(10)
+        except asyncio.CancelledError:
+            cancelled.append(rt.env.now)
+            raise
+
+    async def main() -> None:
+        with pytest.raises(TimeoutError):
+            await rt.wait_for(slow(), 2)
+    run(main(), rt)
+    assert cancelled == [2]
+
+
+def test_wait_for_returns_the_result_in_time(rt: SimRuntime) -> None:
+    async def quick() -> int:
+        await rt.sleep(1)
+        return 7
+
+    async def main() -> int:
+        return await rt.wait_for(quick(), 2)
+    assert run(main(), rt) == 7
+
+
+def test_gather_runs_concurrently_and_raises_the_first_error_in_argument_order(rt: SimRuntime) -> None:
+    async def fail_after(seconds: float, message: str) -> None:
+        await rt.sleep(seconds)
+        raise Rich(message, status=1)
+
+    async def main() -> tuple[str, float]:
+        try:
+            await rt.gather(fail_after(5, "first"), fail_after(1, "second"))
+        except Rich as error:
+            return str(error), rt.env.now
+        raise AssertionError("not raised")
+    assert run(main(), rt) == ("first", 5)
+
+
+def test_gather_returns_results_in_argument_order(rt: SimRuntime) -> None:
+    async def after(seconds: float) -> float:
+        await rt.sleep(seconds)
+        return seconds
+
+    async def main() -> tuple[list[float], float]:
+        return await rt.gather(after(3), after(1), after(2)), rt.env.now
+    assert run(main(), rt) == ([3, 1, 2], 3)
+
+
+def test_lock_serves_waiters_in_order(rt: SimRuntime) -> None:
+    lock = rt.lock()
+    order: list[tuple[int, float]] = []
+
+    async def hold(i: int) -> None:
+        async with lock:
+            order.append((i, rt.env.now))
+            await rt.sleep(1)
+
+    async def main() -> None:
+        await rt.gather(*(hold(i) for i in range(3)))
+    run(main(), rt)
+    assert order == [(0, 0), (1, 1), (2, 2)] and not lock.locked()
+
+
+def test_cancelled_lock_waiter_does_not_keep_the_lock(rt: SimRuntime) -> None:
+    lock = rt.lock()
+
+    async def main() -> bool:
+        await lock.acquire()
+        waiter = rt.spawn(lock.acquire(), name="waiter")
+        await rt.sleep(1)
+        waiter.cancel()
+        lock.release()
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+        return lock.locked()
+    assert run(main(), rt) is False
+
+
+def test_event_wakes_every_waiter(rt: SimRuntime) -> None:
+    event = rt.event()
+    woken: list[float] = []
+
+    async def wait() -> None:
+        await event.wait()
+        woken.append(rt.env.now)
+
+    async def main() -> None:
+        tasks = [rt.spawn(wait(), name=f"w{i}") for i in range(3)]
+        await rt.sleep(4)
+        event.set()
+        for task in tasks:
+            await task
+    run(main(), rt)
+    assert woken == [4, 4, 4]
+
+
+def test_queue_is_fifo_and_a_cancelled_getter_loses_nothing(rt: SimRuntime) -> None:
+    queue = rt.queue()
+
+    async def main() -> list[int]:
+        getter = rt.spawn(queue.get(), name="getter")
+        await rt.sleep(0)
+        queue.put_nowait(1)
+        getter.cancel()  # the item was handed over, but the getter is cancelled before it runs
+        with pytest.raises(asyncio.CancelledError):
+            await getter
+        queue.put_nowait(2)
+        return [await queue.get(), await queue.get()]
+    assert run(main(), rt) == [1, 2]
+
+
+def test_failed_task_nobody_awaited_is_reported(rt: SimRuntime) -> None:
+    async def boom() -> None:
+        raise Rich("unseen", status=1)
+
+    async def main() -> None:
+        rt.spawn(boom(), name="orphan")
+        await rt.sleep(1)
+    run(main(), rt)
+    assert [task.name for task in rt.unretrieved_failures()] == ["orphan"]
