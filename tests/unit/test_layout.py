@@ -1,0 +1,70 @@
+"""The package surface: one-way dependencies, explicit exports, working entry points."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+import fakes.apiserver
+import harness
+import notifier
+import notifier._adapters
+
+ROOT = Path(__file__).resolve().parents[2]
+FORBIDDEN = {"notifier": ("fakes", "harness"), "fakes": ("harness",)}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize(("package", "folder"), [("notifier", "src/notifier"), ("fakes", "fakes")])
+def test_dependencies_point_one_way(package: str, folder: str) -> None:
+    offenders = sorted(
+        f"{path.relative_to(ROOT)} imports {name}"
+        for path in (ROOT / folder).rglob("*.py")
+        for name in _imports(path)
+        if name in FORBIDDEN[package]
+    )
+    assert offenders == []
+
+
+@pytest.mark.parametrize("module", [notifier, notifier._adapters, fakes.apiserver, harness])
+def test_all_names_exactly_the_public_names_once(module: object) -> None:
+    exported = list(module.__all__)  # type: ignore[attr-defined]
+    public = sorted(name for name in vars(module) if not name.startswith("_") and not _is_submodule(module, name))
+    assert len(exported) == len(set(exported))
+    assert sorted(exported) == public
+
+
+def _is_submodule(module: object, name: str) -> bool:
+    value = getattr(module, name)
+    return type(value).__name__ == "module"
+
+
+@pytest.mark.parametrize("command", ["notifier", "notifier-sim"])
+def test_console_scripts_print_help(command: str) -> None:
+    done = subprocess.run([Path(sys.executable).parent / command, "--help"], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0 and done.stdout.startswith(f"usage: {command}")
+
+
+def test_notifier_crd_prints_a_crd_with_a_status_subresource() -> None:
+    done = subprocess.run([sys.executable, "-m", "notifier.cli", "crd"], capture_output=True, text=True, check=True)
+    crd = yaml.safe_load(done.stdout)
+    assert crd["kind"] == "CustomResourceDefinition"
+    assert crd["metadata"]["name"] == "notificationrequests.kubernaut.ai"
+    assert crd["spec"]["versions"][0]["subresources"] == {"status": {}}
+    assert crd["spec"]["names"]["shortNames"] == ["notif", "notifs"]
