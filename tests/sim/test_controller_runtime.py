@@ -48,16 +48,17 @@ class Recording:
         return Result()
 
 
-async def scripted_traffic(api: KubeApi, runtime: Runtime, manager: Manager) -> None:
+async def scripted_traffic(api: KubeApi, server: ApiServer, runtime: Runtime, manager: Manager) -> None:
     """The same API traffic for both runtimes; waits for the manager to go idle after each step."""
 
     async def settle() -> None:
-        for _ in range(200):
-            await runtime.sleep(0.002)
-            if len(manager.queue) == 0 and not any(manager.queue.is_processing(k) for k in ("default/a", "default/b")):
-                await runtime.sleep(0.002)
-                if len(manager.queue) == 0:
-                    return
+        """Idle: the cache has the server's latest version, nothing is queued and nothing is running."""
+        while True:
+            await runtime.sleep(0.001)
+            latest = manager.informer.last_sync_resource_version == str(server.revision)
+            busy = any(manager.queue.is_processing(key) for key in ("default/a", "default/b"))
+            if latest and len(manager.queue) == 0 and not busy:
+                return
 
     await manager.informer.synced.wait()
     await api.create(NOTIFICATIONS, "default", _labelled("a", "1"))
@@ -86,7 +87,7 @@ def _drive(runtime: Runtime, server: ApiServer) -> tuple[Callable[[], Awaitable[
 
     async def main() -> None:
         runner = runtime.spawn(manager.run(), name="manager")
-        await scripted_traffic(api, runtime, manager)
+        await scripted_traffic(api, server, runtime, manager)
         await runner
 
     return main, log
