@@ -181,15 +181,26 @@ class SimRuntime:
         self.failed_tasks: list[SimTask[Any]] = []
         self._on_task_error = on_task_error
         self._live: dict[int, SimTask[Any]] = {}
+        self.dead = False
 
     def live_tasks(self) -> list[SimTask[Any]]:
         """Tasks not yet finished, in the order they were spawned."""
         return list(self._live.values())
 
     def cancel_all(self) -> None:
-        """Cancel every unfinished task (a crash, or the end of a world)."""
+        """Cancel every unfinished task (the end of a world: cleanup code still runs)."""
         for task in self.live_tasks():
             task.cancel()
+
+    def crash(self) -> None:
+        """Kill this replica's process: every task is cancelled, and from now on every await of this
+        runtime raises `CancelledError` at once, so no cleanup code can reach the API or a backend."""
+        self.dead = True
+        self.cancel_all()
+
+    def _check_alive(self) -> None:
+        if self.dead:
+            raise CancelledError("the replica crashed")
 
     def _task_failed(self, task: SimTask[Any]) -> None:
         if self._on_task_error is not None:
@@ -205,10 +216,14 @@ class SimRuntime:
         return EPOCH + self.env.now + self.clock_offset
 
     async def sleep(self, seconds: float) -> None:
+        self._check_alive()
         await _Wait(self.env.timeout(max(0.0, seconds)))
 
     def spawn(self, coro: Coroutine[Any, Any, T], *, name: str) -> SimTask[T]:
-        return SimTask(self, coro, name)
+        task = SimTask(self, coro, name)
+        if self.dead:
+            task.cancel()
+        return task
 
     async def gather(self, *aws: Awaitable[T]) -> list[T]:
         tasks = [self.spawn(_as_coroutine(aw), name=f"gather[{i}]") for i, aw in enumerate(aws)]
@@ -238,13 +253,13 @@ class SimRuntime:
         return task.result()
 
     def lock(self) -> SimLock:
-        return SimLock(self.env)
+        return SimLock(self)
 
     def event(self) -> SimEvent:
-        return SimEvent(self.env)
+        return SimEvent(self)
 
     def queue(self) -> SimQueue[Any]:
-        return SimQueue(self.env)
+        return SimQueue(self)
 
 
 async def _as_coroutine(aw: Awaitable[T]) -> T:
@@ -254,8 +269,9 @@ async def _as_coroutine(aw: Awaitable[T]) -> T:
 class SimLock:
     """A FIFO lock: `release` hands the lock straight to the first waiter."""
 
-    def __init__(self, env: simpy.Environment) -> None:
-        self._env = env
+    def __init__(self, runtime: SimRuntime) -> None:
+        self._runtime = runtime
+        self._env = runtime.env
         self._locked = False
         self._waiters: deque[simpy.Event] = deque()
 
@@ -263,6 +279,7 @@ class SimLock:
         return self._locked
 
     async def acquire(self) -> bool:
+        self._runtime._check_alive()
         if not self._locked and not self._waiters:
             self._locked = True
             return True
@@ -296,8 +313,9 @@ class SimLock:
 class SimEvent:
     """A flag that tasks wait for; `set` wakes every waiter."""
 
-    def __init__(self, env: simpy.Environment) -> None:
-        self._env = env
+    def __init__(self, runtime: SimRuntime) -> None:
+        self._runtime = runtime
+        self._env = runtime.env
         self._set = False
         self._waiters: list[simpy.Event] = []
 
@@ -315,6 +333,7 @@ class SimEvent:
         return self._set
 
     async def wait(self) -> Literal[True]:
+        self._runtime._check_alive()
         if self._set:
             return True
         woken = self._env.event()
@@ -331,8 +350,9 @@ class SimEvent:
 class SimQueue(Generic[T]):
     """An unbounded FIFO queue; `put_nowait` hands an item straight to the first getter."""
 
-    def __init__(self, env: simpy.Environment) -> None:
-        self._env = env
+    def __init__(self, runtime: SimRuntime) -> None:
+        self._runtime = runtime
+        self._env = runtime.env
         self._items: deque[T] = deque()
         self._getters: deque[simpy.Event] = deque()
 
@@ -343,6 +363,7 @@ class SimQueue(Generic[T]):
             self._items.append(item)
 
     async def get(self) -> T:
+        self._runtime._check_alive()
         if self._items:
             return self._items.popleft()
         handed = self._env.event()

@@ -241,3 +241,28 @@ def test_failed_task_nobody_awaited_is_reported(rt: SimRuntime) -> None:
         await rt.sleep(1)
     run(main(), rt)
     assert [task.name for task in rt.unretrieved_failures()] == ["orphan"]
+
+
+def test_crash_stops_cleanup_code_at_its_first_await(rt: SimRuntime) -> None:
+    record: list[str] = []
+
+    async def worker() -> None:
+        try:
+            await rt.sleep(100)
+        finally:
+            record.append("cleanup starts")
+            await rt.sleep(0)  # e.g. releasing a lease through the API
+            record.append("cleanup reached the outside world")
+
+    observer = SimRuntime(rt.env)
+
+    async def main() -> None:
+        task = rt.spawn(worker(), name="worker")
+        await observer.sleep(1)
+        rt.crash()
+        await observer.sleep(1)
+        assert task.done()
+    task = observer.spawn(main(), name="main")
+    rt.env.run(until=task)
+    task.result()
+    assert record == ["cleanup starts"]
