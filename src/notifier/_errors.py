@@ -175,3 +175,48 @@ def error_from_status(status: dict[str, Any], *, code: int | None = None) -> Kub
         reason=reason or cls.default_reason,
         details=details if isinstance(details, dict) else None,
     )
+
+
+class IllegalTransition(NotifierError):
+    """A phase change the state machine does not allow; names both phases."""
+
+    def __init__(self, current: str, wanted: str) -> None:
+        super().__init__(f"invalid phase transition from {current or '(none)'!r} to {wanted!r}")
+        self.current = current
+        self.wanted = wanted
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (IllegalTransition, (self.current, self.wanted))
+
+
+class BackendError(NotifierError):
+    """A channel's backend refused or failed a delivery.
+
+    Attributes:
+        status: the HTTP status, 0 when there was no answer.
+        retry_after: the backend's Retry-After in seconds, when it sent one (recorded, not obeyed).
+    """
+
+    retryable = False
+
+    def __init__(self, message: str, *, status: int = 0, retry_after: float | None = None) -> None:
+        super().__init__(message[:1024])
+        self.status = status
+        self.retry_after = retry_after
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_backend, (type(self), str(self), self.status, self.retry_after))
+
+
+def _rebuild_backend(cls: type[BackendError], message: str, status: int, retry_after: float | None) -> BackendError:
+    return cls(message, status=status, retry_after=retry_after)
+
+
+class BackendRejectedError(BackendError):
+    """A permanent failure: 4xx (but 429), TLS, an unregistered channel, a bad payload. Never retried."""
+
+
+class BackendUnavailableError(BackendError):
+    """A retryable failure: 5xx, 429, a timeout, a refused connection, a file write that failed."""
+
+    retryable = True

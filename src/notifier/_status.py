@@ -1,0 +1,133 @@
+"""The status manager (spec section 4): one status write per batch, always from a fresh API read.
+
+`apply_status` is the pure core: conditions with SetStatusCondition semantics, the validated phase change
+and its timestamps, an exact merge of attempts by identity (uid, channel, attempt), counters derived from the
+attempts, observedGeneration. `write_status` is the effect: read through the API (never the cache), apply,
+compare-and-swap, and on Conflict read again and retry, as `retry.RetryOnConflict(DefaultRetry)` does.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+from notifier._errors import ConflictError
+from notifier._model import TERMINAL, AttemptStatus, DeliveryAttempt, Phase, count_deliveries
+from notifier._phase import check_transition
+from notifier._ports import KubeApi, KubeObject, Runtime
+from notifier._resources import NOTIFICATIONS, format_time
+
+CONFLICT_RETRIES = 5
+CONFLICT_DELAY = 0.010
+
+_DEFINITE = frozenset({AttemptStatus.SUCCESS, AttemptStatus.FAILED, AttemptStatus.TIMEOUT, AttemptStatus.INVALID})
+
+
+def set_condition(conditions: list[dict[str, Any]], new: dict[str, Any], now: float) -> None:
+    """SetStatusCondition: replace the condition of the same type; the transition time moves only on a
+    status flip. Pure on its arguments."""
+    for existing in conditions:
+        if existing.get("type") == new["type"]:
+            if existing.get("status") != new["status"]:
+                existing["lastTransitionTime"] = format_time(now)
+            existing.update({k: v for k, v in new.items() if k != "lastTransitionTime"})
+            return
+    conditions.append({**new, "lastTransitionTime": format_time(now)})
+
+
+def merge_attempts(existing: Sequence[DeliveryAttempt], new: Sequence[DeliveryAttempt]) -> list[DeliveryAttempt]:
+    """Exact merge by identity. Pure.
+
+    A new attempt replaces the persisted one of the same identity when it brings a definite outcome or the
+    persisted one is only an intent; otherwise (an intent arriving after its outcome) it is dropped. Nothing
+    persisted ever disappears.
+    """
+    merged = list(existing)
+    index = {attempt.identity: i for i, attempt in enumerate(merged)}
+    for attempt in new:
+        at = index.get(attempt.identity)
+        if at is None:
+            index[attempt.identity] = len(merged)
+            merged.append(attempt)
+        elif attempt.status in _DEFINITE or merged[at].status is AttemptStatus.PENDING:
+            merged[at] = attempt
+    return merged
+
+
+def apply_status(
+    obj: KubeObject,
+    *,
+    phase: Phase | None,
+    reason: str = "",
+    message: str = "",
+    attempts: Sequence[DeliveryAttempt] = (),
+    conditions: Sequence[dict[str, Any]] = (),
+    now: float,
+    require_change: bool = False,
+) -> dict[str, Any]:
+    """The status `obj` should have after this write. Pure; raises IllegalTransition.
+
+    Args:
+        obj: the freshly read object.
+        phase: the phase to move to (None or the same phase: stay, keeping reason and message).
+        attempts: this batch's attempts (intents or outcomes) to merge.
+        conditions: conditions to set.
+        now: the writer's clock, for timestamps.
+        require_change: fail on a same-phase write (UpdatePhase semantics: how a concurrent
+            initializer is detected).
+    """
+    status: dict[str, Any] = copy.deepcopy(obj.get("status") or {})
+    meta = obj.get("metadata", {})
+    generation = int(meta.get("generation", 0) or 0)
+    uid = str(meta.get("uid", ""))
+    current = Phase(status.get("phase", "") or "")
+    listed = status.setdefault("conditions", [])
+    for condition in conditions:
+        set_condition(listed, {**condition, "observedGeneration": generation}, now)
+    if phase is not None and (phase is not current or require_change):
+        check_transition(current, phase)
+        status.update(phase=phase.value, reason=reason, message=message)
+        if phase is Phase.PENDING:
+            status.setdefault("queuedAt", format_time(now))
+        if phase is Phase.SENDING:
+            status.setdefault("processingStartedAt", format_time(now))
+        if phase in TERMINAL:
+            status["completionTime"] = format_time(now)
+    persisted = [DeliveryAttempt.from_json({"uid": uid, **raw}) for raw in status.get("deliveryAttempts") or ()]
+    merged = merge_attempts(persisted, attempts)
+    status["deliveryAttempts"] = [attempt.to_json() for attempt in merged]
+    status["totalAttempts"] = sum(1 for attempt in merged if attempt.status is not AttemptStatus.PENDING)
+    status["successfulDeliveries"], status["failedDeliveries"] = count_deliveries(merged)
+    status["observedGeneration"] = generation
+    if not listed:
+        del status["conditions"]
+    return status
+
+
+async def write_status(
+    api: KubeApi,
+    runtime: Runtime,
+    namespace: str,
+    name: str,
+    **change: Any,
+) -> KubeObject:
+    """Read through the API, apply `change` (see `apply_status`), write; retry on Conflict.
+
+    Raises:
+        ConflictError: still conflicting after 5 tries.
+        IllegalTransition: the fresh object's phase does not allow the change (not retried).
+        KubeApiError: any other API failure (not retried).
+    """
+    last: ConflictError | None = None
+    for attempt in range(CONFLICT_RETRIES):
+        if attempt:
+            await runtime.sleep(CONFLICT_DELAY)
+        fresh = await api.get(NOTIFICATIONS, namespace, name)
+        fresh["status"] = apply_status(fresh, now=runtime.now(), **change)
+        try:
+            return await api.update_status(NOTIFICATIONS, namespace, fresh)
+        except ConflictError as error:
+            last = error
+    assert last is not None
+    raise last
