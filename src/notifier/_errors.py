@@ -220,3 +220,7 @@ class BackendUnavailableError(BackendError):
     """A retryable failure: 5xx, 429, a timeout, a refused connection, a file write that failed."""
 
     retryable = True
+
+
+class AttemptClaimedError(NotifierError):
+    """A write-ahead intent lost: the same attempt (uid, channel, number) is already recorded."""

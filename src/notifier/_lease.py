@@ -127,21 +127,26 @@ class LeaseClaimant:
         except KubeApiError:
             return False
         spec = lease.get("spec", {})
-        same = spec.get("holderIdentity") == tenure.holder and int(spec.get("leaseTransitions") or 0) == tenure.transitions
-        return same and not tenure.expired(self._runtime.now())
+        return _names(spec, tenure) and not tenure.expired(self._runtime.now())
 
     async def release(self, tenure: Tenure) -> None:
         """Clear the holder (the Lease stays, so the next tenure's epoch is higher); errors only logged."""
         try:
             lease = await self._api.get(LEASES, tenure.namespace, tenure.name)
             spec = lease.get("spec", {})
-            if spec.get("holderIdentity") != tenure.holder or int(spec.get("leaseTransitions") or 0) != tenure.transitions:
+            if not _names(spec, tenure):
                 return
             spec["holderIdentity"] = ""
             await self._api.update(LEASES, tenure.namespace, lease)
         except KubeApiError as error:
             log.warning("releasing lease %s failed: %s", tenure.name, error)
         self._observed.pop((tenure.namespace, tenure.name), None)
+
+
+def _names(spec: dict[str, object], tenure: Tenure) -> bool:
+    """Whether a Lease spec still names this tenure (same holder, same epoch)."""
+    transitions = spec.get("leaseTransitions") or 0
+    return spec.get("holderIdentity") == tenure.holder and int(str(transitions)) == tenure.transitions
 
 
 def delivery_lease_name(uid: str) -> str:

@@ -104,6 +104,8 @@ class DeliveryAttempt:
     replica: str = ""
     fencing_token: str = ""
     redelivery: bool = False
+    #: For a retryable failure: when the next attempt of this channel may start (backoff, jitter drawn once).
+    retry_at: str = ""
 
     @property
     def identity(self) -> tuple[str, str, int]:
@@ -133,6 +135,8 @@ class DeliveryAttempt:
             out["fencingToken"] = self.fencing_token
         if self.redelivery:
             out["redelivery"] = True
+        if self.retry_at:
+            out["retryAt"] = self.retry_at
         return out
 
     @classmethod
@@ -148,6 +152,7 @@ class DeliveryAttempt:
             replica=str(raw.get("replica", "")),
             fencing_token=str(raw.get("fencingToken", "")),
             redelivery=bool(raw.get("redelivery", False)),
+            retry_at=str(raw.get("retryAt", "")),
         )
 
 

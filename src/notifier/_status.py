@@ -12,7 +12,7 @@ import copy
 from collections.abc import Sequence
 from typing import Any
 
-from notifier._errors import ConflictError
+from notifier._errors import AttemptClaimedError, ConflictError
 from notifier._model import TERMINAL, AttemptStatus, DeliveryAttempt, Phase, count_deliveries
 from notifier._phase import check_transition
 from notifier._ports import KubeApi, KubeObject, Runtime
@@ -65,6 +65,7 @@ def apply_status(
     conditions: Sequence[dict[str, Any]] = (),
     now: float,
     require_change: bool = False,
+    claim: Sequence[DeliveryAttempt] = (),
 ) -> dict[str, Any]:
     """The status `obj` should have after this write. Pure; raises IllegalTransition.
 
@@ -76,6 +77,8 @@ def apply_status(
         now: the writer's clock, for timestamps.
         require_change: fail on a same-phase write (UpdatePhase semantics: how a concurrent
             initializer is detected).
+        claim: intents that must be new: if one of their identities is already recorded, another sender
+            claimed that attempt first and AttemptClaimedError is raised.
     """
     status: dict[str, Any] = copy.deepcopy(obj.get("status") or {})
     meta = obj.get("metadata", {})
@@ -95,6 +98,10 @@ def apply_status(
         if phase in TERMINAL:
             status["completionTime"] = format_time(now)
     persisted = [DeliveryAttempt.from_json({"uid": uid, **raw}) for raw in status.get("deliveryAttempts") or ()]
+    taken = {attempt.identity for attempt in persisted}
+    for intent in claim:
+        if intent.identity in taken:
+            raise AttemptClaimedError(f"attempt {intent.attempt} of {intent.channel!r} is already recorded")
     merged = merge_attempts(persisted, attempts)
     status["deliveryAttempts"] = [attempt.to_json() for attempt in merged]
     status["totalAttempts"] = sum(1 for attempt in merged if attempt.status is not AttemptStatus.PENDING)

@@ -1,0 +1,164 @@
+"""What the controller tells the world besides status: audit events, Kubernetes Events, metrics.
+
+Audit (spec 6.1) goes to an `AuditSink` port with the per-process idempotency the spec describes: each event
+key is emitted at most once per notification, and marked only when the sink accepted it. Kubernetes Events
+(spec 6.2) are created through the `KubeApi`; failures are logged, never fatal. Metrics (spec 6.3) live on an
+injected prometheus registry, with the breaker-state help text corrected.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from notifier._errors import KubeApiError, NotifierError
+from notifier._model import Notification, flatten_context
+from notifier._ports import KubeApi, KubeObject, Runtime
+from notifier._resources import EVENTS, format_micro_time, format_time
+
+log = logging.getLogger("notifier.observe")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuditEvent:
+    """One audit record (ADR-034 fields)."""
+
+    event_type: str
+    action: str
+    outcome: str
+    resource_id: str
+    correlation_id: str
+    namespace: str
+    cluster_id: str
+    timestamp: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    category: str = "notification"
+    actor_type: str = "service"
+    actor_id: str = "notification-controller"
+    resource_type: str = "NotificationRequest"
+
+
+class AuditSink(Protocol):
+    """Buffers audit events; raises `AuditBufferError` when it cannot take one."""
+
+    def emit(self, event: AuditEvent) -> None: ...
+
+
+class AuditBufferError(NotifierError):
+    """The audit sink could not buffer an event (logged and ignored: fire and forget)."""
+
+
+class MemoryAuditSink:
+    """Keeps every event in order: for tests, the simulator and `notifier run` without an audit store."""
+
+    def __init__(self) -> None:
+        self.events: list[AuditEvent] = []
+
+    def emit(self, event: AuditEvent) -> None:
+        self.events.append(event)
+
+
+class Auditor:
+    """Builds the four audit events and emits each event key once per notification, per process."""
+
+    def __init__(self, sink: AuditSink, runtime: Runtime) -> None:
+        self._sink = sink
+        self._runtime = runtime
+        self._emitted: dict[str, dict[str, None]] = {}
+
+    def forget(self, key: str) -> None:
+        """Drop the idempotency record of a notification (it was deleted)."""
+        self._emitted.pop(key, None)
+
+    def _emit(self, n: Notification, event_key: str, event_type: str, action: str, outcome: str,
+              payload: dict[str, Any]) -> bool:
+        seen = self._emitted.setdefault(n.key, {})
+        if event_key in seen:
+            return False
+        event = AuditEvent(event_type=event_type, action=action, outcome=outcome, resource_id=n.name,
+                           correlation_id=n.remediation_ref or n.uid, namespace=n.namespace, cluster_id=n.cluster_id,
+                           timestamp=format_time(self._runtime.now()), payload=payload)
+        try:
+            self._sink.emit(event)
+        except AuditBufferError as error:
+            log.warning("audit event %s for %s not buffered: %s", event_type, n.key, error)
+            return False
+        seen[event_key] = None
+        return True
+
+    def _message(self, n: Notification, channel: str) -> dict[str, Any]:
+        payload: dict[str, Any] = {"notification_id": n.name, "channel": channel, "subject": n.subject,
+                                   "body": n.body, "priority": n.priority, "type": n.type}
+        metadata = flatten_context(n.context)
+        if metadata:
+            payload["metadata"] = metadata
+        return payload
+
+    def sent(self, n: Notification, channel: str) -> bool:
+        return self._emit(n, f"message.sent:{channel}", "notification.message.sent", "sent", "success",
+                          self._message(n, channel))
+
+    def failed(self, n: Notification, channel: str, attempt: int, error: str) -> bool:
+        payload = {**self._message(n, channel), "error": error, "error_type": "transient"}
+        return self._emit(n, f"message.failed:{channel}:attempt{attempt}", "notification.message.failed", "sent",
+                          "failure", payload)
+
+    def acknowledged(self, n: Notification) -> bool:
+        return self._emit(n, "message.acknowledged", "notification.message.acknowledged", "acknowledged",
+                          "success", {"notification_id": n.name})
+
+    def escalated(self, n: Notification) -> bool:
+        return self._emit(n, "message.escalated", "notification.message.escalated", "escalated", "success",
+                          {"notification_id": n.name})
+
+
+class EventRecorder:
+    """Creates `events.k8s.io/v1` Events about a notification; best effort."""
+
+    def __init__(self, api: KubeApi, runtime: Runtime, *, component: str, instance: str) -> None:
+        self._api = api
+        self._runtime = runtime
+        self._component = component
+        self._instance = instance
+        self._count = 0
+        self.recorded: list[tuple[str, str, str]] = []
+
+    async def record(self, obj: KubeObject, kind: str, reason: str, note: str) -> None:
+        meta = obj.get("metadata", {})
+        self._count += 1
+        now = self._runtime.now()
+        self.recorded.append((kind, reason, note))
+        body: KubeObject = {
+            "apiVersion": EVENTS.api_version, "kind": EVENTS.kind,
+            "metadata": {"name": f"{meta.get('name', '')}.{self._instance}.{self._count:x}",
+                         "namespace": meta.get("namespace", "")},
+            "eventTime": format_micro_time(now), "type": kind, "reason": reason, "note": note[:1024],
+            "action": reason, "reportingController": self._component, "reportingInstance": self._instance,
+            "regarding": {"apiVersion": obj.get("apiVersion", ""), "kind": obj.get("kind", ""),
+                          "name": meta.get("name", ""), "namespace": meta.get("namespace", ""),
+                          "uid": meta.get("uid", "")},
+        }
+        try:
+            await self._api.create(EVENTS, str(meta.get("namespace", "")), body)
+        except KubeApiError as error:
+            log.info("event %s for %s not recorded: %s", reason, meta.get("name"), error)
+
+
+class Metrics:
+    """The controller's collectors (spec 6.3) on the given registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.phase = Gauge("kubernaut_notification_reconciler_active",
+                           "Set to 1 once a notification has entered the phase", ["phase"], registry=registry)
+        self.attempts = Counter("kubernaut_notification_delivery_attempts_total",
+                                "Delivery attempts by channel key and outcome", ["channel", "status"],
+                                registry=registry)
+        self.duration = Histogram("kubernaut_notification_delivery_duration_seconds",
+                                  "Time taken by each delivery call", ["channel"], registry=registry)
+        self.breaker = Gauge("kubernaut_notification_channel_circuit_breaker_state",
+                             "Circuit breaker state per channel type: 0=closed, 1=half-open, 2=open",
+                             ["channel"], registry=registry)
+        self.phase.labels(phase="Pending").set(0)

@@ -1,0 +1,337 @@
+"""The NotificationRequest reconciler: the effectful caller around the pure plan and decision.
+
+One reconcile: read the cache; initialise (Pending, then Sending); read through the API (never the cache)
+before deciding anything; resolve channels; plan the batch; hold the notification's Lease for external sends;
+persist the batch as intents (one compare-and-swap); send each attempt, fenced; persist the outcomes with the
+phase decision in one write; then audit, events, metrics. Outcomes not yet persisted stay in memory and are
+written again by the next reconcile, so a failed status write loses nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from notifier._backoff import backoff_seconds
+from notifier._breaker import Breakers
+from notifier._channels import Channel, SendContext, error_text
+from notifier._errors import (
+    AttemptClaimedError,
+    BackendError,
+    BackendRejectedError,
+    BackendUnavailableError,
+    IllegalTransition,
+    KubeApiError,
+    NotFoundError,
+)
+from notifier._lease import DeliveryLock, Tenure
+from notifier._manager import Request, Result
+from notifier._model import AttemptStatus, DeliveryAttempt, Notification, Phase, Reason
+from notifier._observe import Auditor, EventRecorder, Metrics
+from notifier._phase import ChannelState, decide_transition
+from notifier._plan import AT_LEAST_ONCE, Plan, Planned, after_batch, plan_batch
+from notifier._ports import KubeApi, KubeObject, Lock, Runtime
+from notifier._resources import NOTIFICATIONS, format_micro_time, parse_time
+from notifier._routing import Router
+from notifier._sanitize import sanitize
+from notifier._status import write_status
+
+log = logging.getLogger("notifier.reconciler")
+
+LockMode = Literal["lease", "none"]
+CacheReader = Callable[[str, str], KubeObject | None]
+READY = {
+    Phase.SENT: ("True", "Ready", "Notification delivered"),
+    Phase.PARTIALLY_SENT: ("True", "Ready", "Notification partially delivered"),
+    Phase.FAILED: ("False", "NotReady", "Notification delivery failed"),
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ControllerConfig:
+    """How this replica delivers.
+
+    Attributes:
+        identity: the replica's name (Lease holder, attempt `replica`).
+        lock: `lease` to send external channels only under the notification's Lease; `none` otherwise.
+        guarantees: delivery guarantee per channel kind (`at-least-once` by default).
+        lease_duration: seconds a delivery Lease is good for without renewal.
+        intent_timeout: with no lock, seconds after which another sender's pending intent counts as unknown.
+        lock_retry: seconds to wait when another replica holds the Lease.
+    """
+
+    identity: str = "notifier"
+    lock: LockMode = "lease"
+    guarantees: Mapping[str, str] = field(default_factory=dict)
+    lease_duration: float = 30.0
+    intent_timeout: float = 30.0
+    lock_retry: float = 2.0
+
+
+class NotificationReconciler:
+    """Delivers NotificationRequests; see the module docstring for one reconcile's steps."""
+
+    def __init__(self, *, api: KubeApi, runtime: Runtime, cache: CacheReader, router: Router,
+                 local_channels: Mapping[str, Channel], breakers: Breakers, auditor: Auditor,
+                 events: EventRecorder, metrics: Metrics, rng: random.Random, config: ControllerConfig) -> None:
+        self.api = api
+        self.runtime = runtime
+        self.cache = cache
+        self.router = router
+        self.local_channels = dict(local_channels)
+        self.breakers = breakers
+        self.auditor = auditor
+        self.events = events
+        self.metrics = metrics
+        self.rng = rng
+        self.config = config
+        self.lock = DeliveryLock(api, runtime, identity=config.identity, duration=config.lease_duration) \
+            if config.lock == "lease" else None
+        self._mutex: dict[str, Lock] = {}
+        self._unpersisted: dict[str, list[DeliveryAttempt]] = {}
+        self._reserved: dict[tuple[str, str], int] = {}
+        self._tenures: dict[str, Tenure] = {}
+
+    # -- the reconcile ----------------------------------------------------------------------------
+
+    async def reconcile(self, request: Request) -> Result:
+        cached = self.cache(request.namespace, request.name)
+        if cached is None:
+            self.auditor.forget(request.key)
+            return Result()
+        await self.events.record(cached, "Normal", "ReconcileStarted", "Reconciliation started")
+        if Notification.from_object(cached).phase.terminal:
+            return Result()
+        uid = str(cached["metadata"].get("uid", ""))
+        mutex = self._mutex.setdefault(uid, self.runtime.lock())
+        async with mutex:
+            return await self._reconcile_locked(request, cached)
+
+    async def _reconcile_locked(self, request: Request, cached: KubeObject) -> Result:
+        ns, name = request.namespace, request.name
+        phase = Notification.from_object(cached).phase
+        if phase is Phase.NONE:
+            with contextlib.suppress(IllegalTransition):  # a concurrent initializer won: go on from the API
+                await write_status(self.api, self.runtime, ns, name, phase=Phase.PENDING, reason=Reason.INITIALIZED,
+                                   message="Notification request received", require_change=True)
+            self.metrics.phase.labels(phase="Pending").set(1)
+        try:
+            fresh = await self.api.get(NOTIFICATIONS, ns, name)
+        except NotFoundError:
+            return Result()
+        n = Notification.from_object(fresh)
+        if n.phase is Phase.PENDING:
+            fresh = await write_status(self.api, self.runtime, ns, name, phase=Phase.SENDING,
+                                       reason=Reason.PROCESSING, message="Processing delivery channels")
+            n = Notification.from_object(fresh)
+            self.metrics.phase.labels(phase="Sending").set(1)
+            await self.events.record(fresh, "Normal", "PhaseTransition", "Transitioned to Sending phase")
+        if n.phase.terminal:
+            self._clear(n.uid)
+            return Result()
+        return await self._deliver(fresh, n)
+
+    async def _deliver(self, fresh: KubeObject, n: Notification) -> Result:
+        resolution = self.router.resolve(n)
+        channels, condition = resolution.channels, resolution.condition()
+        plan = plan_batch(n, channels, now=self.runtime.now(), guarantee=self._guarantee, stale=self._stale(n),
+                          reserved=self._reserved)
+        carried = list(self._unpersisted.get(n.uid, []))  # outcomes an earlier write failed to persist
+        send = list(plan.send)
+        tenure: Tenure | None = None
+        lease_busy = False
+        if self.lock is not None and any(self._is_external(p.channel) for p in send):
+            tenure = await self._hold_lease(fresh)
+            if tenure is None:
+                lease_busy = True
+                send = [p for p in send if not self._is_external(p.channel)]
+        intents = [self._intent(n, p, tenure) for p in send if self._is_external(p.channel)]
+        if plan.unknown or intents:
+            try:
+                fresh = await write_status(self.api, self.runtime, n.namespace, n.name, phase=None,
+                                           attempts=[*carried, *plan.unknown, *intents], conditions=[condition],
+                                           claim=intents)
+            except AttemptClaimedError as error:
+                log.info("%s: %s", n.key, error)
+                return Result(requeue_after=self.config.lock_retry)
+            self._unpersisted.pop(n.uid, None)
+            carried = []
+        outcomes: list[DeliveryAttempt] = []
+        for planned in send:
+            outcome = await self._send(n, planned, tenure)
+            if outcome is None:
+                lease_busy = True
+                break  # the fence failed: the rest of the batch is left to the Lease's next holder
+            outcomes.append(outcome)
+            self._unpersisted.setdefault(n.uid, []).append(outcome)
+        waiting = bool(plan.in_progress) or lease_busy
+        return await self._conclude(n, plan, channels, outcomes, [*carried, *outcomes], condition, tenure, waiting)
+
+    async def _conclude(self, n: Notification, plan: Plan, channels: tuple[str, ...],
+                        outcomes: list[DeliveryAttempt], to_write: list[DeliveryAttempt],
+                        condition: dict[str, str], tenure: Tenure | None, waiting: bool) -> Result:
+        states = after_batch(plan.states, outcomes)
+        due = self._next_due(plan, outcomes)
+        now = self.runtime.now()
+        retry_in = max(0.0, due - now) if due is not None else 0.0
+        decision = decide_transition(n.phase, channels, states, n.retry_policy.max_attempts, retry_in=retry_in)
+        if plan.in_progress and decision.terminal:
+            decision = replace(decision, phase=n.phase)  # someone else is mid-send: no verdict before theirs
+        conditions = [condition]
+        if decision.terminal:
+            status, reason, message = READY[decision.phase]
+            conditions.append({"type": "Ready", "status": status, "reason": reason, "message": message})
+        changes = decision.phase is not n.phase or bool(to_write)
+        if changes:
+            try:
+                written = await write_status(self.api, self.runtime, n.namespace, n.name, phase=decision.phase,
+                                             reason=decision.reason, message=decision.message, attempts=to_write,
+                                             conditions=conditions)
+            except IllegalTransition:
+                return Result(requeue=True)  # someone moved it meanwhile; look again
+            self._unpersisted.pop(n.uid, None)
+            if decision.phase is not n.phase:
+                await self._announce(written, n, decision.phase, retry_in)
+        if decision.terminal:
+            if tenure is not None and self.lock is not None:
+                await self.lock.release(tenure)
+            self._clear(n.uid)
+            return Result()
+        if waiting:
+            return Result(requeue_after=self.config.lock_retry)
+        if due is None:
+            return Result(requeue=True)
+        return Result(requeue_after=max(0.001, due - now))
+
+    # -- sending ----------------------------------------------------------------------------------
+
+    async def _send(self, n: Notification, planned: Planned, tenure: Tenure | None) -> DeliveryAttempt | None:
+        channel = self._channel(planned.channel)
+        kind = planned.channel.split(":", 1)[0]
+        key = (n.uid, planned.channel)
+        start = self.runtime.now()
+        base = DeliveryAttempt(uid=n.uid, channel=planned.channel, attempt=planned.attempt,
+                               timestamp=format_micro_time(start), status=AttemptStatus.SUCCESS,
+                               replica=self.config.identity, fencing_token=tenure.token if tenure else "",
+                               redelivery=planned.redelivery)
+        breaker = self.breakers.for_kind(kind)
+        if channel is not None and channel.external and not breaker.allow():
+            error = BackendUnavailableError(f"{kind} circuit breaker is open (too many failures, preventing "
+                                            f"cascading failures)")
+            await self.events.record(n.raw, "Warning", "CircuitBreakerOpen", str(error))
+            return self._failed(n, base, error, 0.0)
+        if channel is not None and channel.external and tenure is not None and self.lock is not None \
+                and not await self.lock.fence(tenure):
+            log.warning("%s lost the lease of %s before sending %s", self.config.identity, n.key, planned.channel)
+            self._tenures.pop(n.uid, None)
+            return None
+        self._reserved[key] = self._reserved.get(key, 0) + 1
+        try:
+            if channel is None:
+                raise BackendRejectedError(f"channel not registered: {planned.channel}")
+            context = SendContext(channel=planned.channel, attempt=planned.attempt, replica=self.config.identity,
+                                  fencing_token=base.fencing_token)
+            await channel.deliver(replace(n, subject=sanitize(n.subject), body=sanitize(n.body)), context)
+        except BackendError as error:
+            if channel is not None and channel.external:
+                breaker.record(False)
+            return self._failed(n, base, error, self.runtime.now() - start)
+        finally:
+            self._reserved[key] -= 1
+            if not self._reserved[key]:
+                del self._reserved[key]
+        if channel.external:
+            breaker.record(True)
+        self.metrics.attempts.labels(channel=planned.channel, status="success").inc()
+        if self.auditor.sent(n, planned.channel):
+            await self.events.record(n.raw, "Normal", "NotificationSent", f"Delivered to {planned.channel}")
+        return replace(base, duration_seconds=round(self.runtime.now() - start, 3))
+
+    def _failed(self, n: Notification, base: DeliveryAttempt, error: BackendError, took: float) -> DeliveryAttempt:
+        text = error_text(error)
+        retry_at = ""
+        if error.retryable:
+            wait = backoff_seconds(n.retry_policy, base.attempt, self.rng.random() * 2.0 - 1.0)
+            retry_at = format_micro_time(parse_time(base.timestamp) + wait)
+        self.metrics.attempts.labels(channel=base.channel, status="failed").inc()
+        self.auditor.failed(n, base.channel, base.attempt, text)
+        return replace(base, status=AttemptStatus.FAILED, error=text, duration_seconds=round(took, 3),
+                       retry_at=retry_at)
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def _channel(self, key: str) -> Channel | None:
+        return self.local_channels.get(key) or self.router.channels.get(key)
+
+    def _is_external(self, key: str) -> bool:
+        channel = self._channel(key)
+        return channel is None or channel.external
+
+    def _guarantee(self, key: str) -> str:
+        return self.config.guarantees.get(key.split(":", 1)[0], AT_LEAST_ONCE)
+
+    def _stale(self, n: Notification) -> Callable[[DeliveryAttempt], bool]:
+        mine = {a.identity for a in self._unpersisted.get(n.uid, [])}
+        now = self.runtime.now()
+
+        def stale(intent: DeliveryAttempt) -> bool:
+            if intent.identity in mine:
+                return False
+            if intent.replica == self.config.identity:
+                return True  # ours, from before a restart or an abandoned batch: its outcome is lost
+            return now - parse_time(intent.timestamp) >= self.config.intent_timeout
+        return stale
+
+    def _intent(self, n: Notification, planned: Planned, tenure: Tenure | None) -> DeliveryAttempt:
+        return DeliveryAttempt(uid=n.uid, channel=planned.channel, attempt=planned.attempt,
+                               timestamp=format_micro_time(self.runtime.now()), status=AttemptStatus.PENDING,
+                               replica=self.config.identity, fencing_token=tenure.token if tenure else "",
+                               redelivery=planned.redelivery)
+
+    async def _hold_lease(self, fresh: KubeObject) -> Tenure | None:
+        if self.lock is None:
+            return None
+        tenure = await self.lock.acquire(fresh)
+        uid = str(fresh["metadata"].get("uid", ""))
+        if tenure is None:
+            self._tenures.pop(uid, None)
+        else:
+            self._tenures[uid] = tenure
+        return tenure
+
+    def _next_due(self, plan: Plan, outcomes: list[DeliveryAttempt]) -> float | None:
+        dues = [parse_time(a.retry_at) for a in outcomes if a.retry_at]
+        if plan.next_due is not None:
+            dues.append(plan.next_due)
+        return min(dues) if dues else None
+
+    async def _announce(self, written: KubeObject, n: Notification, phase: Phase, retry_in: float) -> None:
+        self.metrics.phase.labels(phase=phase.value).set(1)
+        fresh = Notification.from_object(written)
+        if phase is Phase.SENT:
+            self.auditor.acknowledged(fresh)
+        elif phase is Phase.FAILED:
+            self.auditor.escalated(fresh)
+            await self.events.record(written, "Warning", "NotificationFailed", "Notification delivery failed")
+        elif phase is Phase.PARTIALLY_SENT:
+            await self.events.record(written, "Normal", "NotificationPartiallySent", "Notification partially delivered")
+        elif phase is Phase.RETRYING:
+            await self.events.record(written, "Normal", "NotificationRetrying",
+                                     f"Retrying failed channels with backoff {retry_in:.0f}s")
+
+    def _clear(self, uid: str) -> None:
+        self._mutex.pop(uid, None)
+        self._unpersisted.pop(uid, None)
+        self._tenures.pop(uid, None)
+
+    def states(self, n: Notification, channels: tuple[str, ...]) -> dict[str, ChannelState]:
+        """The channels' states as the planner sees them now (for diagnostics and tests)."""
+        return plan_batch(n, channels, now=self.runtime.now(), guarantee=self._guarantee, stale=self._stale(n),
+                          reserved=self._reserved).states
+
+
+__all__ = ["ControllerConfig", "KubeApiError", "NotificationReconciler"]
