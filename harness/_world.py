@@ -16,6 +16,7 @@ from typing import Any
 import simpy
 
 from fakes.apiserver import ApiServer, Change, FakeKubeApi
+from fakes.backends import Backends
 from harness._bridge import EPOCH, SimRuntime, SimTask
 from harness._choices import Choices
 from harness._trace import Trace
@@ -205,11 +206,13 @@ class World:
         self.client = SimRuntime(self.env)
         #: The API as a user (kubectl, another controller) sees it: no faults.
         self.client_api = FakeKubeApi(self.server, self.client)
-        election = LeaderElectionConfig(namespace=namespace) if leader_election else None
-        self.replicas = [
-            Replica(self, index, reconciler, workers=workers, leader_election=election, clock_offset=0.0)
-            for index in range(replicas)
-        ]
+        self.backends = Backends(self.client)
+        self._election = LeaderElectionConfig(namespace=namespace) if leader_election else None
+        self._reconciler = reconciler
+        self._replica_count = replicas
+        self._workers = workers
+        #: Built when the world starts, so that backends and credentials can be set up first.
+        self.replicas: list[Replica] = []
         self._scripted: list[SimTask[Any]] = []
 
     def in_fault_phase(self) -> bool:
@@ -237,9 +240,19 @@ class World:
                     self.server.compact()
         return compact()
 
+    def build(self) -> list[Replica]:
+        """Build the replicas (once); `run` does it if nobody did."""
+        if not self.replicas:
+            self.replicas = [
+                Replica(self, index, self._reconciler, workers=self._workers, leader_election=self._election,
+                        clock_offset=0.0)
+                for index in range(self._replica_count)
+            ]
+        return self.replicas
+
     def run(self, until: float) -> None:
         """Start every replica and run the world until virtual time `until`."""
-        for replica in self.replicas:
+        for replica in self.build():
             replica.start()
         compact = self.intensities.get("watch.compact")
         if compact is not None and compact.probability > 0:

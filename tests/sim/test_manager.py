@@ -43,6 +43,7 @@ def _world(answers: list[Result | Exception], **kwargs: object) -> tuple[World, 
 
     world = World(seed=1, reconciler=factory, **kwargs)  # type: ignore[arg-type]
     world.at(0, lambda: world.client_api.create(NOTIFICATIONS, "default", notification()), name="create")
+    world.build()
     return world, built
 
 
