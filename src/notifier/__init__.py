@@ -6,6 +6,11 @@ so the same code runs on asyncio against a real cluster and inside the determini
 
 from notifier._errors import (
     AlreadyExistsError,
+    AttemptClaimedError,
+    BackendError,
+    BackendRejectedError,
+    BackendUnavailableError,
+    IllegalTransition,
     BadRequestError,
     ConfigError,
     ConflictError,
@@ -52,6 +57,11 @@ __all__ = [
     "LEASES",
     "NOTIFICATIONS",
     "AlreadyExistsError",
+    "AttemptClaimedError",
+    "BackendError",
+    "BackendRejectedError",
+    "BackendUnavailableError",
+    "IllegalTransition",
     "BadRequestError",
     "ConfigError",
     "ConflictError",

@@ -93,7 +93,9 @@ def decide_transition(
         every_permanent = all(states.get(channel, empty).permanent for channel in channels)
         return Decision(phase=Phase.FAILED, reason=Reason.ALL_FAILED if every_permanent else Reason.EXHAUSTED,
                         message="All delivery attempts failed or exhausted retries")
-    if succeeded > 0:
+    retrying = any(not state.done(max_attempts) and state.attempts > 0
+                   for state in (states.get(channel, empty) for channel in channels))
+    if succeeded > 0 and retrying:
         return Decision(phase=Phase.RETRYING, reason=Reason.RETRYING,
                         message=f"Delivered to {succeeded}/{total} channel(s), retrying failed channels with "
                         f"backoff {format_duration(retry_in)}")
