@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import itertools
 import random
 from dataclasses import dataclass
 from typing import Any
@@ -93,7 +94,7 @@ def test_recorded_attempts_of_a_failing_channel_are_spaced_by_the_backoff_lower_
     obj, _ = _simulate(CASES[3])
     slack = [a for a in obj["status"]["deliveryAttempts"] if a["channel"].startswith("slack")]
     policy = RetryPolicy.from_spec(POLICY)
-    for earlier, later in zip(slack, slack[1:], strict=False):
+    for earlier, later in itertools.pairwise(slack):
         low, _ = backoff_bounds(policy, earlier["attempt"])
         assert parse_time(later["timestamp"]) - parse_time(earlier["timestamp"]) >= low
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from notifier._breaker import BreakerState, Breakers, CircuitBreaker
+from notifier._breaker import Breakers, BreakerState, CircuitBreaker
 
 
 class Clock:

@@ -95,7 +95,7 @@ def test_empty_url_is_permanent() -> None:
             channel = WebhookChannel(kind="teams", url="", client=client, payload=slack_payload)
             n = Notification.from_object(notification())
             await channel.deliver(n, SendContext(channel="teams", attempt=1))
-    with pytest.raises(BackendRejectedError, match="^teams webhook URL is empty$"):
+    with pytest.raises(BackendRejectedError, match=r"^teams webhook URL is empty$"):
         asyncio.run(main())
 
 
@@ -120,5 +120,5 @@ def test_headers_carry_identity_and_fencing_token() -> None:
             await channel.deliver(n, SendContext(channel="slack:sre", attempt=2, replica="r0", fencing_token="r0@3"))
     asyncio.run(main())
     headers = seen[0].headers
-    assert (headers["X-Notifier-Notification"], headers["X-Notifier-Channel"], headers["X-Notifier-Attempt"],
-            headers["X-Notifier-Replica"], headers["X-Notifier-Fencing-Token"]) == ("u1", "slack:sre", "2", "r0", "r0@3")
+    names = ("Notification", "Channel", "Attempt", "Replica", "Fencing-Token")
+    assert tuple(headers[f"X-Notifier-{name}"] for name in names) == ("u1", "slack:sre", "2", "r0", "r0@3")

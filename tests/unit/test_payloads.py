@@ -20,7 +20,8 @@ def n(**spec: Any) -> Notification:
     return Notification.from_object(body)
 
 
-@pytest.mark.parametrize(("priority", "emoji"), [("Critical", "🚨"), ("High", "⚠️"), ("Medium", "ℹ️"), ("Low", "💬")])
+@pytest.mark.parametrize(("priority", "emoji"), [
+    ("Critical", "\U0001f6a8"), ("High", "\u26a0\ufe0f"), ("Medium", "\u2139\ufe0f"), ("Low", "\U0001f4ac")])
 def test_slack_header_carries_the_priority_emoji(priority: str, emoji: str) -> None:
     blocks = slack_payload(n(priority=priority))["blocks"]
     assert blocks[0] == {"type": "header", "text": {"type": "plain_text", "text": f"{emoji} disk full"}}

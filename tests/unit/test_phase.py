@@ -41,7 +41,7 @@ def test_pending_to_sent_is_rejected_with_a_clear_message() -> None:
 
 
 def test_terminal_phases_lead_nowhere() -> None:
-    assert TERMINAL == {Phase.SENT, Phase.PARTIALLY_SENT, Phase.FAILED}
+    assert {Phase.SENT, Phase.PARTIALLY_SENT, Phase.FAILED} == TERMINAL
     assert all(not TRANSITIONS[phase] for phase in TERMINAL)
 
 
