@@ -1,4 +1,4 @@
-"""`notifier`: the controller's command line (`crd` prints the CRD manifest; `run` arrives with the controller)."""
+"""`notifier`: the controller's command line: `crd` prints the CRD manifest, `run` runs the controller."""
 
 from __future__ import annotations
 
@@ -16,6 +16,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("crd", help="Print the NotificationRequest CustomResourceDefinition as YAML")
+    from notifier._adapters.run import add_arguments
+
+    add_arguments(commands.add_parser("run", help="Run the controller against a cluster"))
     return parser
 
 
@@ -25,6 +28,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "crd":
         sys.stdout.write(crd_text())
         return 0
+    if args.command == "run":
+        from notifier._adapters.run import run
+
+        return run(args)
     parser.print_help()
     return 2
 
