@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import ssl
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -65,6 +66,8 @@ class Endpoint:
     script: deque[Behavior] = field(default_factory=deque)
     received: list[Receipt] = field(default_factory=list)
     calls: int = 0
+    #: Called with each receipt as it is recorded (the harness crashes or pauses senders here).
+    on_receipt: list[Callable[[Receipt], None]] = field(default_factory=list)
 
     def answer_with(self, *behaviors: Behavior | int, then: Behavior | int | None = None) -> None:
         """Answer the next requests with `behaviors` in order (ints are status codes), then `then`."""
@@ -132,6 +135,8 @@ class Backends:
             fencing_token=headers.get("X-Notifier-Fencing-Token", ""), payload=payload, answered=status,
             deduplicated=deduplicated,
         ))
+        for hook in endpoint.on_receipt:
+            hook(endpoint.received[-1])
         if behavior.outcome == "timeout-after-receive":
             raise httpx.ReadTimeout("timed out waiting for the response", request=request)
         extra = {"Retry-After": f"{behavior.retry_after:g}"} if behavior.retry_after is not None else {}
