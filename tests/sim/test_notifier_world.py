@@ -176,3 +176,6 @@ def test_two_replicas_with_leases_send_each_of_20_slack_messages_once_with_valid
     for i in range(20):
         status = world.server.get(NOTIFICATIONS, "default", f"n{i:02d}")["status"]
         assert status["phase"] == "Sent" and status["totalAttempts"] == 1
+    kinds = [event.event_type for event in rig.audit.events]
+    assert kinds.count("notification.message.sent") == 20
+    assert kinds.count("notification.message.acknowledged") == 20

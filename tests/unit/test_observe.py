@@ -1,0 +1,125 @@
+"""Audit idempotency (spec 6.1), Kubernetes Events (6.2) and metrics (6.3)."""
+
+from __future__ import annotations
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from notifier._model import Notification
+from notifier._observe import AuditBufferError, AuditEvent, Auditor, MemoryAuditSink, Metrics
+from tests.conftest import Cluster, notification
+
+
+class Clock:
+    def now(self) -> float:
+        return 1_767_225_600.0
+
+
+def n(**spec: object) -> Notification:
+    body = notification("n1", **spec)
+    body["metadata"]["uid"] = "uid-1"
+    return Notification.from_object(body)
+
+
+def test_message_sent_is_emitted_once_per_channel() -> None:
+    sink = MemoryAuditSink()
+    auditor = Auditor(sink, Clock())  # type: ignore[arg-type]
+    assert auditor.sent(n(), "slack") and not auditor.sent(n(), "slack") and auditor.sent(n(), "console")
+    assert [e.payload["channel"] for e in sink.events] == ["slack", "console"]
+
+
+def test_message_failed_is_once_per_channel_and_attempt() -> None:
+    sink = MemoryAuditSink()
+    auditor = Auditor(sink, Clock())  # type: ignore[arg-type]
+    auditor.failed(n(), "slack", 1, "503")
+    auditor.failed(n(), "slack", 1, "503")
+    auditor.failed(n(), "slack", 2, "503")
+    assert [(e.event_type, e.payload["error_type"]) for e in sink.events] == [
+        ("notification.message.failed", "transient")] * 2
+
+
+def test_acknowledged_and_escalated_are_once_per_notification() -> None:
+    sink = MemoryAuditSink()
+    auditor = Auditor(sink, Clock())  # type: ignore[arg-type]
+    for _ in range(3):
+        auditor.acknowledged(n())
+        auditor.escalated(n())
+    assert [e.action for e in sink.events] == ["acknowledged", "escalated"]
+
+
+def test_forget_resets_the_idempotency_record() -> None:
+    sink = MemoryAuditSink()
+    auditor = Auditor(sink, Clock())  # type: ignore[arg-type]
+    auditor.acknowledged(n())
+    auditor.forget("default/n1")
+    auditor.acknowledged(n())
+    assert len(sink.events) == 2
+
+
+def test_an_event_the_sink_refused_is_not_marked_emitted() -> None:
+    class Flaky:
+        def __init__(self) -> None:
+            self.calls = 0
+            self.events: list[AuditEvent] = []
+
+        def emit(self, event: AuditEvent) -> None:
+            self.calls += 1
+            if self.calls == 1:
+                raise AuditBufferError("buffer full")
+            self.events.append(event)
+
+    sink = Flaky()
+    auditor = Auditor(sink, Clock())  # type: ignore[arg-type]
+    assert not auditor.acknowledged(n())
+    assert auditor.acknowledged(n()) and len(sink.events) == 1
+
+
+def test_audit_fields_follow_adr_034() -> None:
+    sink = MemoryAuditSink()
+    Auditor(sink, Clock()).sent(n(remediationRequestRef={"name": "rr-1"}, clusterID="c1"), "slack")  # type: ignore[arg-type]
+    event = sink.events[0]
+    assert (event.category, event.actor_type, event.actor_id, event.resource_type, event.resource_id) == (
+        "notification", "service", "notification-controller", "NotificationRequest", "n1")
+    assert (event.correlation_id, event.cluster_id, event.namespace) == ("rr-1", "c1", "default")
+
+
+def test_correlation_falls_back_to_the_uid() -> None:
+    sink = MemoryAuditSink()
+    Auditor(sink, Clock()).acknowledged(n())  # type: ignore[arg-type]
+    assert sink.events[0].correlation_id == "uid-1"
+
+
+def test_event_recorder_creates_an_event_regarding_the_object(cluster: Cluster) -> None:
+    from notifier import EVENTS
+    from notifier._observe import EventRecorder
+
+    created = cluster.create(notification())
+    recorder = EventRecorder(cluster.api, cluster.runtime, component="notification-controller", instance="r0")
+    cluster.run(recorder.record(created, "Warning", "NotificationFailed", "Notification delivery failed"))
+    (event,) = cluster.server.list_objects(EVENTS, "default")[0]
+    assert (event["type"], event["reason"], event["regarding"]["name"]) == ("Warning", "NotificationFailed", "n1")
+
+
+def test_metrics_use_the_documented_names_and_a_correct_breaker_help() -> None:
+    registry = CollectorRegistry()
+    metrics = Metrics(registry)
+    metrics.attempts.labels(channel="slack:sre", status="success").inc()
+    assert registry.get_sample_value("kubernaut_notification_delivery_attempts_total",
+                                     {"channel": "slack:sre", "status": "success"}) == 1
+    assert registry.get_sample_value("kubernaut_notification_reconciler_active", {"phase": "Pending"}) == 0
+    helps = {m.name: m.documentation for m in registry.collect()}
+    assert helps["kubernaut_notification_channel_circuit_breaker_state"].endswith("0=closed, 1=half-open, 2=open")
+
+
+def test_metrics_registries_are_independent() -> None:
+    first, second = Metrics(CollectorRegistry()), Metrics(CollectorRegistry())
+    first.attempts.labels(channel="c", status="success").inc()
+    assert second.attempts.labels(channel="c", status="success")._value.get() == 0
+
+
+@pytest.mark.parametrize("kind", ["sent", "failed"])
+def test_payload_carries_subject_and_body(kind: str) -> None:
+    sink = MemoryAuditSink()
+    auditor = Auditor(sink, Clock())  # type: ignore[arg-type]
+    auditor.sent(n(), "c") if kind == "sent" else auditor.failed(n(), "c", 1, "e")
+    assert (sink.events[0].payload["subject"], sink.events[0].payload["body"]) == ("disk full", "node-1 disk 95%")
