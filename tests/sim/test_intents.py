@@ -54,13 +54,13 @@ def test_at_most_once_does_not_send_again() -> None:
 
 
 def test_the_takeover_waits_for_the_lease_to_expire() -> None:
-    world, _, received = crash_after_first_send("at-least-once")
+    _, _, received = crash_after_first_send("at-least-once")
     assert received[1].time - received[0].time >= 30
 
 
 @pytest.mark.parametrize("guarantee", ["at-least-once", "at-most-once"])
 def test_every_send_was_covered_by_a_persisted_intent(guarantee: str) -> None:
-    world, obj, received = crash_after_first_send(guarantee)
+    world, _, received = crash_after_first_send(guarantee)
     intents = {(c.revision, a["attempt"]) for c in world.server.history()
                if c.resource == NOTIFICATIONS for a in (c.object.get("status") or {}).get("deliveryAttempts", [])
                if a["status"] == "pending"}
