@@ -277,3 +277,16 @@ def count_deliveries(attempts: list[DeliveryAttempt] | tuple[DeliveryAttempt, ..
         elif attempt.status is not AttemptStatus.PENDING and attempt.channel not in succeeded:
             failed[attempt.channel] = None
     return len(succeeded), len(failed)
+
+
+def enrich(n: Notification) -> Notification:
+    """Replace the workflow id in the body with the workflow's name (spec 3.3 step 2). Pure.
+
+    The id is `context.workflow.workflowId`, else `selectedWorkflow`; nothing changes if it or the name is empty.
+    """
+    workflow = n.context.get("workflow") or {}
+    workflow_id = workflow.get("workflowId") or workflow.get("selectedWorkflow") or ""
+    name = workflow.get("workflowName") or ""
+    if not workflow_id or not name or workflow_id not in n.body:
+        return n
+    return replace(n, body=n.body.replace(workflow_id, name))

@@ -30,7 +30,7 @@ from notifier._errors import (
 )
 from notifier._lease import DeliveryLock, Tenure
 from notifier._manager import Request, Result
-from notifier._model import AttemptStatus, DeliveryAttempt, Notification, Phase, Reason
+from notifier._model import AttemptStatus, DeliveryAttempt, Notification, Phase, Reason, enrich
 from notifier._observe import Auditor, EventRecorder, Metrics
 from notifier._phase import ChannelState, decide_transition
 from notifier._plan import AT_LEAST_ONCE, Plan, Planned, after_batch, plan_batch
@@ -136,6 +136,7 @@ class NotificationReconciler:
         return await self._deliver(fresh, n)
 
     async def _deliver(self, fresh: KubeObject, n: Notification) -> Result:
+        n = enrich(n)
         resolution = self.router.resolve(n)
         channels, condition = resolution.channels, resolution.condition()
         plan = plan_batch(n, channels, now=self.runtime.now(), guarantee=self._guarantee, stale=self._stale(n),

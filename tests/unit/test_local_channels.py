@@ -87,3 +87,25 @@ def test_atomic_write_removes_the_temp_file_when_the_rename_fails(tmp_path: Path
     with pytest.raises(OSError):
         atomic_write(tmp_path / "a.json", b"{}")
     assert not (tmp_path / "a.json.tmp").exists()
+
+
+def test_enrichment_replaces_the_workflow_id_with_its_name() -> None:
+    from notifier._model import enrich
+
+    n1 = n(body="ran wf-123 twice", context={"workflow": {"workflowId": "wf-123", "workflowName": "restart-pod"}})
+    assert enrich(n1).body == "ran restart-pod twice"
+
+
+@pytest.mark.parametrize("workflow", [{"workflowId": "wf-1"}, {"workflowName": "x"}, {}])
+def test_enrichment_needs_both_the_id_and_the_name(workflow: dict[str, str]) -> None:
+    from notifier._model import enrich
+
+    n1 = n(body="ran wf-1", context={"workflow": workflow})
+    assert enrich(n1) is n1
+
+
+def test_enrichment_falls_back_to_the_selected_workflow() -> None:
+    from notifier._model import enrich
+
+    n1 = n(body="chose sel-9", context={"workflow": {"selectedWorkflow": "sel-9", "workflowName": "drain"}})
+    assert enrich(n1).body == "chose drain"
