@@ -19,7 +19,7 @@ from typing import Protocol
 
 import yaml
 
-from notifier._errors import BackendError, BackendRejectedError, BackendUnavailableError
+from notifier._errors import BackendError, BackendOutcomeUnknownError, BackendRejectedError, BackendUnavailableError
 from notifier._model import PERMANENT_MARKER, Notification, flatten_context
 from notifier._resources import format_time
 
@@ -78,6 +78,8 @@ def classify_transport_error(service: str, error: BaseException) -> BackendError
         marker in lowered for marker in ("tls:", "x509:", "certificate")
     ):
         return BackendRejectedError(f"TLS certificate validation failed (permanent failure - BR-NOT-058): {text}")
+    if type(error).__name__ in ("ReadTimeout", "WriteTimeout"):
+        return BackendOutcomeUnknownError(f"{service} webhook request timed out after it was sent: {text}")
     return BackendUnavailableError(f"{service} webhook request failed: {type(error).__name__}: {text}")
 
 

@@ -217,9 +217,16 @@ class BackendRejectedError(BackendError):
 
 
 class BackendUnavailableError(BackendError):
-    """A retryable failure: 5xx, 429, a timeout, a refused connection, a file write that failed."""
+    """A retryable failure: 5xx, 429, a refused connection, a file write that failed."""
 
     retryable = True
+
+
+class BackendOutcomeUnknownError(BackendUnavailableError):
+    """The request went out and no answer came back (a read timeout): it may or may not have landed.
+
+    Recorded as an `unknown` outcome; at-least-once channels send it again as a redelivery.
+    """
 
 
 class AttemptClaimedError(NotifierError):

@@ -16,6 +16,7 @@ from notifier._model import AttemptStatus, DeliveryAttempt, Notification
 from notifier._phase import ChannelState
 from notifier._resources import parse_time
 
+_GATED = frozenset({AttemptStatus.FAILED, AttemptStatus.UNKNOWN})
 AT_LEAST_ONCE = "at-least-once"
 AT_MOST_ONCE = "at-most-once"
 
@@ -55,6 +56,7 @@ def plan_batch(
     guarantee: Callable[[str], str],
     stale: Callable[[DeliveryAttempt], bool],
     reserved: Mapping[tuple[str, str], int],
+    due: Callable[[DeliveryAttempt], float] | None = None,
 ) -> Plan:
     """Plan one batch. Pure.
 
@@ -65,6 +67,7 @@ def plan_batch(
         guarantee: a channel key's delivery guarantee (`at-least-once` or `at-most-once`).
         stale: whether a pending intent's sender can no longer be sending it.
         reserved: in-flight reservations of this process, by (uid, channel).
+        due: when a failed attempt's retry may start by the planner's clock (default: its `retryAt`).
     """
     limit = n.retry_policy.max_attempts
     send: list[Planned] = []
@@ -88,10 +91,10 @@ def plan_batch(
             continue
         settled = [a for a in merged if a.status is not AttemptStatus.PENDING]
         last = settled[-1] if settled else None
-        if last is not None and last.status is AttemptStatus.FAILED and last.retry_at:
-            due = parse_time(last.retry_at)
-            if due > now:
-                next_due = due if next_due is None else min(next_due, due)
+        if last is not None and last.status in _GATED and last.retry_at:
+            ready_at = due(last) if due is not None else parse_time(last.retry_at)
+            if ready_at > now:
+                next_due = ready_at if next_due is None else min(next_due, ready_at)
                 continue
         if state.attempts + reserved.get((n.uid, channel), 0) + 1 > limit:
             continue

@@ -22,6 +22,7 @@ from notifier._channels import Channel, SendContext, error_text
 from notifier._errors import (
     AttemptClaimedError,
     BackendError,
+    BackendOutcomeUnknownError,
     BackendRejectedError,
     BackendUnavailableError,
     IllegalTransition,
@@ -95,6 +96,7 @@ class NotificationReconciler:
         self._unpersisted: dict[str, list[DeliveryAttempt]] = {}
         self._reserved: dict[tuple[str, str], int] = {}
         self._tenures: dict[str, Tenure] = {}
+        self._seen: dict[tuple[str, str, int], float] = {}
 
     # -- the reconcile ----------------------------------------------------------------------------
 
@@ -140,7 +142,7 @@ class NotificationReconciler:
         resolution = self.router.resolve(n)
         channels, condition = resolution.channels, resolution.condition()
         plan = plan_batch(n, channels, now=self.runtime.now(), guarantee=self._guarantee, stale=self._stale(n),
-                          reserved=self._reserved)
+                          reserved=self._reserved, due=self._due)
         carried = list(self._unpersisted.get(n.uid, []))  # outcomes an earlier write failed to persist
         send = list(plan.send)
         tenure: Tenure | None = None
@@ -195,6 +197,7 @@ class NotificationReconciler:
             except IllegalTransition:
                 return Result(requeue=True)  # someone moved it meanwhile; look again
             self._unpersisted.pop(n.uid, None)
+            await self._audit_outcomes(n, to_write)
             if decision.phase is not n.phase:
                 await self._announce(written, n, decision.phase, retry_in)
         if decision.terminal:
@@ -248,8 +251,6 @@ class NotificationReconciler:
         if channel.external:
             breaker.record(True)
         self.metrics.attempts.labels(channel=planned.channel, status="success").inc()
-        if self.auditor.sent(n, planned.channel):
-            await self.events.record(n.raw, "Normal", "NotificationSent", f"Delivered to {planned.channel}")
         return replace(base, duration_seconds=round(self.runtime.now() - start, 3))
 
     def _failed(self, n: Notification, base: DeliveryAttempt, error: BackendError, took: float) -> DeliveryAttempt:
@@ -259,11 +260,32 @@ class NotificationReconciler:
             wait = backoff_seconds(n.retry_policy, base.attempt, self.rng.random() * 2.0 - 1.0)
             retry_at = format_micro_time(parse_time(base.timestamp) + wait)
         self.metrics.attempts.labels(channel=base.channel, status="failed").inc()
-        self.auditor.failed(n, base.channel, base.attempt, text)
-        return replace(base, status=AttemptStatus.FAILED, error=text, duration_seconds=round(took, 3),
-                       retry_at=retry_at)
+        status = AttemptStatus.UNKNOWN if isinstance(error, BackendOutcomeUnknownError) else AttemptStatus.FAILED
+        return replace(base, status=status, error=text, duration_seconds=round(took, 3), retry_at=retry_at)
 
     # -- helpers ----------------------------------------------------------------------------------
+
+    async def _audit_outcomes(self, n: Notification, persisted: list[DeliveryAttempt]) -> None:
+        """Audit outcomes once they are persisted, so a crash before the write audits nothing twice."""
+        for attempt in persisted:
+            if attempt.status is AttemptStatus.SUCCESS and self.auditor.sent(n, attempt.channel):
+                await self.events.record(n.raw, "Normal", "NotificationSent", f"Delivered to {attempt.channel}")
+            elif attempt.status in (AttemptStatus.FAILED, AttemptStatus.UNKNOWN):
+                self.auditor.failed(n, attempt.channel, attempt.attempt, attempt.error)
+
+    def _due(self, attempt: DeliveryAttempt) -> float:
+        """When a failed attempt may be retried, by this replica's clock and its own observation.
+
+        `retryAt` was written by the sender's clock; a skewed clock here could make it seem due early. So the
+        wait is also measured from when this process first saw the failure (as Leases are judged), and the
+        later of the two counts: the spacing between attempts never shrinks below the backoff.
+        """
+        written = parse_time(attempt.timestamp)
+        retry_at = parse_time(attempt.retry_at)
+        seen = self._seen.setdefault(attempt.identity, self.runtime.now())
+        if attempt.replica == self.config.identity:
+            seen = min(seen, written)
+        return max(retry_at, seen + (retry_at - written))
 
     def _channel(self, key: str) -> Channel | None:
         return self.local_channels.get(key) or self.router.channels.get(key)
@@ -325,6 +347,8 @@ class NotificationReconciler:
                                      f"Retrying failed channels with backoff {retry_in:.0f}s")
 
     def _clear(self, uid: str) -> None:
+        for identity in [identity for identity in self._seen if identity[0] == uid]:
+            del self._seen[identity]
         self._mutex.pop(uid, None)
         self._unpersisted.pop(uid, None)
         self._tenures.pop(uid, None)
