@@ -6,13 +6,16 @@ One simpy environment per world; every choice from one seeded, recorded source; 
 from harness._bridge import EPOCH, SimEvent, SimLock, SimQueue, SimRuntime, SimTask
 from harness._choices import Choices, derive_seed
 from harness._trace import Step, Trace, first_divergence
-from harness._world import API_FAULTS, FaultIntensity, Replica, SimulationError, World, WorldFaults
+from harness._faults import FAULTS, FaultIntensity, Injector
+from harness._world import API_FAULTS, Replica, SimulationError, World
 
 __all__ = [
     "API_FAULTS",
     "EPOCH",
+    "FAULTS",
     "Choices",
     "FaultIntensity",
+    "Injector",
     "Replica",
     "SimEvent",
     "SimLock",
@@ -23,7 +26,6 @@ __all__ = [
     "Step",
     "Trace",
     "World",
-    "WorldFaults",
     "derive_seed",
     "first_divergence",
 ]

@@ -56,6 +56,7 @@ class SimTask(simpy.Event, Generic[T]):
         self._outcome: tuple[bool, Any] | None = None
         self._cancel_pending = False
         self._retrieved = False
+        self._deferred: simpy.Event | None = None
         self._target: simpy.Event = Initialize(runtime.env, self)  # type: ignore[arg-type]
         runtime._live[id(self)] = self
 
@@ -63,6 +64,13 @@ class SimTask(simpy.Event, Generic[T]):
         return f"<SimTask {self.name!r} {'done' if self.done() else 'pending'}>"
 
     def _resume(self, event: simpy.Event) -> None:
+        paused_until = self._runtime.paused_until
+        if paused_until > self.env.now and not isinstance(event, _Cancel):
+            self._deferred = event  # the replica is paused: this task runs on only when it resumes
+            resume = self.env.timeout(paused_until - self.env.now)
+            resume.callbacks.append(self._resume_deferred)
+            self._target = resume
+            return
         send: Any = event._value
         exc: BaseException | None = CancelledError() if isinstance(event, _Cancel) else None
         coro = self._coro
@@ -86,6 +94,11 @@ class SimTask(simpy.Event, Generic[T]):
                     f"task {self.name!r} awaited {yielded!r}, which the simulation cannot drive; "
                     f"take sleeps, locks, queues and tasks from the Runtime port"
                 )
+
+    def _resume_deferred(self, event: simpy.Event) -> None:
+        deferred, self._deferred = self._deferred, None
+        assert deferred is not None
+        self._resume(deferred)
 
     def _finish(self, ok: bool, value: Any) -> None:
         self._outcome = (ok, value)
@@ -119,7 +132,10 @@ class SimTask(simpy.Event, Generic[T]):
         self._cancel_pending = False
         if self._outcome is not None:
             return
-        self._target.callbacks.remove(self._resume)
+        callbacks = self._target.callbacks
+        assert callbacks is not None
+        callbacks.remove(self._resume_deferred if self._deferred is not None else self._resume)
+        self._deferred = None
         self._resume(event)
 
     def done(self) -> bool:
@@ -182,6 +198,8 @@ class SimRuntime:
         self._on_task_error = on_task_error
         self._live: dict[int, SimTask[Any]] = {}
         self.dead = False
+        #: Until this virtual time the replica is frozen: no task of this runtime takes a step.
+        self.paused_until = 0.0
 
     def live_tasks(self) -> list[SimTask[Any]]:
         """Tasks not yet finished, in the order they were spawned."""
@@ -197,6 +215,10 @@ class SimRuntime:
         runtime raises `CancelledError` at once, so no cleanup code can reach the API or a backend."""
         self.dead = True
         self.cancel_all()
+
+    def pause(self, seconds: float) -> None:
+        """Freeze this replica (a GC pause, a stopped VM): each task stops at its next step until then."""
+        self.paused_until = max(self.paused_until, self.env.now + seconds)
 
     def _check_alive(self) -> None:
         if self.dead:

@@ -1,16 +1,15 @@
-"""A world: one simpy environment, one fake API server, N controller replicas, one choice source.
+"""A world: one simpy environment, one fake API server, the backends, N replicas, one choice source.
 
 Nothing is shared between worlds, so two worlds in one process (or in many xdist workers) cannot see each
-other. Each replica has its own runtime (its clock may be skewed), its own API client with its own fault
-hooks, and its own manager (informer cache, workqueue, workers). Every nondeterministic decision comes from
-the world's `Choices`; every step that matters goes to the world's `Trace`.
+other. Each replica has its own runtime (its clock may be skewed), its own API client and fault hooks, and its
+own manager (informer cache, workqueue, workers). A crashed replica restarts as a new incarnation with empty
+memory and the same identity. Every nondeterministic decision comes from the world's `Choices`; every step
+that matters goes to the world's `Trace`; every change the API server commits is kept in `changes`.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import simpy
@@ -19,149 +18,89 @@ from fakes.apiserver import ApiServer, Change, FakeKubeApi
 from fakes.backends import Backends
 from harness._bridge import EPOCH, SimRuntime, SimTask
 from harness._choices import Choices
+from harness._faults import FAULTS, FaultIntensity, Injector, ReplicaApiFaults
 from harness._trace import Trace
-from notifier import (
-    ConflictError,
-    KubeApiError,
-    KubeTimeoutError,
-    KubeUnavailableError,
-    LeaderElectionConfig,
-    Manager,
-    Reconciler,
-    Request,
-    ResourceType,
-    Result,
-)
+from notifier import LeaderElectionConfig, Manager, Reconciler, Request, Result
 
-#: The faults the API client and the watch can inject, with what each one does.
-API_FAULTS: Mapping[str, str] = {
-    "api.latency": "a call takes a drawn time before it reaches the server",
-    "api.conflict": "a write fails with 409 Conflict before it is applied",
-    "api.error": "a call fails with 500 before it is applied",
-    "api.timeout-before-apply": "a call times out and was never applied",
-    "api.timeout-after-apply": "a write is applied, then the caller sees a timeout",
-    "watch.delay": "a watch event reaches a replica late (its cache is stale meanwhile)",
-    "watch.disconnect": "a watch stream ends; the informer watches again from its last version",
-    "watch.compact": "the server compacts its history; a watch from an older version gets 410 Gone",
-}
-_WRITES = frozenset({"create", "update", "update_status", "patch", "delete"})
+#: Kept for callers that list the API faults only.
+API_FAULTS: Mapping[str, str] = {name: what for name, what in FAULTS.items() if name.startswith(("api.", "watch."))}
 
 
 class SimulationError(Exception):
     """The simulation itself went wrong (a task failed unobserved): not a verdict on the controller."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FaultIntensity:
-    """How often a fault fires (per opportunity) and, for delays, the longest delay it draws."""
-
-    probability: float = 0.0
-    max_seconds: float = 0.0
-
-
-class WorldFaults:
-    """`ApiFaults` for one replica, drawing every decision from the world's choices and counting fires."""
-
-    def __init__(
-        self,
-        choices: Choices,
-        intensities: Mapping[str, FaultIntensity],
-        fired: Counter[str],
-        *,
-        replica: str,
-        active: Callable[[], bool],
-    ) -> None:
-        self._choices = choices
-        self._intensities = intensities
-        self._fired = fired
-        self._replica = replica
-        self._active = active
-
-    def _fires(self, fault: str) -> FaultIntensity | None:
-        intensity = self._intensities.get(fault)
-        if intensity is None or intensity.probability <= 0 or not self._active():
-            return None
-        if not self._choices.chance(f"{fault}@{self._replica}", intensity.probability):
-            return None
-        self._fired[fault] += 1
-        return intensity
-
-    def latency(self, verb: str, resource: ResourceType) -> float:
-        intensity = self._fires("api.latency")
-        if intensity is None:
-            return 0.0
-        return self._choices.uniform(f"api.latency.seconds@{self._replica}", 0.0, intensity.max_seconds)
-
-    def before_apply(self, verb: str, resource: ResourceType, name: str) -> KubeApiError | None:
-        if verb in ("update", "update_status", "patch") and self._fires("api.conflict"):
-            return ConflictError(f"injected conflict on {verb} of {resource.plural} {name!r}")
-        if self._fires("api.error"):
-            return KubeUnavailableError(f"injected error on {verb} of {resource.plural} {name!r}", code=500)
-        if self._fires("api.timeout-before-apply"):
-            return KubeTimeoutError(f"injected timeout on {verb} of {resource.plural} {name!r} (not applied)")
-        return None
-
-    def after_apply(self, verb: str, resource: ResourceType, name: str) -> KubeApiError | None:
-        if verb in _WRITES and self._fires("api.timeout-after-apply"):
-            return KubeTimeoutError(f"injected timeout on {verb} of {resource.plural} {name!r} (applied)")
-        return None
-
-    def watch_delay(self, resource: ResourceType) -> float:
-        intensity = self._fires("watch.delay")
-        if intensity is None:
-            return 0.0
-        return self._choices.uniform(f"watch.delay.seconds@{self._replica}", 0.0, intensity.max_seconds)
-
-    def watch_disconnect(self, resource: ResourceType) -> bool:
-        return self._fires("watch.disconnect") is not None
-
-
 class Replica:
-    """One controller process of the world."""
+    """One controller process of the world (its current incarnation)."""
 
     def __init__(self, world: World, index: int, reconciler: Callable[[Replica], Reconciler], *, workers: int,
-                 leader_election: LeaderElectionConfig | None, clock_offset: float) -> None:
+                 leader_election: LeaderElectionConfig | None, clock_offset: float, incarnation: int = 0) -> None:
         self.name = f"replica-{index}"
+        self.index = index
         self.world = world
+        self.incarnation = incarnation
+        self.clock_offset = clock_offset
+        self.partitioned_until = 0.0
+        self._factory = reconciler
+        self._workers = workers
+        self._election = leader_election
         self.runtime = SimRuntime(world.env, clock_offset=clock_offset)
-        faults = WorldFaults(world.choices, world.intensities, world.fired, replica=self.name,
-                             active=world.in_fault_phase)
-        self.api = FakeKubeApi(world.server, self.runtime, faults=faults)
-        self.manager = Manager(
-            api=self.api,
-            runtime=self.runtime,
-            reconciler=_Traced(reconciler(self), self),
-            namespace=world.namespace,
-            workers=workers,
-            identity=self.name,
-            leader_election=leader_election,
-        )
+        self.api = FakeKubeApi(world.server, self.runtime, faults=ReplicaApiFaults(world.injector, self))
+        self.reconciler = reconciler(self)
+        self.manager = Manager(api=self.api, runtime=self.runtime, reconciler=_Traced(self.reconciler, self),
+                               namespace=world.namespace, workers=workers, identity=self.name,
+                               leader_election=leader_election)
         self.task: SimTask[None] | None = None
 
     def start(self) -> None:
         self.task = self.runtime.spawn(self.manager.run(), name=f"{self.name}.manager")
 
+    def crash(self) -> None:
+        """Die now; a new incarnation starts after a drawn downtime."""
+        self.world.trace.record(self.name, "replica.crash", incarnation=self.incarnation)
+        self.runtime.crash()
+        self.world.schedule_restart(self)
+
+    def pause(self, seconds: float) -> None:
+        self.world.trace.record(self.name, "replica.pause", seconds=round(seconds, 6))
+        self.runtime.pause(seconds)
+
+    def reborn(self) -> Replica:
+        return Replica(self.world, self.index, self._factory, workers=self._workers,
+                       leader_election=self._election, clock_offset=self.clock_offset,
+                       incarnation=self.incarnation + 1)
+
 
 class _Traced:
-    """Wraps a replica's reconciler to trace each reconcile's start (with what its cache held) and end."""
+    """Wraps a replica's reconciler: traces each reconcile, and injects `reconcile.concurrent`."""
 
     def __init__(self, inner: Reconciler, replica: Replica) -> None:
         self._inner = inner
         self._replica = replica
 
     async def reconcile(self, request: Request) -> Result:
-        trace = self._replica.world.trace
-        cached = self._replica.manager.informer.get(request.namespace, request.name)
+        replica = self._replica
+        trace = replica.world.trace
+        cached = replica.manager.informer.get(request.namespace, request.name)
         version = cached["metadata"]["resourceVersion"] if cached else None
-        trace.record(self._replica.name, "reconcile.begin", key=request.key, cached_rv=version)
+        trace.record(replica.name, "reconcile.begin", key=request.key, cached_rv=version)
+        if replica.world.injector.fires("reconcile.concurrent", replica.name, key=request.key):
+            replica.runtime.spawn(self._twin(request), name=f"{replica.name}.twin[{request.key}]")
         try:
             result = await self._inner.reconcile(request)
         except Exception as error:
-            trace.record(self._replica.name, "reconcile.error", key=request.key, error=type(error).__name__)
+            trace.record(replica.name, "reconcile.error", key=request.key, error=type(error).__name__)
             raise
-        trace.record(self._replica.name, "reconcile.end", key=request.key, requeue=result.requeue,
-                     requeue_after=result.requeue_after)
+        trace.record(replica.name, "reconcile.end", key=request.key, requeue=result.requeue,
+                     requeue_after=round(result.requeue_after, 6))
         return result
+
+    async def _twin(self, request: Request) -> None:
+        try:
+            await self._inner.reconcile(request)
+        except Exception as error:  # a reconcile error is the controller's to retry, not the world's failure
+            self._replica.world.trace.record(self._replica.name, "reconcile.error", key=request.key,
+                                             error=type(error).__name__)
 
 
 class World:
@@ -169,11 +108,13 @@ class World:
 
     Args:
         seed: the run's seed: every choice of the world derives from it.
-        reconciler: builds each replica's reconciler from the replica (its runtime and API client).
+        reconciler: builds each replica incarnation's reconciler from the replica.
         replicas: how many controller processes.
         workers: reconcile workers per replica.
-        faults: the API and watch faults and their intensities (see `API_FAULTS`).
+        faults: faults and their intensities (see `FAULTS`).
         fault_phase: virtual seconds during which faults may fire; afterwards the world is quiet.
+        leader_election: run the managers with leader election.
+        lease_duration: the delivery lock's lease duration (pauses are drawn past it).
         tape: a recorded tape to replay instead of drawing from the seed.
     """
 
@@ -188,21 +129,21 @@ class World:
         faults: Mapping[str, FaultIntensity] | None = None,
         fault_phase: float = float("inf"),
         leader_election: bool = False,
+        lease_duration: float = 30.0,
         tape: list[int] | None = None,
     ) -> None:
-        unknown = sorted(set(faults or {}) - set(API_FAULTS))
-        if unknown:
-            raise ValueError(f"unknown faults {unknown!r}; known: {sorted(API_FAULTS)}")
         self.env = simpy.Environment()
         self.seed = seed
         self.namespace = namespace
         self.choices = Choices(seed, tape=tape)
         self.trace = Trace(lambda: self.env.now)
-        self.intensities: Mapping[str, FaultIntensity] = dict(faults or {})
-        self.fired: Counter[str] = Counter()
+        self.injector = Injector(self, faults or {})
+        self.fired = self.injector.fired
         self.fault_phase = fault_phase
+        self.lease_duration = lease_duration
         self.server = ApiServer(clock=lambda: EPOCH + self.env.now)
-        self.server.observers.append(self._trace_change)
+        self.changes: list[Change] = []
+        self.server.observers.append(self._record_change)
         self.client = SimRuntime(self.env)
         #: The API as a user (kubectl, another controller) sees it: no faults.
         self.client_api = FakeKubeApi(self.server, self.client)
@@ -213,12 +154,19 @@ class World:
         self._workers = workers
         #: Built when the world starts, so that backends and credentials can be set up first.
         self.replicas: list[Replica] = []
-        self._scripted: list[SimTask[Any]] = []
+        self.retired: list[Replica] = []
+        #: Called with no argument when `routing.reload` fires (the rig reloads every router).
+        self.on_routing_reload: Callable[[], None] | None = None
+
+    @property
+    def intensities(self) -> Mapping[str, FaultIntensity]:
+        return self.injector.intensities
 
     def in_fault_phase(self) -> bool:
         return self.env.now < self.fault_phase
 
-    def _trace_change(self, change: Change) -> None:
+    def _record_change(self, change: Change) -> None:
+        self.changes.append(change)
         meta = change.object.get("metadata", {})
         self.trace.record("apiserver", f"commit.{change.type.lower()}", rv=change.revision,
                           resource=change.resource.plural, name=meta.get("name"))
@@ -228,50 +176,84 @@ class World:
         async def scripted() -> None:
             await self.client.sleep(delay)
             await action()
-        self._scripted.append(self.client.spawn(scripted(), name=name))
+        self.client.spawn(scripted(), name=name)
 
-    def _compactor(self, intensity: FaultIntensity, period: float) -> Coroutine[Any, Any, None]:
-        async def compact() -> None:
-            while True:
+    def every(self, period: float, action: Callable[[], None], *, name: str) -> None:
+        """Call `action` every `period` virtual seconds during the fault phase."""
+        async def loop() -> None:
+            while self.in_fault_phase():
                 await self.client.sleep(period)
-                if self.in_fault_phase() and self.choices.chance("watch.compact", intensity.probability):
-                    self.fired["watch.compact"] += 1
-                    self.trace.record("apiserver", "fault.watch.compact", rv=self.server.revision)
-                    self.server.compact()
-        return compact()
+                if self.in_fault_phase():
+                    action()
+        self.client.spawn(loop(), name=name)
 
     def build(self) -> list[Replica]:
         """Build the replicas (once); `run` does it if nobody did."""
         if not self.replicas:
-            self.replicas = [
-                Replica(self, index, self._reconciler, workers=self._workers, leader_election=self._election,
-                        clock_offset=0.0)
-                for index in range(self._replica_count)
-            ]
+            for index in range(self._replica_count):
+                offset = 0.0
+                skew = self.injector.fires("replica.clock-skew", f"replica-{index}")
+                if skew is not None:
+                    offset = self.choices.uniform(f"replica.clock-skew.seconds@replica-{index}",
+                                                  -skew.max_seconds, skew.max_seconds)
+                self.replicas.append(Replica(self, index, self._reconciler, workers=self._workers,
+                                             leader_election=self._election, clock_offset=offset))
         return self.replicas
+
+    def schedule_restart(self, replica: Replica) -> None:
+        intensity = self.injector.intensities.get("replica.crash", FaultIntensity())
+        downtime = self.choices.uniform(f"replica.crash.downtime@{replica.name}", 1.0,
+                                        max(1.0, intensity.max_seconds))
+
+        async def restart() -> None:
+            await self.client.sleep(downtime)
+            fresh = replica.reborn()
+            self.replicas[replica.index] = fresh
+            self.retired.append(replica)
+            self.trace.record(fresh.name, "replica.restart", incarnation=fresh.incarnation)
+            fresh.start()
+        self.client.spawn(restart(), name=f"restart-{replica.name}")
+
+    def _partitions(self) -> None:
+        for replica in self.replicas:
+            intensity = self.injector.fires("replica.partition", replica.name)
+            if intensity is not None:
+                seconds = self.injector.seconds("replica.partition", replica.name, intensity, low=1.0)
+                replica.partitioned_until = max(replica.partitioned_until, self.env.now + seconds)
+
+    def _compact(self) -> None:
+        if self.injector.fires("watch.compact", "apiserver", rv=self.server.revision):
+            self.server.compact()
+
+    def _reload(self) -> None:
+        if self.on_routing_reload is not None and self.injector.fires("routing.reload", "world"):
+            self.on_routing_reload()
 
     def run(self, until: float) -> None:
         """Start every replica and run the world until virtual time `until`."""
         for replica in self.build():
             replica.start()
-        compact = self.intensities.get("watch.compact")
-        if compact is not None and compact.probability > 0:
-            self.client.spawn(self._compactor(compact, period=1.0), name="compactor")
+        periodic: list[tuple[str, float, Callable[[], None]]] = [
+            ("watch.compact", 1.0, self._compact), ("replica.partition", 1.0, self._partitions),
+            ("routing.reload", 5.0, self._reload)]
+        for fault, period, action in periodic:
+            if self.injector.intensities.get(fault, FaultIntensity()).probability > 0:
+                self.every(period, action, name=fault)
         self.env.run(until=until)
         self._shut_down()
-        failed = [task for rt in [self.client, *(r.runtime for r in self.replicas)]
-                  for task in rt.unretrieved_failures()]
+        failed = [task for rt in self.runtimes() for task in rt.unretrieved_failures()]
         if failed:
             error = failed[0].exception()
             tail = "\n".join(str(step) for step in self.trace.steps[-10:])
             raise SimulationError(f"task {failed[0].name!r} failed: {error!r}\nlast steps:\n{tail}") from error
 
     def runtimes(self) -> list[SimRuntime]:
-        return [self.client, *(replica.runtime for replica in self.replicas)]
+        return [self.client, *(replica.runtime for replica in [*self.retired, *self.replicas])]
 
     def _shut_down(self, max_steps: int = 100_000) -> None:
         """Cancel every task of the world and let them unwind, so none is left suspended."""
         for runtime in self.runtimes():
+            runtime.paused_until = 0.0
             runtime.cancel_all()
         steps = 0
         while any(runtime.live_tasks() for runtime in self.runtimes()):

@@ -26,7 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "list":
-        from harness._world import API_FAULTS
+        from harness._faults import FAULTS as API_FAULTS
 
         if args.json:
             print(json.dumps({"faults": list(API_FAULTS)}))

@@ -40,6 +40,10 @@ class ApiFaults(Protocol):
         """True to end the watch stream after the event just delivered (`watch.disconnect`)."""
         ...
 
+    def watch_coalesce(self, resource: ResourceType) -> bool:
+        """True to let a new event overtake an undelivered one for the same object (`informer.hold-event`)."""
+        ...
+
 
 class NoFaults:
     """No latency, no errors, no delay: the server as fast and reliable as it gets."""
@@ -57,6 +61,9 @@ class NoFaults:
         return 0.0
 
     def watch_disconnect(self, resource: ResourceType) -> bool:
+        return False
+
+    def watch_coalesce(self, resource: ResourceType) -> bool:
         return False
 
 
@@ -152,6 +159,11 @@ class FakeKubeApi:
         def stamp(event: WatchEvent) -> None:
             nonlocal last_due
             last_due = max(last_due, runtime.now() + self.faults.watch_delay(rt))
+            key = _key(event)
+            if key[1] and any(_key(waiting) == key for _, waiting in buffer) and self.faults.watch_coalesce(rt):
+                kept = [(due, waiting) for due, waiting in buffer if _key(waiting) != key]
+                buffer.clear()
+                buffer.extend(kept)
             buffer.append((last_due, event))
             arrived.set()
 
@@ -182,3 +194,8 @@ class FakeKubeApi:
         finally:
             self.server.close(watcher)
 
+
+
+def _key(event: WatchEvent) -> tuple[str, str]:
+    meta = event.object.get("metadata", {})
+    return (str(meta.get("namespace", "")), str(meta.get("name", "")))

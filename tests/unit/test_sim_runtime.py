@@ -266,3 +266,40 @@ def test_crash_stops_cleanup_code_at_its_first_await(rt: SimRuntime) -> None:
     rt.env.run(until=task)
     task.result()
     assert record == ["cleanup starts"]
+
+
+def test_pause_freezes_every_task_until_it_ends(rt: SimRuntime) -> None:
+    steps: list[tuple[str, float]] = []
+    observer = SimRuntime(rt.env)
+
+    async def ticker(name: str) -> None:
+        for _ in range(3):
+            await rt.sleep(1)
+            steps.append((name, rt.env.now))
+
+    async def main() -> None:
+        task = rt.spawn(ticker("t"), name="t")
+        await observer.sleep(1.5)
+        rt.pause(10)
+        await task
+    task = observer.spawn(main(), name="main")
+    rt.env.run(until=task)
+    task.result()
+    assert steps == [("t", 1), ("t", 11.5), ("t", 12.5)]
+
+
+def test_a_paused_task_can_still_be_cancelled(rt: SimRuntime) -> None:
+    observer = SimRuntime(rt.env)
+
+    async def main() -> float:
+        task = rt.spawn(rt.sleep(1), name="sleeper")
+        await observer.sleep(0.5)
+        rt.pause(100)
+        await observer.sleep(1)  # the sleeper's timer fired during the pause: it is deferred now
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return rt.env.now
+    task = observer.spawn(main(), name="main")
+    rt.env.run(until=task)
+    assert task.result() == 1.5

@@ -1,0 +1,180 @@
+"""The fault catalogue and the injector that decides, from the world's choices, where each fault fires.
+
+Every decision is a draw from the world's one choice source, so a run replays from its tape. Every fire is
+counted and traced (`fault.<name>`), so a report can show that a fault a run asked for really happened and
+what it did. Faults fire only in the fault phase; the quiet phase after it is where liveness is judged.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+import httpx
+
+from notifier import ConflictError, KubeApiError, KubeTimeoutError, KubeUnavailableError, ResourceType
+
+if TYPE_CHECKING:
+    from harness._world import Replica, World
+
+#: Every fault, by its public name, with what it does.
+FAULTS: Final[Mapping[str, str]] = {
+    "api.latency": "an API call takes a drawn time before it reaches the server",
+    "api.conflict": "a write fails with 409 Conflict before it is applied",
+    "api.error": "an API call fails with 500 before it is applied",
+    "api.timeout-before-apply": "an API call times out and was never applied",
+    "api.timeout-after-apply": "a write is applied, then the caller sees a timeout",
+    "watch.delay": "watch events reach a replica late (its cache is stale meanwhile)",
+    "watch.disconnect": "a watch stream ends; the informer watches again from its last version",
+    "watch.compact": "the server compacts its history; a watch from an older version gets 410 Gone",
+    "informer.stale-view": "a cache read returns an older version the informer had seen",
+    "informer.hold-event": "a watch event is overtaken by the next one for the same object (never seen)",
+    "reconcile.concurrent": "a second reconcile of the same key runs at once, bypassing the workqueue",
+    "replica.crash": "a replica dies at an await point and restarts later with empty memory",
+    "replica.pause": "a replica freezes past its lease expiry, then resumes where it was",
+    "replica.clock-skew": "a replica's clock is off by a drawn offset for the whole run",
+    "replica.partition": "a replica cannot reach the API server for a drawn time",
+    "http.status": "a backend answers 503 without processing the request",
+    "http.latency": "a backend request takes a drawn time",
+    "http.timeout-after-receive": "a backend receives the message, then the response is lost (a timeout)",
+    "http.reset": "the connection is reset before the backend receives anything",
+    "http.rate-limit": "a backend answers 429 with Retry-After",
+    "http.tls-error": "the TLS handshake fails (a permanent error)",
+    "file.write-error": "writing a file delivery fails (disk full)",
+    "routing.reload": "the routing file is reloaded in the middle of retries",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FaultIntensity:
+    """How often a fault fires per opportunity, and the longest time it draws (delays, pauses, downtime)."""
+
+    probability: float = 0.0
+    max_seconds: float = 0.0
+
+
+class Injector:
+    """Draws fault decisions for one world and counts them."""
+
+    def __init__(self, world: World, intensities: Mapping[str, FaultIntensity]) -> None:
+        unknown = sorted(set(intensities) - set(FAULTS))
+        if unknown:
+            raise ValueError(f"unknown faults {unknown!r}; known: {sorted(FAULTS)}")
+        self.world = world
+        self.intensities = dict(intensities)
+        self.fired: Counter[str] = Counter()
+
+    def fires(self, fault: str, who: str, **details: Any) -> FaultIntensity | None:
+        intensity = self.intensities.get(fault)
+        if intensity is None or intensity.probability <= 0 or not self.world.in_fault_phase():
+            return None
+        if not self.world.choices.chance(f"{fault}@{who}", intensity.probability):
+            return None
+        self.fired[fault] += 1
+        self.world.trace.record(who, f"fault.{fault}", **details)
+        return intensity
+
+    def seconds(self, fault: str, who: str, intensity: FaultIntensity, low: float = 0.0) -> float:
+        return self.world.choices.uniform(f"{fault}.seconds@{who}", low, max(low, intensity.max_seconds))
+
+    def decision_point(self, replica: Replica, where: str) -> None:
+        """An await point of a replica: it may crash or freeze here."""
+        if replica.runtime.dead:
+            return
+        if self.fires("replica.crash", replica.name, at=where):
+            replica.crash()
+        elif (pause := self.fires("replica.pause", replica.name, at=where)) is not None:
+            lease = self.world.lease_duration
+            replica.pause(self.seconds("replica.pause", replica.name, pause, low=lease + 1.0))
+
+
+class ReplicaApiFaults:
+    """`ApiFaults` for one replica: the api.*, watch.* and informer.hold-event faults, partitions, crashes."""
+
+    def __init__(self, injector: Injector, replica: Replica) -> None:
+        self._injector = injector
+        self._replica = replica
+
+    def _partitioned(self) -> bool:
+        return self._replica.partitioned_until > self._injector.world.env.now
+
+    def latency(self, verb: str, resource: ResourceType) -> float:
+        self._injector.decision_point(self._replica, f"api.{verb}")
+        intensity = self._injector.fires("api.latency", self._replica.name, verb=verb)
+        return 0.0 if intensity is None else self._injector.seconds("api.latency", self._replica.name, intensity)
+
+    def before_apply(self, verb: str, resource: ResourceType, name: str) -> KubeApiError | None:
+        who = self._replica.name
+        if self._partitioned():
+            return KubeUnavailableError(f"{verb} {resource.plural}/{name}: connection refused (partitioned)", code=0)
+        if verb in ("update", "update_status", "patch") and self._injector.fires("api.conflict", who, name=name):
+            return ConflictError(f"injected conflict on {verb} of {resource.plural} {name!r}")
+        if self._injector.fires("api.error", who, verb=verb, name=name):
+            return KubeUnavailableError(f"injected error on {verb} of {resource.plural} {name!r}", code=500)
+        if self._injector.fires("api.timeout-before-apply", who, verb=verb, name=name):
+            return KubeTimeoutError(f"injected timeout on {verb} of {resource.plural} {name!r}")
+        return None
+
+    def after_apply(self, verb: str, resource: ResourceType, name: str) -> KubeApiError | None:
+        if verb in ("create", "update", "update_status", "patch", "delete") and self._injector.fires(
+                "api.timeout-after-apply", self._replica.name, verb=verb, name=name):
+            return KubeTimeoutError(f"injected timeout on {verb} of {resource.plural} {name!r}")
+        return None
+
+    def watch_delay(self, resource: ResourceType) -> float:
+        intensity = self._injector.fires("watch.delay", self._replica.name)
+        return 0.0 if intensity is None else self._injector.seconds("watch.delay", self._replica.name, intensity)
+
+    def watch_disconnect(self, resource: ResourceType) -> bool:
+        return self._partitioned() or self._injector.fires("watch.disconnect", self._replica.name) is not None
+
+    def watch_coalesce(self, resource: ResourceType) -> bool:
+        return self._injector.fires("informer.hold-event", self._replica.name) is not None
+
+
+class FaultyTransport(httpx.AsyncBaseTransport):
+    """A replica's way out to the backends: traces each send as issued, and injects the http.* faults."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, injector: Injector, replica: Replica) -> None:
+        self._inner = inner
+        self._injector = injector
+        self._replica = replica
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        replica, injector = self._replica, self._injector
+        who = replica.name
+        headers = request.headers
+        injector.world.trace.record(
+            who, "http.issue", uid=headers.get("X-Notifier-Notification", ""),
+            channel=headers.get("X-Notifier-Channel", ""), attempt=int(headers.get("X-Notifier-Attempt", "0") or 0),
+            token=headers.get("X-Notifier-Fencing-Token", ""), local_time=round(replica.runtime.now(), 6))
+        injector.decision_point(replica, "http.send")
+        await replica.runtime.sleep(0)
+        if injector.fires("http.reset", who):
+            raise httpx.ConnectError("connection reset by peer", request=request)
+        if injector.fires("http.tls-error", who):
+            raise httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed", request=request)
+        if (slow := injector.fires("http.latency", who)) is not None:
+            await replica.runtime.sleep(injector.seconds("http.latency", who, slow))
+        if injector.fires("http.status", who):
+            return httpx.Response(503, text="injected: service unavailable", request=request)
+        if injector.fires("http.rate-limit", who):
+            return httpx.Response(429, text="injected: rate limited", headers={"Retry-After": "1"}, request=request)
+        response = await self._inner.handle_async_request(request)
+        if injector.fires("http.timeout-after-receive", who):
+            raise httpx.ReadTimeout("injected: the response was lost", request=request)
+        return response
+
+
+def faulty_writer(injector: Injector, replica: Replica,
+                  inner: Callable[[Any, bytes], None]) -> Callable[[Any, bytes], None]:
+    """The file channel's writer with `file.write-error` injected."""
+
+    def write(path: Any, data: bytes) -> None:
+        if injector.fires("file.write-error", replica.name):
+            raise OSError(28, "No space left on device (injected)")
+        inner(path, data)
+
+    return write
