@@ -5,8 +5,8 @@ One simpy environment per world; every choice from one seeded, recorded source; 
 
 from harness._bridge import EPOCH, SimEvent, SimLock, SimQueue, SimRuntime, SimTask
 from harness._choices import Choices, derive_seed
-from harness._trace import Step, Trace, first_divergence
 from harness._faults import FAULTS, FaultIntensity, Injector
+from harness._trace import Step, Trace, first_divergence
 from harness._world import API_FAULTS, Replica, SimulationError, World
 
 __all__ = [

@@ -1,53 +1,97 @@
-"""The notifier controller installed in a world: each replica gets the production assembly, wired to the
-world's fake API server, fake backends, seeded RNG, in-memory audit store and its own metrics registry.
+"""The notifier controller installed in a world: each replica incarnation gets the production assembly,
+wired to the world's fake API server, fake backends (through the fault-injecting transport), seeded RNG,
+in-memory audit store and its own metrics registry. Only the edges are swapped; and a few faults act there:
+`informer.stale-view` on the cache reader, `file.write-error` on the file writer, `routing.reload` on the
+router.
 """
 
 from __future__ import annotations
 
+import copy
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 from prometheus_client import CollectorRegistry
 
 from harness._choices import derive_seed
-from harness._world import Replica
+from harness._faults import FaultyTransport, faulty_writer
+from harness._world import Replica, World
+from notifier import KubeObject
 from notifier._app import LocalChannels, assemble
 from notifier._observe import MemoryAuditSink
 from notifier._reconciler import ControllerConfig, LockMode, NotificationReconciler
 from notifier._routing import Router
 
+#: (resourceVersion, object) as a replica's cache reader returned it.
+Snapshot = tuple[str, KubeObject]
+
 
 @dataclass(slots=True, kw_only=True)
 class Rig:
-    """What a world's controller replicas share: the routing file, credentials, backends and audit store."""
+    """What a world's controller replicas share: the routing file, credentials, audit store, file sink."""
 
     routing: str = ""
+    reload_routing: str = ""
     credentials: dict[str, str] = field(default_factory=dict)
     lock: LockMode = "lease"
     guarantees: Mapping[str, str] = field(default_factory=dict)
+    lease_duration: float = 30.0
     audit: MemoryAuditSink = field(default_factory=MemoryAuditSink)
     console: list[str] = field(default_factory=list)
+    files: list[tuple[str, str]] = field(default_factory=list)
     reconcilers: dict[str, NotificationReconciler] = field(default_factory=dict)
     routers: dict[str, Router] = field(default_factory=dict)
+
+    def install(self, world: World) -> None:
+        """Hook the rig's world-level faults (routing reloads) into the world."""
+        world.on_routing_reload = self._reload_all
+
+    def _reload_all(self) -> None:
+        text = self.reload_routing or self.routing
+        for router in self.routers.values():
+            router.load_text(text)
 
     def reconciler(self, replica: Replica) -> NotificationReconciler:
         """The reconciler factory a World takes."""
         world = replica.world
-        http = httpx.AsyncClient(transport=world.backends.transport())
+        injector = world.injector
+        transport = FaultyTransport(world.backends.transport(), injector, replica)
+        http = httpx.AsyncClient(transport=transport)
+        history: dict[str, list[Snapshot]] = {}
+
+        def cache(namespace: str, name: str) -> KubeObject | None:
+            current = replica.manager.informer.get(namespace, name)
+            seen = history.setdefault(f"{namespace}/{name}", [])
+            if current is not None and (not seen or seen[-1][0] != current["metadata"]["resourceVersion"]):
+                seen.append((current["metadata"]["resourceVersion"], current))
+            if len(seen) > 1 and injector.fires("informer.stale-view", replica.name, key=f"{namespace}/{name}"):
+                back = world.choices.draw(f"informer.stale-view.depth@{replica.name}", 1, len(seen) - 1)
+                return _copy(seen[-1 - back][1])
+            return current
+
+        def write(path: Path, data: bytes) -> None:
+            self.files.append((path.name, data.decode()))
+
         reconciler, router = assemble(
-            api=replica.api, runtime=replica.runtime,
-            cache=lambda ns, name: replica.manager.informer.get(ns, name),
-            http=http, rng=random.Random(derive_seed(world.seed, replica.name, "rng")),
+            api=replica.api, runtime=replica.runtime, cache=cache, http=http,
+            rng=random.Random(derive_seed(world.seed, replica.name, replica.incarnation, "rng")),
             audit=self.audit, registry=CollectorRegistry(), credentials=lambda: self.credentials,
-            config=ControllerConfig(identity=replica.name, lock=self.lock, guarantees=self.guarantees),
-            local=LocalChannels(console_write=self.console.append, log_write=lambda line: None),
+            config=ControllerConfig(identity=replica.name, lock=self.lock, guarantees=self.guarantees,
+                                    lease_duration=self.lease_duration, intent_timeout=self.lease_duration),
+            local=LocalChannels(console_write=self.console.append, log_write=lambda line: None,
+                                file_dir=Path("/notifications"), file_writer=faulty_writer(injector, replica, write)),
             routing_text=self.routing,
         )
         self.reconcilers[replica.name] = reconciler
         self.routers[replica.name] = router
         return reconciler
+
+
+def _copy(obj: KubeObject) -> KubeObject:
+    return copy.deepcopy(obj)
 
 
 def slack_routing(*receivers: tuple[str, list[str]], default: str = "console-only") -> str:

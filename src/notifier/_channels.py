@@ -146,6 +146,7 @@ class LogChannel:
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write `<path>.tmp`, then rename over `path`; the temp file is removed if the rename fails."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(path.name + ".tmp")
     temp.write_bytes(data)
     try:
@@ -182,7 +183,6 @@ class FileChannel:
         stamp = datetime.fromtimestamp(micros // 1_000_000, tz=UTC).strftime("%Y%m%d-%H%M%S")
         path = self.output_dir / f"notification-{notification.name}-{stamp}.{micros % 1_000_000:06d}.{self._fmt}"
         try:
-            self.output_dir.mkdir(parents=True, exist_ok=True)
             self._writer(path, data)
         except OSError as error:
             raise BackendUnavailableError(f"file delivery to {path.name} failed: {error}") from error
