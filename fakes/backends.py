@@ -20,6 +20,7 @@ import httpx
 import respx
 
 from notifier import Runtime
+from notifier._webhooks import PAGERDUTY_URL
 
 Outcome = Literal["status", "timeout-after-receive", "reset", "tls-error"]
 
@@ -62,6 +63,8 @@ class Endpoint:
     service: str
     name: str
     url: str
+    #: What the controller's credential file holds: the webhook URL, or PagerDuty's routing key.
+    secret: str
     default: Behavior = OK
     script: deque[Behavior] = field(default_factory=deque)
     received: list[Receipt] = field(default_factory=list)
@@ -92,17 +95,39 @@ class Backends:
         self.router = respx.MockRouter(assert_all_called=False, assert_all_mocked=True, using=None)
         self.endpoints: dict[str, Endpoint] = {}
         self._dedup_keys: dict[str, None] = {}
+        self._by_routing_key: dict[str, Endpoint] = {}
+        self._pagerduty_routed = False
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.router.async_handler)
 
     def add(self, service: str, name: str, *, default: Behavior | int = 200) -> Endpoint:
-        """A new endpoint; its URL is what a credential file would hold (a secret)."""
-        url = f"https://{service}.fake.invalid/hooks/{name}/T0K3N-{len(self.endpoints):04d}"
-        endpoint = Endpoint(service, name, url, default=_behavior(default))
+        """A new endpoint. Slack and Teams get a URL of their own (the secret); PagerDuty endpoints share the
+        Events API URL and are told apart by their routing key (the secret)."""
+        token = f"T0K3N-{len(self.endpoints):04d}"
+        if service == "pagerduty":
+            url, secret = PAGERDUTY_URL, f"routing-key-{name}-{token}"
+        else:
+            url = f"https://{service}.fake.invalid/hooks/{name}/{token}"
+            secret = url
+        endpoint = Endpoint(service, name, url, secret, default=_behavior(default))
         self.endpoints[f"{service}:{name}"] = endpoint
-        self.router.post(url).mock(side_effect=lambda request: self._handle(endpoint, request))
+        if service == "pagerduty":
+            self._by_routing_key[secret] = endpoint
+            if not self._pagerduty_routed:
+                self._pagerduty_routed = True
+                self.router.post(PAGERDUTY_URL).mock(side_effect=self._pagerduty)
+        else:
+            self.router.post(url).mock(side_effect=lambda request: self._handle(endpoint, request))
         return endpoint
+
+    async def _pagerduty(self, request: httpx.Request) -> httpx.Response:
+        key = str(json.loads(request.content or b"{}").get("routing_key", ""))
+        endpoint = self._by_routing_key.get(key)
+        if endpoint is None:
+            return httpx.Response(400, json={"status": "invalid event", "message": "Event object is invalid",
+                                             "errors": ["Invalid routing key"]})
+        return await self._handle(endpoint, request)
 
     def receipts(self) -> list[Receipt]:
         """Every request received, across endpoints, in the order received."""
@@ -124,7 +149,7 @@ class Backends:
         headers = request.headers
         deduplicated = False
         if endpoint.service == "pagerduty":
-            dedup = str(payload.get("dedup_key", ""))
+            dedup = f"{payload.get('routing_key', '')}/{payload.get('dedup_key', '')}"
             deduplicated = dedup in self._dedup_keys
             self._dedup_keys[dedup] = None
         status = behavior.status if behavior.outcome == "status" else 200

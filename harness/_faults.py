@@ -102,8 +102,11 @@ class ReplicaApiFaults:
 
     def latency(self, verb: str, resource: ResourceType) -> float:
         self._injector.decision_point(self._replica, f"api.{verb}")
+        scheduler = self._injector.world.scheduler
+        extra = scheduler.delay(self._replica.index) if scheduler is not None else 0.0
         intensity = self._injector.fires("api.latency", self._replica.name, verb=verb)
-        return 0.0 if intensity is None else self._injector.seconds("api.latency", self._replica.name, intensity)
+        drawn = 0.0 if intensity is None else self._injector.seconds("api.latency", self._replica.name, intensity)
+        return extra + drawn
 
     def before_apply(self, verb: str, resource: ResourceType, name: str) -> KubeApiError | None:
         who = self._replica.name

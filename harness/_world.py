@@ -157,6 +157,8 @@ class World:
         self.retired: list[Replica] = []
         #: Called with no argument when `routing.reload` fires (the rig reloads every router).
         self.on_routing_reload: Callable[[], None] | None = None
+        #: A schedule of extra delays at scheduling points (the pct strategy), or None.
+        self.scheduler: Any = None
 
     @property
     def intensities(self) -> Mapping[str, FaultIntensity]:

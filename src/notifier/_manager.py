@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from notifier._errors import LifecycleError
+from notifier._errors import LifecycleError, NotifierError
 from notifier._informer import Change, Informer
 from notifier._leader import LeaderElectionConfig, LeaderElector
 from notifier._ports import KubeApi, KubeObject, ResourceType, Runtime, Task
@@ -154,6 +154,9 @@ class Manager:
         """Reconcile one key taken from the queue and apply what the result asks for."""
         try:
             result = await self._reconciler.reconcile(Request(*split_key(key)))
+        except NotifierError as error:
+            log.warning("reconcile of %s failed: %s; requeued with backoff", key, error)
+            self.queue.add_rate_limited(key)
         except Exception:
             log.exception("reconcile of %s failed; requeued with backoff", key)
             self.queue.add_rate_limited(key)

@@ -100,7 +100,7 @@ def plan_batch(
             continue
         number = max([a.attempt for a in attempts], default=0) + 1
         send.append(Planned(channel=channel, attempt=number,
-                            redelivery=last is not None and last.status is AttemptStatus.UNKNOWN))
+                            redelivery=any(a.status is AttemptStatus.UNKNOWN for a in settled)))
     return Plan(send=tuple(send), states=states, unknown=tuple(unknown), next_due=next_due,
                 in_progress=tuple(in_progress))
 

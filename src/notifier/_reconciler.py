@@ -127,15 +127,28 @@ class NotificationReconciler:
             return Result()
         n = Notification.from_object(fresh)
         if n.phase is Phase.PENDING:
-            fresh = await write_status(self.api, self.runtime, ns, name, phase=Phase.SENDING,
-                                       reason=Reason.PROCESSING, message="Processing delivery channels")
+            sending = await write_status(self.api, self.runtime, ns, name, phase=Phase.SENDING,
+                                         reason=Reason.PROCESSING, message="Processing delivery channels")
+            fresh = sending.object
             n = Notification.from_object(fresh)
             self.metrics.phase.labels(phase="Sending").set(1)
             await self.events.record(fresh, "Normal", "PhaseTransition", "Transitioned to Sending phase")
+        await self._settle_carried(n)
         if n.phase.terminal:
             self._clear(n.uid)
             return Result()
         return await self._deliver(fresh, n)
+
+    async def _settle_carried(self, n: Notification) -> None:
+        """Outcomes whose write seemed to fail but did land (a timeout after apply) are audited now."""
+        carried = self._unpersisted.get(n.uid)
+        if not carried:
+            return
+        persisted = {(a.identity, a.status) for a in n.attempts}
+        landed = [a for a in carried if (a.identity, a.status) in persisted]
+        if landed:
+            self._unpersisted[n.uid] = [a for a in carried if a not in landed]
+            await self._audit_outcomes(n, landed)
 
     async def _deliver(self, fresh: KubeObject, n: Notification) -> Result:
         n = enrich(n)
@@ -152,12 +165,14 @@ class NotificationReconciler:
             if tenure is None:
                 lease_busy = True
                 send = [p for p in send if not self._is_external(p.channel)]
-        intents = [self._intent(n, p, tenure) for p in send if self._is_external(p.channel)]
+        # Every attempt is claimed before it is sent (one compare-and-swap for the batch), so two senders can
+        # never both send the same attempt; external ones also carry the Lease tenure that fences them.
+        intents = [self._intent(n, p, tenure if self._is_external(p.channel) else None) for p in send]
         if plan.unknown or intents:
             try:
-                fresh = await write_status(self.api, self.runtime, n.namespace, n.name, phase=None,
-                                           attempts=[*carried, *plan.unknown, *intents], conditions=[condition],
-                                           claim=intents)
+                await write_status(self.api, self.runtime, n.namespace, n.name, phase=None,
+                                   attempts=[*carried, *plan.unknown, *intents], conditions=[condition],
+                                   claim=intents)
             except AttemptClaimedError as error:
                 log.info("%s: %s", n.key, error)
                 return Result(requeue_after=self.config.lock_retry)
@@ -198,8 +213,8 @@ class NotificationReconciler:
                 return Result(requeue=True)  # someone moved it meanwhile; look again
             self._unpersisted.pop(n.uid, None)
             await self._audit_outcomes(n, to_write)
-            if decision.phase is not n.phase:
-                await self._announce(written, n, decision.phase, retry_in)
+            if written.moved:
+                await self._announce(written.object, n, decision.phase, retry_in)
         if decision.terminal:
             if tenure is not None and self.lock is not None:
                 await self.lock.release(tenure)
@@ -217,22 +232,20 @@ class NotificationReconciler:
         channel = self._channel(planned.channel)
         kind = planned.channel.split(":", 1)[0]
         key = (n.uid, planned.channel)
-        start = self.runtime.now()
-        base = DeliveryAttempt(uid=n.uid, channel=planned.channel, attempt=planned.attempt,
-                               timestamp=format_micro_time(start), status=AttemptStatus.SUCCESS,
-                               replica=self.config.identity, fencing_token=tenure.token if tenure else "",
-                               redelivery=planned.redelivery)
         breaker = self.breakers.for_kind(kind)
         if channel is not None and channel.external and not breaker.allow():
             error = BackendUnavailableError(f"{kind} circuit breaker is open (too many failures, preventing "
                                             f"cascading failures)")
+            rejected = self._attempt(n, planned, tenure, self.runtime.now())
             await self.events.record(n.raw, "Warning", "CircuitBreakerOpen", str(error))
-            return self._failed(n, base, error, 0.0)
+            return self._failed(n, rejected, error, 0.0)
         if channel is not None and channel.external and tenure is not None and self.lock is not None \
                 and not await self.lock.fence(tenure):
             log.warning("%s lost the lease of %s before sending %s", self.config.identity, n.key, planned.channel)
             self._tenures.pop(n.uid, None)
             return None
+        start = self.runtime.now()  # after the fence: the attempt's time is when it really goes out
+        base = self._attempt(n, planned, tenure, start)
         self._reserved[key] = self._reserved.get(key, 0) + 1
         try:
             if channel is None:
@@ -252,6 +265,12 @@ class NotificationReconciler:
             breaker.record(True)
         self.metrics.attempts.labels(channel=planned.channel, status="success").inc()
         return replace(base, duration_seconds=round(self.runtime.now() - start, 3))
+
+    def _attempt(self, n: Notification, planned: Planned, tenure: Tenure | None, at: float) -> DeliveryAttempt:
+        return DeliveryAttempt(uid=n.uid, channel=planned.channel, attempt=planned.attempt,
+                               timestamp=format_micro_time(at), status=AttemptStatus.SUCCESS,
+                               replica=self.config.identity, fencing_token=tenure.token if tenure else "",
+                               redelivery=planned.redelivery)
 
     def _failed(self, n: Notification, base: DeliveryAttempt, error: BackendError, took: float) -> DeliveryAttempt:
         text = error_text(error)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from notifier._errors import AttemptClaimedError, ConflictError
@@ -112,13 +113,30 @@ def apply_status(
     return status
 
 
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A status write's result: the object as written, and the phase it had just before this write."""
+
+    object: KubeObject
+    previous_phase: Phase
+
+    @property
+    def phase(self) -> Phase:
+        return Phase((self.object.get("status") or {}).get("phase", "") or "")
+
+    @property
+    def moved(self) -> bool:
+        """Whether this write changed the phase (another writer may have got there first)."""
+        return self.phase is not self.previous_phase
+
+
 async def write_status(
     api: KubeApi,
     runtime: Runtime,
     namespace: str,
     name: str,
     **change: Any,
-) -> KubeObject:
+) -> Written:
     """Read through the API, apply `change` (see `apply_status`), write; retry on Conflict.
 
     Raises:
@@ -131,9 +149,10 @@ async def write_status(
         if attempt:
             await runtime.sleep(CONFLICT_DELAY)
         fresh = await api.get(NOTIFICATIONS, namespace, name)
+        before = Phase((fresh.get("status") or {}).get("phase", "") or "")
         fresh["status"] = apply_status(fresh, now=runtime.now(), **change)
         try:
-            return await api.update_status(NOTIFICATIONS, namespace, fresh)
+            return Written(await api.update_status(NOTIFICATIONS, namespace, fresh), before)
         except ConflictError as error:
             last = error
     assert last is not None

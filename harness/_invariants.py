@@ -1,0 +1,379 @@
+"""The invariants, judged after a run from the trace, the API server's history and the backends' own records.
+
+Each checker is pure over a `Evidence` and returns violations that name the invariant, the notification, the
+channel, the virtual time and the trace steps (or commits) that show it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from fakes.apiserver import Change
+from fakes.backends import Receipt
+from harness._bridge import EPOCH
+from harness._trace import Step
+from notifier import LEASES, NOTIFICATIONS, parse_time
+from notifier._backoff import backoff_bounds
+from notifier._model import TERMINAL, AttemptStatus, DeliveryAttempt, Phase, RetryPolicy, count_deliveries
+from notifier._observe import AuditEvent
+from notifier._phase import TRANSITIONS
+
+INVARIANTS: Final[Mapping[str, str]] = {
+    "no-duplicate-delivery": "no channel receives a notification twice, unless the second send is a counted "
+                             "redelivery after an unknown outcome (at-least-once)",
+    "attempts-match-effects": "status attempts match the requests the backends received one to one",
+    "counters-consistent": "totalAttempts and the delivery counters equal what the attempts say, in every write",
+    "phase-transitions-legal": "every persisted phase change is allowed, and terminal phases never change",
+    "no-lost-attempts": "no attempt, once persisted, disappears from a later status",
+    "retry-policy-respected": "at most maxAttempts per channel, none after a permanent error, spaced by at "
+                              "least the backoff lower bound",
+    "lock-safety": "a Lease changes holder only after expiring; every external send is fenced by a live tenure "
+                   "and covered by a persisted intent",
+    "eventual-delivery": "after the quiet phase starts every notification ends within the bound, and healthy "
+                         "channels were delivered",
+    "audit-once": "one message.sent per delivered channel, one acknowledged or escalated per notification",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Violation:
+    invariant: str
+    message: str
+    notification: str = ""
+    channel: str = ""
+    time: float = 0.0
+    steps: tuple[int, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {"invariant": self.invariant, "message": self.message, "notification": self.notification,
+                "channel": self.channel, "time": round(self.time, 6), "steps": list(self.steps)}
+
+
+@dataclass(slots=True, kw_only=True)
+class Evidence:
+    """Everything a run leaves behind that the invariants read."""
+
+    changes: list[Change]
+    receipts: list[Receipt]
+    steps: list[Step]
+    audit: list[AuditEvent]
+    lock: str
+    external_kinds: frozenset[str] = frozenset({"slack", "pagerduty", "teams"})
+    quiet_start: float = 0.0
+    end: float = 0.0
+    bound: float = 0.0
+    lease_duration: float = 30.0
+    healthy: frozenset[str] = frozenset()
+    names: dict[str, str] = field(default_factory=dict)  # uid -> name
+    commit_times: dict[int, float] = field(default_factory=dict)  # resourceVersion -> virtual time
+
+    def __post_init__(self) -> None:
+        if not self.commit_times:
+            for step in self.steps:
+                if step.actor == "apiserver" and step.kind.startswith("commit."):
+                    self.commit_times[int(dict(step.details)["rv"])] = step.time
+
+    def notifications(self) -> dict[str, list[Change]]:
+        """Each notification's committed versions, by name, in order."""
+        out: dict[str, list[Change]] = defaultdict(list)
+        for change in self.changes:
+            if change.resource == NOTIFICATIONS:
+                out[change.object["metadata"]["name"]].append(change)
+        return out
+
+
+def _attempts(obj: dict[str, Any]) -> list[DeliveryAttempt]:
+    uid = obj["metadata"].get("uid", "")
+    return [DeliveryAttempt.from_json({"uid": uid, **raw}) for raw in (obj.get("status") or {}).get(
+        "deliveryAttempts") or ()]
+
+
+def _final(versions: list[Change]) -> dict[str, Any]:
+    return versions[-1].object
+
+
+def no_duplicate_delivery(ev: Evidence) -> list[Violation]:
+    out = []
+    by_channel: dict[tuple[str, str], list[Receipt]] = defaultdict(list)
+    for receipt in ev.receipts:
+        if receipt.deduplicated or not (200 <= receipt.answered < 300):
+            continue
+        by_channel[(receipt.notification, receipt.channel)].append(receipt)
+    finals = {_final(v)["metadata"]["uid"]: _final(v) for v in ev.notifications().values()}
+    for (uid, channel), got in sorted(by_channel.items()):
+        if len(got) < 2:
+            continue
+        attempts = {a.attempt: a for a in _attempts(finals.get(uid, {"metadata": {}})) if a.channel == channel}
+        for later in got[1:]:
+            recorded = attempts.get(later.attempt)
+            earlier = [attempts.get(r.attempt) for r in got if r.attempt < later.attempt]
+            explained = recorded is not None and recorded.redelivery and any(
+                a is not None and a.status is AttemptStatus.UNKNOWN for a in earlier)
+            if not explained:
+                out.append(Violation(invariant="no-duplicate-delivery", notification=ev.names.get(uid, uid),
+                                     channel=channel, time=later.time - EPOCH,
+                                     message=f"{channel} received attempt {later.attempt} from {later.replica} "
+                                             f"after attempt {got[0].attempt} from {got[0].replica}, and no "
+                                             f"unknown outcome explains it"))
+    return out
+
+
+def explained_redeliveries(ev: Evidence) -> int:
+    """How many duplicate receipts were explained (counted, not hidden)."""
+    counts = Counter((r.notification, r.channel) for r in ev.receipts
+                     if 200 <= r.answered < 300 and not r.deduplicated)
+    return sum(n - 1 for n in counts.values() if n > 1)
+
+
+def attempts_match_effects(ev: Evidence) -> list[Violation]:
+    out = []
+    received = {(r.notification, r.channel, r.attempt) for r in ev.receipts}
+    for name, versions in sorted(ev.notifications().items()):
+        final = _final(versions)
+        uid = final["metadata"]["uid"]
+        recorded = {(uid, a.channel, a.attempt): a for a in _attempts(final)}
+        for key in sorted(k for k in received if k[0] == uid):
+            if key not in recorded:
+                out.append(Violation(invariant="attempts-match-effects", notification=name, channel=key[1],
+                                     message=f"{key[1]} received attempt {key[2]}, which the status never "
+                                             f"recorded"))
+        for key, attempt in sorted(recorded.items()):
+            if attempt.channel.split(":")[0] not in ev.external_kinds:
+                continue
+            if attempt.status is AttemptStatus.SUCCESS and key not in received:
+                out.append(Violation(invariant="attempts-match-effects", notification=name, channel=attempt.channel,
+                                     message=f"attempt {attempt.attempt} is recorded as a success but "
+                                             f"{attempt.channel} never received it"))
+    return out
+
+
+def counters_consistent(ev: Evidence) -> list[Violation]:
+    out = []
+    for name, versions in sorted(ev.notifications().items()):
+        for change in versions:
+            status = change.object.get("status")
+            if not status:
+                continue
+            attempts = _attempts(change.object)
+            ok, failed = count_deliveries(attempts)
+            total = sum(1 for a in attempts if a.status is not AttemptStatus.PENDING)
+            seen = (status.get("totalAttempts", 0), status.get("successfulDeliveries", 0),
+                    status.get("failedDeliveries", 0))
+            if seen != (total, ok, failed):
+                out.append(Violation(invariant="counters-consistent", notification=name,
+                                     message=f"rv {change.revision}: counters (total, successful, failed) = "
+                                             f"{seen}, attempts say {(total, ok, failed)}", steps=(change.revision,)))
+                break
+    return out
+
+
+def phase_transitions_legal(ev: Evidence) -> list[Violation]:
+    out = []
+    for name, versions in sorted(ev.notifications().items()):
+        previous = Phase.NONE
+        for change in versions:
+            phase = Phase((change.object.get("status") or {}).get("phase", "") or "")
+            if phase is not previous and phase not in TRANSITIONS[previous]:
+                out.append(Violation(invariant="phase-transitions-legal", notification=name,
+                                     message=f"rv {change.revision}: {previous.value or '(none)'} -> {phase.value}",
+                                     steps=(change.revision,)))
+                break
+            previous = phase
+    return out
+
+
+def no_lost_attempts(ev: Evidence) -> list[Violation]:
+    out = []
+    for name, versions in sorted(ev.notifications().items()):
+        seen: dict[tuple[str, str, int], int] = {}
+        for change in versions:
+            present = {a.identity for a in _attempts(change.object)}
+            lost = sorted(identity for identity in seen if identity not in present)
+            if lost and change.type != "DELETED":
+                out.append(Violation(invariant="no-lost-attempts", notification=name, channel=lost[0][1],
+                                     message=f"rv {change.revision} dropped attempt {lost[0][2]} of {lost[0][1]} "
+                                             f"(persisted at rv {seen[lost[0]]})",
+                                     steps=(seen[lost[0]], change.revision)))
+                break
+            for identity in present:
+                seen.setdefault(identity, change.revision)
+    return out
+
+
+def retry_policy_respected(ev: Evidence) -> list[Violation]:
+    out = []
+    issues: dict[tuple[str, str], list[Step]] = defaultdict(list)
+    for step in ev.steps:
+        if step.kind == "http.issue":
+            details = dict(step.details)
+            issues[(str(details["uid"]), str(details["channel"]))].append(step)
+    for name, versions in sorted(ev.notifications().items()):
+        final = _final(versions)
+        policy = RetryPolicy.from_spec(final.get("spec", {}).get("retryPolicy"))
+        by_channel: dict[str, list[DeliveryAttempt]] = defaultdict(list)
+        for attempt in _attempts(final):
+            by_channel[attempt.channel].append(attempt)
+        for channel, attempts in sorted(by_channel.items()):
+            settled = [a for a in attempts if a.status is not AttemptStatus.PENDING]
+            if len(settled) > policy.max_attempts:
+                out.append(Violation(invariant="retry-policy-respected", notification=name, channel=channel,
+                                     message=f"{len(settled)} attempts, more than maxAttempts {policy.max_attempts}"))
+            permanent = [a.attempt for a in settled if a.permanent]
+            if permanent and any(a.attempt > permanent[0] for a in settled):
+                out.append(Violation(invariant="retry-policy-respected", notification=name, channel=channel,
+                                     message=f"attempt after the permanent failure of attempt {permanent[0]}"))
+            outcome = {a.attempt: a for a in settled}
+            sends = issues.get((final["metadata"]["uid"], channel), [])
+            for first, second in itertools.pairwise(sends):
+                prev = outcome.get(int(dict(first.details)["attempt"]))
+                if prev is None or prev.status is AttemptStatus.SUCCESS or not prev.retry_at:
+                    continue
+                low, _ = backoff_bounds(policy, prev.attempt)
+                if second.time - first.time < low - 1e-6:
+                    out.append(Violation(invariant="retry-policy-respected", notification=name, channel=channel,
+                                         time=second.time, steps=(first.index, second.index),
+                                         message=f"attempt {dict(second.details)['attempt']} came "
+                                                 f"{second.time - first.time:.3f} s after attempt {prev.attempt}; "
+                                                 f"the backoff lower bound is {low:.3f} s"))
+    return out
+
+
+def lock_safety(ev: Evidence) -> list[Violation]:
+    out: list[Violation] = []
+    leases: dict[str, list[Change]] = defaultdict(list)
+    for change in ev.changes:
+        if change.resource == LEASES:
+            leases[change.object["metadata"]["name"]].append(change)
+    renewals: dict[tuple[str, int], list[tuple[int, float]]] = defaultdict(list)
+    for name, versions in sorted(leases.items()):
+        last_by: dict[str, float] = {}
+        previous = ""
+        times = [_virtual(ev, c) for c in versions]
+        for change, when in zip(versions, times, strict=True):
+            spec = change.object.get("spec", {})
+            holder = str(spec.get("holderIdentity") or "")
+            epoch = int(spec.get("leaseTransitions") or 0)
+            if holder and previous and holder != previous and when - last_by.get(previous, when) < ev.lease_duration:
+                out.append(Violation(invariant="lock-safety", time=when, steps=(change.revision,),
+                                     message=f"lease {name} went from {previous} to {holder} "
+                                             f"{when - last_by[previous]:.3f} s after {previous}'s last renewal"))
+            if holder:
+                last_by[holder] = when
+                renew = parse_time(str(spec.get("renewTime") or "1970-01-01T00:00:00Z"))
+                renewals[(holder, epoch)].append((change.revision, renew))
+            previous = holder
+    if ev.lock != "lease":
+        return out
+    intents: dict[tuple[str, str, int], float] = {}
+    for change in ev.changes:
+        if change.resource == NOTIFICATIONS:
+            for attempt in _attempts(change.object):
+                if attempt.status is AttemptStatus.PENDING:
+                    intents.setdefault(attempt.identity, _virtual(ev, change))
+    for step in ev.steps:
+        if step.kind != "http.issue":
+            continue
+        d = dict(step.details)
+        uid, channel, attempt, token = str(d["uid"]), str(d["channel"]), int(d["attempt"]), str(d["token"])
+        name = ev.names.get(uid, uid)
+        holder, _, epoch = token.partition("@")
+        if not token or not epoch.isdigit():
+            out.append(Violation(invariant="lock-safety", notification=name, channel=channel, time=step.time,
+                                 steps=(step.index,), message=f"{step.actor} sent attempt {attempt} with no "
+                                                              f"fencing token"))
+            continue
+        if (uid, channel, attempt) not in intents:
+            out.append(Violation(invariant="lock-safety", notification=name, channel=channel, time=step.time,
+                                 steps=(step.index,), message=f"{step.actor} sent attempt {attempt} with no "
+                                                              f"persisted intent"))
+        renewed = [renew for rev, renew in renewals.get((holder, int(epoch)), [])]
+        local = float(d.get("local_time") or 0.0)
+        if not renewed or holder != step.actor:
+            out.append(Violation(invariant="lock-safety", notification=name, channel=channel, time=step.time,
+                                 steps=(step.index,), message=f"{step.actor} sent under token {token}, which it "
+                                                              f"never held"))
+        elif all(local >= renew + ev.lease_duration for renew in renewed if renew <= local):
+            out.append(Violation(invariant="lock-safety", notification=name, channel=channel, time=step.time,
+                                 steps=(step.index,), message=f"{step.actor} sent attempt {attempt} after its "
+                                                              f"tenure {token} expired by its own clock"))
+    return out
+
+
+def _virtual(ev: Evidence, change: Change) -> float:
+    return ev.commit_times.get(change.revision, 0.0)
+
+
+def eventual_delivery(ev: Evidence) -> list[Violation]:
+    out = []
+    deadline = ev.quiet_start + ev.bound
+    for name, versions in sorted(ev.notifications().items()):
+        if versions[-1].type == "DELETED":
+            continue
+        ended = next((c for c in versions if Phase((c.object.get("status") or {}).get("phase", "") or "") in TERMINAL),
+                     None)
+        if ended is None or _virtual(ev, ended) > deadline:
+            phase = (versions[-1].object.get("status") or {}).get("phase", "")
+            out.append(Violation(invariant="eventual-delivery", notification=name, time=deadline,
+                                 message=f"not terminal {ev.bound:.0f} s after the quiet phase began "
+                                         f"(phase {phase or '(none)'})"))
+            continue
+        final = _final(versions)
+        delivered = {a.channel for a in _attempts(final) if a.status is AttemptStatus.SUCCESS}
+        for channel in sorted(ev.healthy):
+            used = {a.channel for a in _attempts(final)}
+            if channel in used and channel not in delivered and not _faulted(final, channel):
+                out.append(Violation(invariant="eventual-delivery", notification=name, channel=channel,
+                                     message=f"healthy channel {channel} was never delivered"))
+    return out
+
+
+def _faulted(obj: dict[str, Any], channel: str) -> bool:
+    """A channel whose failures were injected or permanent is not judged healthy."""
+    return any(a.channel == channel and a.status is not AttemptStatus.SUCCESS for a in _attempts(obj))
+
+
+def audit_once(ev: Evidence) -> list[Violation]:
+    out = []
+    crashed = any(step.kind == "replica.crash" for step in ev.steps)
+    sent = Counter((e.resource_id, e.payload.get("channel", "")) for e in ev.audit
+                   if e.event_type == "notification.message.sent")
+    final_events = Counter((e.resource_id, e.event_type) for e in ev.audit if e.event_type in (
+        "notification.message.acknowledged", "notification.message.escalated"))
+    for name, versions in sorted(ev.notifications().items()):
+        final = _final(versions)
+        delivered = sorted({a.channel for a in _attempts(final) if a.status is AttemptStatus.SUCCESS})
+        for channel in delivered:
+            count = sent[(name, channel)]
+            if count > 1 or (count == 0 and not crashed):
+                out.append(Violation(invariant="audit-once", notification=name, channel=channel,
+                                     message=f"{count} message.sent events for a delivered channel"))
+        for kind in ("notification.message.acknowledged", "notification.message.escalated"):
+            if final_events[(name, kind)] > 1:
+                out.append(Violation(invariant="audit-once", notification=name,
+                                     message=f"{final_events[(name, kind)]} {kind} events"))
+    return out
+
+
+CHECKS: Final[Mapping[str, Callable[[Evidence], list[Violation]]]] = {
+    "no-duplicate-delivery": no_duplicate_delivery,
+    "attempts-match-effects": attempts_match_effects,
+    "counters-consistent": counters_consistent,
+    "phase-transitions-legal": phase_transitions_legal,
+    "no-lost-attempts": no_lost_attempts,
+    "retry-policy-respected": retry_policy_respected,
+    "lock-safety": lock_safety,
+    "eventual-delivery": eventual_delivery,
+    "audit-once": audit_once,
+}
+
+
+def check(ev: Evidence, names: list[str] | None = None) -> list[Violation]:
+    """Every violation of the named invariants (all by default), in catalogue order."""
+    out: list[Violation] = []
+    for name in names or list(CHECKS):
+        out.extend(CHECKS[name](ev))
+    return out

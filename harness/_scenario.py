@@ -1,0 +1,195 @@
+"""Scenario files: a world, its traffic, its faults, what must hold, validated on load.
+
+A scenario is YAML validated by pydantic; a bad file is a `ConfigFileError` naming the file, the line and the
+field (the CLI prints it and exits 2). Channel sets route notifications by `extensions.test-channel-set`, the
+way the Go integration suite did; each credentialed channel of a set gets its own fake endpoint
+`<kind>:<set>`, whose behaviour the scenario scripts.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from fakes.backends import Behavior
+from harness._faults import FAULTS, FaultIntensity
+from harness._invariants import INVARIANTS
+from harness._rig import slack_routing
+from notifier._yamlload import ConfigFileError, load_model
+
+KINDS = ("slack", "pagerduty", "teams", "console", "file", "log")
+EXTERNAL = ("slack", "pagerduty", "teams")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class WorldSpec(_Strict):
+    replicas: int = Field(default=1, ge=1, le=16)
+    workers: int = Field(default=1, ge=1, le=64)
+    lock: Literal["lease", "none"] = "lease"
+    leader_election: bool = False
+    guarantees: dict[Literal["slack", "pagerduty", "teams"], Literal["at-least-once", "at-most-once"]] = Field(
+        default_factory=dict)
+    lease_duration: float = Field(default=30.0, gt=0)
+
+
+class BehaviorSpec(_Strict):
+    outcome: Literal["status", "timeout-after-receive", "reset", "tls-error"] = "status"
+    status: int = Field(default=200, ge=100, le=599)
+    latency: float = Field(default=0.0, ge=0)
+    retry_after: float | None = Field(default=None, ge=0)
+
+    def behavior(self) -> Behavior:
+        return Behavior(outcome=self.outcome, status=self.status, latency=self.latency, retry_after=self.retry_after)
+
+
+BehaviorLike = Annotated[int, Field(ge=100, le=599)] | BehaviorSpec
+
+
+def _behavior(value: BehaviorLike) -> Behavior:
+    return Behavior(status=value) if isinstance(value, int) else value.behavior()
+
+
+class EndpointSpec(_Strict):
+    default: BehaviorLike = 200
+    script: tuple[BehaviorLike, ...] = ()
+
+
+class PolicySpec(_Strict):
+    max_attempts: int = Field(default=5, ge=1, le=10, alias="maxAttempts")
+    initial_backoff_seconds: int = Field(default=30, ge=1, le=300, alias="initialBackoffSeconds")
+    backoff_multiplier: int = Field(default=2, ge=1, le=10, alias="backoffMultiplier")
+    max_backoff_seconds: int = Field(default=480, ge=60, le=3600, alias="maxBackoffSeconds")
+
+
+class NotificationSpec(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=200)
+    count: int = Field(default=1, ge=1, le=10_000)
+    channels: str = "default"
+    start: float = Field(default=0.0, ge=0)
+    every: float = Field(default=0.0, ge=0)
+    priority: Literal["Critical", "High", "Medium", "Low"] = "High"
+    type: Literal["Escalation", "Simple", "StatusUpdate", "Approval", "ManualReview", "Completion"] = "Simple"
+    subject: str = Field(default="disk pressure on node-1", min_length=1, max_length=500)
+    body: str = Field(default="node-1 disk usage is 95%", min_length=1)
+    retry_policy: PolicySpec | None = Field(default=None, alias="retryPolicy")
+
+    def names(self) -> list[str]:
+        if self.count == 1:
+            return [self.name]
+        width = max(2, len(str(self.count - 1)))
+        return [f"{self.name}-{i:0{width}d}" for i in range(self.count)]
+
+
+class FaultSpec(_Strict):
+    probability: float = Field(ge=0, le=1)
+    max_seconds: float = Field(default=0.0, ge=0)
+
+
+class PhasesSpec(_Strict):
+    fault: float = Field(default=120.0, ge=0)
+    quiet: float = Field(default=900.0, gt=0)
+    bound: float = Field(default=900.0, gt=0, description="liveness: terminal within this long after quiet begins")
+
+
+class ExpectSpec(_Strict):
+    name: str
+    phase: Literal["Pending", "Sending", "Retrying", "Sent", "PartiallySent", "Failed"] | None = None
+    reason: str | None = None
+    total_attempts: int | None = Field(default=None, ge=0)
+    successful: int | None = Field(default=None, ge=0)
+    failed: int | None = Field(default=None, ge=0)
+
+    def matches(self, name: str) -> bool:
+        return fnmatch.fnmatchcase(name, self.name)
+
+
+class CampaignSpec(_Strict):
+    seeds: int = Field(default=200, ge=1, le=1_000_000)
+    strategy: Literal["random", "pct", "swarm", "hypothesis"] = "swarm"
+
+
+class Scenario(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9][-a-z0-9]*$")
+    description: str = ""
+    world: WorldSpec = WorldSpec()
+    channels: dict[str, tuple[Literal["slack", "pagerduty", "teams", "console", "file", "log"], ...]] = Field(
+        default_factory=dict)
+    backends: dict[str, EndpointSpec] = Field(default_factory=dict)
+    notifications: tuple[NotificationSpec, ...] = Field(min_length=1)
+    faults: dict[str, FaultSpec] = Field(default_factory=dict)
+    phases: PhasesSpec = PhasesSpec()
+    invariants: tuple[str, ...] = ("all",)
+    expect: tuple[ExpectSpec, ...] = ()
+    campaign: CampaignSpec = CampaignSpec()
+    reload_channels: dict[str, tuple[str, ...]] | None = None
+
+    @field_validator("faults")
+    @classmethod
+    def _known_faults(cls, value: dict[str, FaultSpec]) -> dict[str, FaultSpec]:
+        for name in value:
+            if name not in FAULTS:
+                raise ValueError(f"unknown fault {name!r}; known: {', '.join(sorted(FAULTS))}")
+        return value
+
+    @field_validator("invariants")
+    @classmethod
+    def _known_invariants(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if name != "all" and name not in INVARIANTS:
+                raise ValueError(f"unknown invariant {name!r}; known: all, {', '.join(INVARIANTS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        for spec in self.notifications:
+            if spec.channels != "default" and spec.channels not in self.channels:
+                raise ValueError(f"notification {spec.name!r} uses channel set {spec.channels!r}, which is not "
+                                 f"defined; defined: {sorted(self.channels)}")
+        endpoints = set(self.endpoint_keys())
+        for key in self.backends:
+            if key not in endpoints:
+                raise ValueError(f"backend {key!r} matches no credentialed channel; expected one of "
+                                 f"{sorted(endpoints)}")
+        return self
+
+    def endpoint_keys(self) -> list[str]:
+        return [f"{kind}:{name}" for name, kinds in self.channels.items() for kind in kinds if kind in EXTERNAL]
+
+    def invariant_names(self) -> list[str]:
+        return list(INVARIANTS) if "all" in self.invariants else list(self.invariants)
+
+    def routing(self, channels: dict[str, tuple[str, ...]] | None = None) -> str:
+        sets = channels if channels is not None else self.channels
+        return slack_routing(*((name, list(kinds)) for name, kinds in sorted(sets.items())))
+
+    def intensities(self) -> dict[str, FaultIntensity]:
+        return {name: FaultIntensity(probability=f.probability, max_seconds=f.max_seconds)
+                for name, f in sorted(self.faults.items())}
+
+    def behaviors(self, key: str) -> tuple[Behavior, tuple[Behavior, ...]]:
+        spec = self.backends.get(key, EndpointSpec())
+        return _behavior(spec.default), tuple(_behavior(b) for b in spec.script)
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Read and validate a scenario file; raises ConfigFileError naming file, line and field."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigFileError(str(path), 0, "", f"cannot read the file: {error.strerror}") from None
+    return load_model(text, Scenario, str(path))
+
+
+def bundled_dir() -> Path:
+    """The scenarios shipped with the project (`scenarios/` beside the packages)."""
+    return Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def bundled() -> list[Path]:
+    return sorted(bundled_dir().glob("*.yaml"))
