@@ -18,7 +18,7 @@ from harness._bridge import EPOCH
 from harness._trace import Step
 from notifier import LEASES, NOTIFICATIONS, parse_time
 from notifier._backoff import backoff_bounds
-from notifier._model import TERMINAL, AttemptStatus, DeliveryAttempt, Phase, RetryPolicy, count_deliveries
+from notifier._model import NOT_ATTEMPTS, TERMINAL, AttemptStatus, DeliveryAttempt, Phase, RetryPolicy, count_deliveries
 from notifier._observe import AuditEvent
 from notifier._phase import TRANSITIONS
 
@@ -148,6 +148,10 @@ def attempts_match_effects(ev: Evidence) -> list[Violation]:
                 out.append(Violation(invariant="attempts-match-effects", notification=name, channel=attempt.channel,
                                      message=f"attempt {attempt.attempt} is recorded as a success but "
                                              f"{attempt.channel} never received it"))
+            if attempt.status is AttemptStatus.CANCELLED and key in received:
+                out.append(Violation(invariant="attempts-match-effects", notification=name, channel=attempt.channel,
+                                     message=f"attempt {attempt.attempt} is recorded as never sent (cancelled) "
+                                             f"but {attempt.channel} received it"))
     return out
 
 
@@ -160,7 +164,7 @@ def counters_consistent(ev: Evidence) -> list[Violation]:
                 continue
             attempts = _attempts(change.object)
             ok, failed = count_deliveries(attempts)
-            total = sum(1 for a in attempts if a.status is not AttemptStatus.PENDING)
+            total = sum(1 for a in attempts if a.status not in NOT_ATTEMPTS)
             seen = (status.get("totalAttempts", 0), status.get("successfulDeliveries", 0),
                     status.get("failedDeliveries", 0))
             if seen != (total, ok, failed):
@@ -218,7 +222,7 @@ def retry_policy_respected(ev: Evidence) -> list[Violation]:
         for attempt in _attempts(final):
             by_channel[attempt.channel].append(attempt)
         for channel, attempts in sorted(by_channel.items()):
-            settled = [a for a in attempts if a.status is not AttemptStatus.PENDING]
+            settled = [a for a in attempts if a.status not in NOT_ATTEMPTS]
             if len(settled) > policy.max_attempts:
                 out.append(Violation(invariant="retry-policy-respected", notification=name, channel=channel,
                                      message=f"{len(settled)} attempts, more than maxAttempts {policy.max_attempts}"))

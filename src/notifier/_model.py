@@ -46,6 +46,8 @@ class AttemptStatus(enum.StrEnum):
     PENDING = "pending"
     #: An intent found after a crash or a pause: the send may or may not have happened.
     UNKNOWN = "unknown"
+    #: An intent its own writer withdrew because it knows the send never happened (its lease was lost first).
+    CANCELLED = "cancelled"
 
 
 class Reason:
@@ -62,6 +64,9 @@ class Reason:
 
 
 PERMANENT_MARKER: Final = "permanent failure"
+
+#: Statuses that are not (yet, or ever) an attempt: they count toward no counter and no limit.
+NOT_ATTEMPTS: Final = frozenset({AttemptStatus.PENDING, AttemptStatus.CANCELLED})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -274,7 +279,7 @@ def count_deliveries(attempts: list[DeliveryAttempt] | tuple[DeliveryAttempt, ..
         if attempt.status is AttemptStatus.SUCCESS:
             succeeded[attempt.channel] = None
             failed.pop(attempt.channel, None)
-        elif attempt.status is not AttemptStatus.PENDING and attempt.channel not in succeeded:
+        elif attempt.status not in NOT_ATTEMPTS and attempt.channel not in succeeded:
             failed[attempt.channel] = None
     return len(succeeded), len(failed)
 

@@ -70,12 +70,13 @@ class Auditor:
         self._emitted: dict[str, dict[str, None]] = {}
 
     def forget(self, key: str) -> None:
-        """Drop the idempotency record of a notification (it was deleted)."""
-        self._emitted.pop(key, None)
+        """Drop the idempotency records of a deleted notification (`namespace/name`, any uid)."""
+        for recorded in [k for k in self._emitted if k.partition("@")[0] == key]:
+            del self._emitted[recorded]
 
     def _emit(self, n: Notification, event_key: str, event_type: str, action: str, outcome: str,
               payload: dict[str, Any]) -> bool:
-        seen = self._emitted.setdefault(n.key, {})
+        seen = self._emitted.setdefault(f"{n.key}@{n.uid}", {})
         if event_key in seen:
             return False
         event = AuditEvent(event_type=event_type, action=action, outcome=outcome, resource_id=n.name,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from notifier._model import AttemptStatus, DeliveryAttempt, Notification
+from notifier._model import NOT_ATTEMPTS, AttemptStatus, DeliveryAttempt, Notification
 from notifier._phase import ChannelState
 from notifier._resources import parse_time
 
@@ -41,7 +41,7 @@ class Plan:
 
 def channel_state(attempts: Sequence[DeliveryAttempt], *, abandon_unknown: bool) -> ChannelState:
     """The state of one channel from its attempts (pending intents do not count). Pure."""
-    settled = [a for a in attempts if a.status is not AttemptStatus.PENDING]
+    settled = [a for a in attempts if a.status not in NOT_ATTEMPTS]
     succeeded = any(a.status is AttemptStatus.SUCCESS for a in settled)
     unknown = any(a.status is AttemptStatus.UNKNOWN for a in settled)
     return ChannelState(succeeded=succeeded, permanent=any(a.permanent for a in settled), attempts=len(settled),
@@ -89,7 +89,7 @@ def plan_batch(
             continue
         if state.done(limit):
             continue
-        settled = [a for a in merged if a.status is not AttemptStatus.PENDING]
+        settled = [a for a in merged if a.status not in NOT_ATTEMPTS]
         last = settled[-1] if settled else None
         if last is not None and last.status in _GATED and last.retry_at:
             ready_at = due(last) if due is not None else parse_time(last.retry_at)

@@ -97,6 +97,8 @@ class NotificationReconciler:
         self._reserved: dict[tuple[str, str], int] = {}
         self._tenures: dict[str, Tenure] = {}
         self._seen: dict[tuple[str, str, int], float] = {}
+        self._seen_pending: dict[tuple[str, str, int], float] = {}
+        self._unsent: dict[str, set[tuple[str, str, int]]] = {}
 
     # -- the reconcile ----------------------------------------------------------------------------
 
@@ -106,9 +108,10 @@ class NotificationReconciler:
             self.auditor.forget(request.key)
             return Result()
         await self.events.record(cached, "Normal", "ReconcileStarted", "Reconciliation started")
-        if Notification.from_object(cached).phase.terminal:
-            return Result()
         uid = str(cached["metadata"].get("uid", ""))
+        if Notification.from_object(cached).phase.terminal and not self._unpersisted.get(uid):
+            await self._finish(uid)
+            return Result()
         mutex = self._mutex.setdefault(uid, self.runtime.lock())
         async with mutex:
             return await self._reconcile_locked(request, cached)
@@ -135,7 +138,7 @@ class NotificationReconciler:
             await self.events.record(fresh, "Normal", "PhaseTransition", "Transitioned to Sending phase")
         await self._settle_carried(n)
         if n.phase.terminal:
-            self._clear(n.uid)
+            await self._finish(n.uid)
             return Result()
         return await self._deliver(fresh, n)
 
@@ -150,8 +153,22 @@ class NotificationReconciler:
             self._unpersisted[n.uid] = [a for a in carried if a not in landed]
             await self._audit_outcomes(n, landed)
 
+    def _withdrawals(self, n: Notification) -> list[DeliveryAttempt]:
+        """Our own intents that we know were never sent (the fence failed, or the intent write timed out):
+        they are withdrawn as `cancelled`, which is no attempt at all, rather than left to look unknown."""
+        unsent = self._unsent.get(n.uid)
+        if not unsent:
+            return []
+        out = [replace(a, status=AttemptStatus.CANCELLED, error="withdrawn: never sent")
+               for a in n.attempts if a.status is AttemptStatus.PENDING and a.identity in unsent]
+        return out
+
     async def _deliver(self, fresh: KubeObject, n: Notification) -> Result:
         n = enrich(n)
+        withdrawn = self._withdrawals(n)
+        if withdrawn:
+            gone = {a.identity: a for a in withdrawn}
+            n = replace(n, attempts=tuple(gone.get(a.identity, a) for a in n.attempts))
         resolution = self.router.resolve(n)
         channels, condition = resolution.channels, resolution.condition()
         plan = plan_batch(n, channels, now=self.runtime.now(), guarantee=self._guarantee, stale=self._stale(n),
@@ -168,22 +185,29 @@ class NotificationReconciler:
         # Every attempt is claimed before it is sent (one compare-and-swap for the batch), so two senders can
         # never both send the same attempt; external ones also carry the Lease tenure that fences them.
         intents = [self._intent(n, p, tenure if self._is_external(p.channel) else None) for p in send]
-        if plan.unknown or intents:
+        if plan.unknown or intents or withdrawn:
             try:
                 await write_status(self.api, self.runtime, n.namespace, n.name, phase=None,
-                                   attempts=[*carried, *plan.unknown, *intents], conditions=[condition],
-                                   claim=intents)
+                                   attempts=[*carried, *withdrawn, *plan.unknown, *intents],
+                                   conditions=[condition], claim=intents)
             except AttemptClaimedError as error:
                 log.info("%s: %s", n.key, error)
                 return Result(requeue_after=self.config.lock_retry)
+            except KubeApiError:
+                self._unsent.setdefault(n.uid, set()).update(a.identity for a in intents)
+                raise  # the intents may have landed; either way nothing was sent
+            self._unsent.pop(n.uid, None)
             self._unpersisted.pop(n.uid, None)
+            await self._audit_outcomes(n, carried)
             carried = []
         outcomes: list[DeliveryAttempt] = []
-        for planned in send:
+        for index, planned in enumerate(send):
             outcome = await self._send(n, planned, tenure)
-            if outcome is None:
+            if outcome is None:  # the fence failed: this and the rest of the batch were never sent
+                self._unsent.setdefault(n.uid, set()).update(
+                    (n.uid, p.channel, p.attempt) for p in send[index:])
                 lease_busy = True
-                break  # the fence failed: the rest of the batch is left to the Lease's next holder
+                break
             outcomes.append(outcome)
             self._unpersisted.setdefault(n.uid, []).append(outcome)
         waiting = bool(plan.in_progress) or lease_busy
@@ -317,15 +341,22 @@ class NotificationReconciler:
         return self.config.guarantees.get(key.split(":", 1)[0], AT_LEAST_ONCE)
 
     def _stale(self, n: Notification) -> Callable[[DeliveryAttempt], bool]:
-        mine = {a.identity for a in self._unpersisted.get(n.uid, [])}
+        """Whether a pending intent's sender can no longer be sending it.
+
+        Ours, not from this process (we restarted): stale. Ours and known unsent: not stale (it is withdrawn).
+        Another replica's: stale once this process has watched it stay pending for `intent_timeout` by its own
+        clock (the writer's timestamp is never compared with our clock).
+        """
+        mine = {a.identity for a in self._unpersisted.get(n.uid, [])} | self._unsent.get(n.uid, set())
         now = self.runtime.now()
 
         def stale(intent: DeliveryAttempt) -> bool:
             if intent.identity in mine:
                 return False
             if intent.replica == self.config.identity:
-                return True  # ours, from before a restart or an abandoned batch: its outcome is lost
-            return now - parse_time(intent.timestamp) >= self.config.intent_timeout
+                return True
+            seen = self._seen_pending.setdefault(intent.identity, now)
+            return now - seen >= self.config.intent_timeout
         return stale
 
     def _intent(self, n: Notification, planned: Planned, tenure: Tenure | None) -> DeliveryAttempt:
@@ -365,9 +396,18 @@ class NotificationReconciler:
             await self.events.record(written, "Normal", "NotificationRetrying",
                                      f"Retrying failed channels with backoff {retry_in:.0f}s")
 
+    async def _finish(self, uid: str) -> None:
+        """The notification is terminal: give its Lease back if we hold it, and forget it."""
+        tenure = self._tenures.get(uid)
+        if tenure is not None and self.lock is not None:
+            await self.lock.release(tenure)
+        self._clear(uid)
+
     def _clear(self, uid: str) -> None:
-        for identity in [identity for identity in self._seen if identity[0] == uid]:
-            del self._seen[identity]
+        for seen in (self._seen, self._seen_pending):
+            for identity in [identity for identity in seen if identity[0] == uid]:
+                del seen[identity]
+        self._unsent.pop(uid, None)
         self._mutex.pop(uid, None)
         self._unpersisted.pop(uid, None)
         self._tenures.pop(uid, None)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from notifier._errors import AttemptClaimedError, ConflictError
-from notifier._model import TERMINAL, AttemptStatus, DeliveryAttempt, Phase, count_deliveries
+from notifier._model import NOT_ATTEMPTS, TERMINAL, AttemptStatus, DeliveryAttempt, Phase, count_deliveries
 from notifier._phase import check_transition
 from notifier._ports import KubeApi, KubeObject, Runtime
 from notifier._resources import NOTIFICATIONS, format_time
@@ -22,7 +22,8 @@ from notifier._resources import NOTIFICATIONS, format_time
 CONFLICT_RETRIES = 5
 CONFLICT_DELAY = 0.010
 
-_DEFINITE = frozenset({AttemptStatus.SUCCESS, AttemptStatus.FAILED, AttemptStatus.TIMEOUT, AttemptStatus.INVALID})
+_DEFINITE = frozenset({AttemptStatus.SUCCESS, AttemptStatus.FAILED, AttemptStatus.TIMEOUT, AttemptStatus.INVALID,
+                       AttemptStatus.CANCELLED})
 
 
 def set_condition(conditions: list[dict[str, Any]], new: dict[str, Any], now: float) -> None:
@@ -105,7 +106,7 @@ def apply_status(
             raise AttemptClaimedError(f"attempt {intent.attempt} of {intent.channel!r} is already recorded")
     merged = merge_attempts(persisted, attempts)
     status["deliveryAttempts"] = [attempt.to_json() for attempt in merged]
-    status["totalAttempts"] = sum(1 for attempt in merged if attempt.status is not AttemptStatus.PENDING)
+    status["totalAttempts"] = sum(1 for attempt in merged if attempt.status not in NOT_ATTEMPTS)
     status["successfulDeliveries"], status["failedDeliveries"] = count_deliveries(merged)
     status["observedGeneration"] = generation
     if not listed:
