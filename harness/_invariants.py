@@ -349,12 +349,13 @@ def audit_once(ev: Evidence) -> list[Violation]:
         "notification.message.acknowledged", "notification.message.escalated"))
     for name, versions in sorted(ev.notifications().items()):
         final = _final(versions)
-        delivered = sorted({a.channel for a in _attempts(final) if a.status is AttemptStatus.SUCCESS})
-        for channel in delivered:
+        successes = Counter(a.channel for a in _attempts(final) if a.status is AttemptStatus.SUCCESS)
+        for channel, deliveries in sorted(successes.items()):
             count = sent[(name, channel)]
-            if count > 1 or (count == 0 and not crashed):
+            if count > deliveries or (count == 0 and not crashed):
                 out.append(Violation(invariant="audit-once", notification=name, channel=channel,
-                                     message=f"{count} message.sent events for a delivered channel"))
+                                     message=f"{count} message.sent events for {deliveries} recorded "
+                                             f"deliveries"))
         for kind in ("notification.message.acknowledged", "notification.message.escalated"):
             if final_events[(name, kind)] > 1:
                 out.append(Violation(invariant="audit-once", notification=name,

@@ -160,7 +160,8 @@ class NotificationReconciler:
         if not unsent:
             return []
         out = [replace(a, status=AttemptStatus.CANCELLED, error="withdrawn: never sent")
-               for a in n.attempts if a.status is AttemptStatus.PENDING and a.identity in unsent]
+               for a in n.attempts if a.status is AttemptStatus.PENDING and a.identity in unsent
+               and a.replica == self.config.identity]
         return out
 
     async def _deliver(self, fresh: KubeObject, n: Notification) -> Result:

@@ -22,8 +22,8 @@ from notifier._resources import NOTIFICATIONS, format_time
 CONFLICT_RETRIES = 5
 CONFLICT_DELAY = 0.010
 
-_DEFINITE = frozenset({AttemptStatus.SUCCESS, AttemptStatus.FAILED, AttemptStatus.TIMEOUT, AttemptStatus.INVALID,
-                       AttemptStatus.CANCELLED})
+#: Outcomes a send really had; they replace an intent or an unknown outcome of the same attempt.
+_OUTCOMES = frozenset({AttemptStatus.SUCCESS, AttemptStatus.FAILED, AttemptStatus.TIMEOUT, AttemptStatus.INVALID})
 
 
 def set_condition(conditions: list[dict[str, Any]], new: dict[str, Any], now: float) -> None:
@@ -41,9 +41,9 @@ def set_condition(conditions: list[dict[str, Any]], new: dict[str, Any], now: fl
 def merge_attempts(existing: Sequence[DeliveryAttempt], new: Sequence[DeliveryAttempt]) -> list[DeliveryAttempt]:
     """Exact merge by identity. Pure.
 
-    A new attempt replaces the persisted one of the same identity when it brings a definite outcome or the
-    persisted one is only an intent; otherwise (an intent arriving after its outcome) it is dropped. Nothing
-    persisted ever disappears.
+    Anything replaces an intent (`pending`); a real outcome also replaces `unknown` (the truth arrived after a
+    takeover guessed). Otherwise the persisted record stands: an outcome is never overwritten, and a late
+    intent, unknown or withdrawal is dropped. Nothing persisted ever disappears.
     """
     merged = list(existing)
     index = {attempt.identity: i for i, attempt in enumerate(merged)}
@@ -52,7 +52,8 @@ def merge_attempts(existing: Sequence[DeliveryAttempt], new: Sequence[DeliveryAt
         if at is None:
             index[attempt.identity] = len(merged)
             merged.append(attempt)
-        elif attempt.status in _DEFINITE or merged[at].status is AttemptStatus.PENDING:
+        elif merged[at].status is AttemptStatus.PENDING or (
+                merged[at].status is AttemptStatus.UNKNOWN and attempt.status in _OUTCOMES):
             merged[at] = attempt
     return merged
 

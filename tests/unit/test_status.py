@@ -124,3 +124,23 @@ def test_conditions_carry_the_observed_generation() -> None:
     status = apply_status(obj(generation=2), phase=None, now=0,
                           conditions=[{"type": "RoutingResolved", "status": "True", "reason": "r", "message": "m"}])
     assert status["conditions"][0]["observedGeneration"] == 2
+
+
+def test_a_withdrawal_never_overwrites_an_outcome() -> None:
+    merged = merge_attempts([attempt("a", 1, S)], [attempt("a", 1, AttemptStatus.CANCELLED)])
+    assert [m.status for m in merged] == [S]
+
+
+def test_a_real_outcome_replaces_an_unknown_one() -> None:
+    merged = merge_attempts([attempt("a", 1, U)], [attempt("a", 1, S)])
+    assert [m.status for m in merged] == [S]
+
+
+def test_an_unknown_never_overwrites_an_outcome() -> None:
+    merged = merge_attempts([attempt("a", 1, F)], [attempt("a", 1, U)])
+    assert [m.status for m in merged] == [F]
+
+
+def test_withdrawn_intents_are_no_attempts() -> None:
+    status = apply_status(obj(), phase=None, attempts=[attempt("a", 1, AttemptStatus.CANCELLED)], now=0)
+    assert (status["totalAttempts"], status["failedDeliveries"]) == (0, 0)
