@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +44,8 @@ class Rig:
     files: list[tuple[str, str]] = field(default_factory=list)
     reconcilers: dict[str, NotificationReconciler] = field(default_factory=dict)
     routers: dict[str, Router] = field(default_factory=dict)
+    #: Bug-zoo mutants, applied to every reconciler built (see `harness.mutants`).
+    mutations: list[Callable[[NotificationReconciler], None]] = field(default_factory=list)
 
     def install(self, world: World) -> None:
         """Hook the rig's world-level faults (routing reloads) into the world."""
@@ -85,6 +87,8 @@ class Rig:
                                 file_dir=Path("/notifications"), file_writer=faulty_writer(injector, replica, write)),
             routing_text=self.routing,
         )
+        for mutate in self.mutations:
+            mutate(reconciler)
         self.reconcilers[replica.name] = reconciler
         self.routers[replica.name] = router
         return reconciler

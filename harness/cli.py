@@ -1,14 +1,24 @@
 """`notifier-sim`: the simulator's command line, thin over the harness API.
 
-Exit codes: 0 when every invariant holds, 1 on a violation, 2 on bad input (a message, never a traceback).
+Exit codes: 0 when every invariant holds, 1 on a violation, 2 on bad input (one message naming the file, the
+line and the field; never a traceback).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
+import time
+from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from notifier._yamlload import ConfigFileError
+
+DEFAULT_SEEDS = 20
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,24 +27,103 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the notifier controller, unchanged, in a deterministic simulated cluster.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    listing = commands.add_parser("list", help="List the faults the simulator can inject")
+    run = commands.add_parser("run", help="Run scenarios over seeds and judge every invariant")
+    run.add_argument("scenarios", nargs="*", type=Path, metavar="SCENARIO",
+                     help="Scenario files (default: every bundled scenario)")
+    seeds = run.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=int, default=None, help="Run this one seed")
+    seeds.add_argument("--seeds", type=int, default=None, help=f"Run seeds 0..N-1 (default: {DEFAULT_SEEDS})")
+    run.add_argument("--strategy", choices=("random", "pct", "swarm"), default=None,
+                     help="Exploration strategy (default: the scenario's)")
+    run.add_argument("--mutant", default=None, help="Run with a bug-zoo mutant applied")
+    run.add_argument("--json", action="store_true", help="Print one JSON object")
+    listing = commands.add_parser("list", help="List faults, invariants, mutants and bundled scenarios")
     listing.add_argument("--json", action="store_true", help="Print one JSON object")
     return parser
+
+
+def _list(as_json: bool) -> int:
+    from harness._faults import FAULTS
+    from harness._invariants import INVARIANTS
+    from harness._scenario import bundled
+    from harness.mutants import MUTANTS
+
+    catalogue = {"faults": list(FAULTS), "invariants": list(INVARIANTS), "mutants": list(MUTANTS),
+                 "scenarios": [path.stem for path in bundled()]}
+    if as_json:
+        print(json.dumps(catalogue))
+        return 0
+    for title, names in catalogue.items():
+        print(f"{title}:")
+        for name in names:
+            print(f"  {name}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from harness._run import run
+    from harness._scenario import bundled, load_scenario
+    from harness.mutants import MUTANTS
+
+    if args.mutant is not None and args.mutant not in MUTANTS:
+        raise ConfigFileError("--mutant", 0, "", f"unknown mutant {args.mutant!r}; known: {', '.join(MUTANTS)}")
+    paths = args.scenarios or bundled()
+    scenarios = [load_scenario(path) for path in paths]
+    seeds = [args.seed] if args.seed is not None else list(range(args.seeds if args.seeds is not None
+                                                                   else DEFAULT_SEEDS))
+    runs: list[dict[str, Any]] = []
+    ok = True
+    started = time.perf_counter()
+    if not args.json:
+        print(f"notifier-sim: {len(scenarios)} scenario(s) x {len(seeds)} seed(s)"
+              + (f", mutant {args.mutant}" if args.mutant else ""))
+        print(f"{'scenario':<36} {'runs':>5} {'violations':>10} {'faults fired':>13} {'wall':>7}")
+    for scenario in scenarios:
+        strategy = args.strategy or (scenario.campaign.strategy if scenario.campaign.strategy != "hypothesis"
+                                     else "random")
+        fired: Counter[str] = Counter()
+        bad = 0
+        first = time.perf_counter()
+        failures: list[str] = []
+        for seed in seeds:
+            result = run(scenario, seed, strategy=strategy, mutant=args.mutant)
+            runs.append(result.as_json())
+            fired.update({name: 1 for name in result.faults_fired})
+            if result.violations:
+                ok = False
+                bad += 1
+                v = result.violations[0]
+                failures.append(f"  seed {seed}: {v.invariant}: {v.notification} {v.channel} {v.message}".rstrip())
+        if not args.json:
+            wanted = len(scenario.faults)
+            print(f"{scenario.name:<36} {len(seeds):>5} {bad:>10} {f'{len(fired)}/{wanted}':>13} "
+                  f"{time.perf_counter() - first:>6.1f}s")
+            for line in failures[:5]:
+                print(line)
+            for path in paths:
+                if path.stem == scenario.name and failures:
+                    print(f"  replay one: notifier-sim run {path} --seed {failures[0].split()[1].rstrip(':')}"
+                          + (f" --mutant {args.mutant}" if args.mutant else ""))
+    if args.json:
+        print(json.dumps({"ok": ok, "runs": runs}))
+    else:
+        verdict = "all invariants held" if ok else "VIOLATIONS found"
+        print(f"{verdict} over {len(runs)} runs in {time.perf_counter() - started:.1f}s")
+    return 0 if ok else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command == "list":
-        from harness._faults import FAULTS as API_FAULTS
-
-        if args.json:
-            print(json.dumps({"faults": list(API_FAULTS)}))
-        else:
-            width = max(len(name) for name in API_FAULTS)
-            for name, what in API_FAULTS.items():
-                print(f"{name:<{width}}  {what}")
-        return 0
+    logging.getLogger("notifier").setLevel(logging.CRITICAL)
+    try:
+        if args.command == "list":
+            return _list(args.json)
+        if args.command == "run":
+            return _run(args)
+    except ConfigFileError as error:
+        print(f"notifier-sim: {error}", file=sys.stderr)
+        return 2
     parser.print_help(sys.stderr)
     return 2
 

@@ -92,6 +92,13 @@ class NotificationReconciler:
         self.config = config
         self.lock = DeliveryLock(api, runtime, identity=config.identity, duration=config.lease_duration) \
             if config.lock == "lease" else None
+        # Seams: the pure decisions and the status writer, as attributes, so that the bug zoo can swap one of
+        # them for a known-bad version in a simulated run. Production never changes them.
+        self.write_status = write_status
+        self.plan_batch = plan_batch
+        self.decide_transition = decide_transition
+        #: Claim every attempt with a write-ahead intent before sending it.
+        self.claim_attempts = True
         self._mutex: dict[str, Lock] = {}
         self._unpersisted: dict[str, list[DeliveryAttempt]] = {}
         self._reserved: dict[tuple[str, str], int] = {}
@@ -121,7 +128,7 @@ class NotificationReconciler:
         phase = Notification.from_object(cached).phase
         if phase is Phase.NONE:
             with contextlib.suppress(IllegalTransition):  # a concurrent initializer won: go on from the API
-                await write_status(self.api, self.runtime, ns, name, phase=Phase.PENDING, reason=Reason.INITIALIZED,
+                await self.write_status(self.api, self.runtime, ns, name, phase=Phase.PENDING, reason=Reason.INITIALIZED,
                                    message="Notification request received", require_change=True)
             self.metrics.phase.labels(phase="Pending").set(1)
         try:
@@ -130,7 +137,7 @@ class NotificationReconciler:
             return Result()
         n = Notification.from_object(fresh)
         if n.phase is Phase.PENDING:
-            sending = await write_status(self.api, self.runtime, ns, name, phase=Phase.SENDING,
+            sending = await self.write_status(self.api, self.runtime, ns, name, phase=Phase.SENDING,
                                          reason=Reason.PROCESSING, message="Processing delivery channels")
             fresh = sending.object
             n = Notification.from_object(fresh)
@@ -172,7 +179,7 @@ class NotificationReconciler:
             n = replace(n, attempts=tuple(gone.get(a.identity, a) for a in n.attempts))
         resolution = self.router.resolve(n)
         channels, condition = resolution.channels, resolution.condition()
-        plan = plan_batch(n, channels, now=self.runtime.now(), guarantee=self._guarantee, stale=self._stale(n),
+        plan = self.plan_batch(n, channels, now=self.runtime.now(), guarantee=self._guarantee, stale=self._stale(n),
                           reserved=self._reserved, due=self._due)
         carried = list(self._unpersisted.get(n.uid, []))  # outcomes an earlier write failed to persist
         send = list(plan.send)
@@ -185,10 +192,11 @@ class NotificationReconciler:
                 send = [p for p in send if not self._is_external(p.channel)]
         # Every attempt is claimed before it is sent (one compare-and-swap for the batch), so two senders can
         # never both send the same attempt; external ones also carry the Lease tenure that fences them.
-        intents = [self._intent(n, p, tenure if self._is_external(p.channel) else None) for p in send]
+        intents = [self._intent(n, p, tenure if self._is_external(p.channel) else None) for p in send] \
+            if self.claim_attempts else []
         if plan.unknown or intents or withdrawn:
             try:
-                await write_status(self.api, self.runtime, n.namespace, n.name, phase=None,
+                await self.write_status(self.api, self.runtime, n.namespace, n.name, phase=None,
                                    attempts=[*carried, *withdrawn, *plan.unknown, *intents],
                                    conditions=[condition], claim=intents)
             except AttemptClaimedError as error:
@@ -221,7 +229,7 @@ class NotificationReconciler:
         due = self._next_due(plan, outcomes)
         now = self.runtime.now()
         retry_in = max(0.0, due - now) if due is not None else 0.0
-        decision = decide_transition(n.phase, channels, states, n.retry_policy.max_attempts, retry_in=retry_in)
+        decision = self.decide_transition(n.phase, channels, states, n.retry_policy.max_attempts, retry_in=retry_in)
         if plan.in_progress and decision.terminal:
             decision = replace(decision, phase=n.phase)  # someone else is mid-send: no verdict before theirs
         conditions = [condition]
@@ -231,7 +239,7 @@ class NotificationReconciler:
         changes = decision.phase is not n.phase or bool(to_write)
         if changes:
             try:
-                written = await write_status(self.api, self.runtime, n.namespace, n.name, phase=decision.phase,
+                written = await self.write_status(self.api, self.runtime, n.namespace, n.name, phase=decision.phase,
                                              reason=decision.reason, message=decision.message, attempts=to_write,
                                              conditions=conditions)
             except IllegalTransition:
@@ -415,7 +423,7 @@ class NotificationReconciler:
 
     def states(self, n: Notification, channels: tuple[str, ...]) -> dict[str, ChannelState]:
         """The channels' states as the planner sees them now (for diagnostics and tests)."""
-        return plan_batch(n, channels, now=self.runtime.now(), guarantee=self._guarantee, stale=self._stale(n),
+        return self.plan_batch(n, channels, now=self.runtime.now(), guarantee=self._guarantee, stale=self._stale(n),
                           reserved=self._reserved).states
 
 

@@ -1,0 +1,203 @@
+"""The bug zoo: each known bug of the Go controller, and each quirk we fixed, as a mutant for one run.
+
+A mutant is applied to a reconciler through its seams (the status writer, the planner, the decision, the
+lock, the auditor, the attempt claims) after the production assembly built it; the production code path
+never contains it. Each names the invariant (or expected outcome) that should catch it and a bundled scenario
+where it shows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from notifier._model import DeliveryAttempt, Phase
+from notifier._observe import Auditor
+from notifier._plan import Plan
+from notifier._reconciler import NotificationReconciler
+from notifier._status import Written, apply_status
+
+if TYPE_CHECKING:
+    from harness._rig import Rig
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Mutant:
+    name: str
+    bug: str
+    caught_by: str
+    scenario: str
+    apply: Callable[[NotificationReconciler], None]
+
+
+def _no_lease(r: NotificationReconciler) -> None:
+    r.lock = None
+    r.claim_attempts = False
+
+
+def _no_fencing(r: NotificationReconciler) -> None:
+    lock = r.lock
+    if lock is not None:
+        async def always_held(tenure: Any) -> bool:
+            return True
+        lock.fence = always_held  # type: ignore[method-assign]
+
+
+def _double_recording(r: NotificationReconciler) -> None:
+    inner = r.write_status
+
+    async def write(*args: Any, attempts: Any = (), **change: Any) -> Written:
+        doubled = [*attempts, *(dataclasses.replace(a, attempt=a.attempt + 100) for a in attempts
+                                if a.status.value in ("success", "failed"))]
+        return await inner(*args, attempts=doubled, **change)
+    r.write_status = write  # type: ignore[assignment]
+
+
+def _cache_before_status_write(r: NotificationReconciler) -> None:
+    """DD-STATUS-001: the status write starts from the informer cache, not a fresh API read."""
+    from notifier import NOTIFICATIONS, ConflictError
+
+    async def write(api: Any, runtime: Any, namespace: str, name: str, **change: Any) -> Written:
+        for _ in range(5):
+            base = r.cache(namespace, name) or await api.get(NOTIFICATIONS, namespace, name)
+            latest = await api.get(NOTIFICATIONS, namespace, name)
+            base["metadata"]["resourceVersion"] = latest["metadata"]["resourceVersion"]
+            before = Phase((latest.get("status") or {}).get("phase", "") or "")
+            base["status"] = apply_status(base, now=runtime.now(), **change)
+            try:
+                return Written(await api.update_status(NOTIFICATIONS, namespace, base), before)
+            except ConflictError:
+                await runtime.sleep(0.01)
+        raise ConflictError("still conflicting")
+    r.write_status = write  # type: ignore[assignment]
+
+
+def _no_backoff_gate(r: NotificationReconciler) -> None:
+    inner = r.plan_batch
+
+    def plan(*args: Any, **kwargs: Any) -> Plan:
+        kwargs["due"] = lambda attempt: 0.0
+        return inner(*args, **kwargs)
+    r.plan_batch = plan  # type: ignore[assignment]
+
+
+class _ForgetfulAuditor(Auditor):
+    """NT-BUG-001: no idempotency record; every reconcile emits again."""
+
+    def _emit(self, n: Any, event_key: str, *rest: Any) -> bool:
+        self._emitted.clear()
+        return super()._emit(n, event_key, *rest)
+
+
+def _no_audit_idempotency(r: NotificationReconciler) -> None:
+    """NT-BUG-001: audit events are emitted from what each reconcile sees, with no idempotency record."""
+    r.auditor = _ForgetfulAuditor(r.auditor._sink, r.runtime)
+    settle = r._settle_carried
+
+    async def settle_and_reaudit(n: Any) -> None:
+        await settle(n)
+        await r._audit_outcomes(n, [a for a in n.attempts if a.status.value == "success"])
+    r._settle_carried = settle_and_reaudit  # type: ignore[method-assign]
+
+
+def _duplicate_channels(r: NotificationReconciler) -> None:
+    """NT-BUG-004: channels from several receivers are concatenated without de-duplication, and the decision
+    counts successes by distinct channel against the length of that list: "Delivered to 1/2"."""
+    router = r.router
+    resolve = router.resolve
+    decide = r.decide_transition
+
+    def doubled(n: Any) -> Any:
+        resolution = resolve(n)
+        return dataclasses.replace(resolution, channels=resolution.channels + ("console",))
+
+    def go_decision(current: Any, channels: Any, states: Any, max_attempts: int, **kw: Any) -> Any:
+        distinct = list(dict.fromkeys(channels))
+        decision = decide(current, distinct, states, max_attempts, **kw)
+        if decision.phase is Phase.SENT and len(distinct) < len(channels):
+            return dataclasses.replace(decision, phase=Phase.PARTIALLY_SENT, reason="PartialDeliverySuccess",
+                                       message=f"Delivered to {len(distinct)}/{len(channels)} channel(s), "
+                                               f"others failed")
+        return decision
+    router.resolve = doubled  # type: ignore[method-assign]
+    r.decide_transition = go_decision  # type: ignore[assignment]
+
+
+def _lost_requeue(r: NotificationReconciler) -> None:
+    inner = r._conclude
+
+    async def conclude(*args: Any, **kwargs: Any) -> Any:
+        from notifier import Result
+
+        result = await inner(*args, **kwargs)
+        return Result() if result.requeue_after > 0 else result
+    r._conclude = conclude  # type: ignore[method-assign]
+
+
+def _counted_counters(r: NotificationReconciler) -> None:
+    """Counters incremented per attempt instead of derived from the attempts."""
+    inner = r.write_status
+
+    async def write(api: Any, runtime: Any, namespace: str, name: str, *, attempts: Any = (),
+                    **change: Any) -> Written:
+        written = await inner(api, runtime, namespace, name, attempts=attempts, **change)
+        failures = [a for a in attempts if isinstance(a, DeliveryAttempt) and a.status.value == "failed"]
+        if not failures:
+            return written
+        from notifier import NOTIFICATIONS
+
+        obj = written.object
+        obj["status"]["failedDeliveries"] = obj["status"].get("failedDeliveries", 0) + len(failures)
+        return Written(await api.update_status(NOTIFICATIONS, namespace, obj), written.previous_phase)
+    r.write_status = write  # type: ignore[assignment]
+
+
+def _pending_to_sent(r: NotificationReconciler) -> None:
+    """NT-BUG-008: the Sending write is lost to a stale read and the phase jumps Pending -> Sent unchecked."""
+    from notifier import NOTIFICATIONS
+    from notifier._resources import format_time
+
+    async def write(api: Any, runtime: Any, namespace: str, name: str, *, phase: Any = None,
+                    reason: str = "", message: str = "", require_change: bool = False, **change: Any) -> Written:
+        fresh = await api.get(NOTIFICATIONS, namespace, name)
+        before = Phase((fresh.get("status") or {}).get("phase", "") or "")
+        if phase is Phase.SENDING:
+            return Written(fresh, before)
+        fresh["status"] = apply_status(fresh, phase=None, now=runtime.now(), **change)
+        if phase is not None and phase is not before:
+            fresh["status"].update(phase=phase.value, reason=reason, message=message)
+            if phase.terminal:
+                fresh["status"]["completionTime"] = format_time(runtime.now())
+        return Written(await api.update_status(NOTIFICATIONS, namespace, fresh), before)
+    r.write_status = write  # type: ignore[assignment]
+
+
+MUTANTS: Final[Mapping[str, Mutant]] = {m.name: m for m in (
+    Mutant(name="no-lease", bug="two replicas deliver with no Lease and no claimed attempts (the Go design)",
+           caught_by="no-duplicate-delivery", scenario="two-replicas-no-lock", apply=_no_lease),
+    Mutant(name="lease-without-fencing", bug="sends are not fenced: a paused holder sends after its Lease expired",
+           caught_by="lock-safety", scenario="paused-past-lease", apply=_no_fencing),
+    Mutant(name="double-recording", bug="the batch loop and the atomic write both record each attempt",
+           caught_by="retry-policy-respected", scenario="slack-retries", apply=_double_recording),
+    Mutant(name="cache-before-status-write", bug="DD-STATUS-001: the status write starts from the stale cache",
+           caught_by="no-lost-attempts", scenario="stale-cache-retries", apply=_cache_before_status_write),
+    Mutant(name="no-backoff-gate", bug="NT-BUG-007: status-triggered reconciles retry at once",
+           caught_by="retry-policy-respected", scenario="slack-retries", apply=_no_backoff_gate),
+    Mutant(name="no-audit-idempotency", bug="NT-BUG-001: every reconcile emits the audit events again",
+           caught_by="audit-once", scenario="slack-retries", apply=_no_audit_idempotency),
+    Mutant(name="duplicate-channels", bug="NT-BUG-004: duplicate channel keys are not de-duplicated",
+           caught_by="expected-outcome", scenario="slack-retries", apply=_duplicate_channels),
+    Mutant(name="lost-requeue", bug="a reconcile waiting for a backoff forgets to requeue itself",
+           caught_by="eventual-delivery", scenario="slack-retries", apply=_lost_requeue),
+    Mutant(name="counted-counters", bug="failedDeliveries incremented per failure instead of derived",
+           caught_by="counters-consistent", scenario="slack-retries", apply=_counted_counters),
+    Mutant(name="pending-to-sent", bug="NT-BUG-008: a stale read skips Sending and writes Pending -> Sent",
+           caught_by="phase-transitions-legal", scenario="slack-retries", apply=_pending_to_sent),
+)}
+
+
+def apply(name: str, rig: Rig) -> None:
+    """Arrange for every reconciler the rig builds to carry mutant `name`."""
+    rig.mutations.append(MUTANTS[name].apply)
