@@ -75,7 +75,7 @@ class Evidence:
         if not self.commit_times:
             for step in self.steps:
                 if step.actor == "apiserver" and step.kind.startswith("commit."):
-                    self.commit_times[int(dict(step.details)["rv"])] = step.time
+                    self.commit_times[int(str(dict(step.details)["rv"]))] = step.time
 
     def notifications(self) -> dict[str, list[Change]]:
         """Each notification's committed versions, by name, in order."""
@@ -233,7 +233,7 @@ def retry_policy_respected(ev: Evidence) -> list[Violation]:
             outcome = {a.attempt: a for a in settled}
             sends = issues.get((final["metadata"]["uid"], channel), [])
             for first, second in itertools.pairwise(sends):
-                prev = outcome.get(int(dict(first.details)["attempt"]))
+                prev = outcome.get(int(str(dict(first.details)["attempt"])))
                 if prev is None or prev.status is AttemptStatus.SUCCESS or not prev.retry_at:
                     continue
                 low, _ = backoff_bounds(policy, prev.attempt)
@@ -282,27 +282,29 @@ def lock_safety(ev: Evidence) -> list[Violation]:
         if step.kind != "http.issue":
             continue
         d = dict(step.details)
-        uid, channel, attempt, token = str(d["uid"]), str(d["channel"]), int(d["attempt"]), str(d["token"])
+        uid, channel, token = str(d["uid"]), str(d["channel"]), str(d["token"])
+        number = int(str(d["attempt"]))
         name = ev.names.get(uid, uid)
-        holder, _, epoch = token.partition("@")
-        if not token or not epoch.isdigit():
+        holder, _, held_epoch = token.partition("@")
+        if not token or not held_epoch.isdigit():
             out.append(Violation(invariant="lock-safety", notification=name, channel=channel, time=step.time,
-                                 steps=(step.index,), message=f"{step.actor} sent attempt {attempt} with no "
+                                 steps=(step.index,), message=f"{step.actor} sent attempt {number} with no "
                                                               f"fencing token"))
             continue
-        if (uid, channel, attempt) not in intents:
+        intent_at = intents.get((uid, channel, number))
+        if intent_at is None or intent_at > step.time:
             out.append(Violation(invariant="lock-safety", notification=name, channel=channel, time=step.time,
-                                 steps=(step.index,), message=f"{step.actor} sent attempt {attempt} with no "
-                                                              f"persisted intent"))
-        renewed = [renew for rev, renew in renewals.get((holder, int(epoch)), [])]
-        local = float(d.get("local_time") or 0.0)
+                                 steps=(step.index,), message=f"{step.actor} sent attempt {number} with no "
+                                                              f"intent persisted before it"))
+        renewed = [renew for _, renew in renewals.get((holder, int(held_epoch)), [])]
+        local = float(str(d.get("local_time") or 0.0))
         if not renewed or holder != step.actor:
             out.append(Violation(invariant="lock-safety", notification=name, channel=channel, time=step.time,
                                  steps=(step.index,), message=f"{step.actor} sent under token {token}, which it "
                                                               f"never held"))
         elif all(local >= renew + ev.lease_duration for renew in renewed if renew <= local):
             out.append(Violation(invariant="lock-safety", notification=name, channel=channel, time=step.time,
-                                 steps=(step.index,), message=f"{step.actor} sent attempt {attempt} after its "
+                                 steps=(step.index,), message=f"{step.actor} sent attempt {number} after its "
                                                               f"tenure {token} expired by its own clock"))
     return out
 

@@ -8,6 +8,7 @@ fired, and the violations of the scenario's invariants and expected outcomes.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -73,8 +74,8 @@ class PctScheduler:
 
     def bound(self) -> str:
         k = self.points
-        return f"pct depth {self.depth}: a bug of depth <= {self.depth} shows with probability >= " \
-               f"1/({self.replicas}*{k}^{self.depth - 1})"
+        return (f"pct depth {self.depth}: a bug of depth <= {self.depth} shows with probability >= "
+                f"1/({self.replicas}*{k}^{self.depth - 1})")
 
     def delay(self, index: int) -> float:
         self.count += 1
@@ -103,13 +104,14 @@ def build(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
     spec = scenario.world
-    rig = Rig(routing=scenario.routing(), lock=spec.lock, guarantees=dict(spec.guarantees),
+    guarantees: dict[str, str] = {str(kind): str(value) for kind, value in spec.guarantees.items()}
+    rig = Rig(routing=scenario.routing(), lock=spec.lock, guarantees=guarantees,
               lease_duration=spec.lease_duration,
               reload_routing=scenario.routing(scenario.reload_channels) if scenario.reload_channels else "")
     if mutant is not None:
-        from harness.mutants import apply
+        from harness.mutants import MUTANTS
 
-        apply(mutant, rig)
+        rig.mutations.append(MUTANTS[mutant].apply)
     world = World(seed=seed, reconciler=rig.reconciler, replicas=spec.replicas, workers=spec.workers,
                   fault_phase=scenario.phases.fault, leader_election=spec.leader_election,
                   lease_duration=spec.lease_duration, tape=tape)
@@ -125,11 +127,12 @@ def build(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list
         rig.credentials[f"{kind}-{name}"] = endpoint.secret
     for spec_n in scenario.notifications:
         for i, name in enumerate(spec_n.names()):
-            body = _body(spec_n, name)
-            world.at(spec_n.start + i * spec_n.every,
-                     lambda body=body: world.client_api.create(NOTIFICATIONS, world.namespace, body),
-                     name=f"create-{name}")
+            world.at(spec_n.start + i * spec_n.every, _creator(world, _body(spec_n, name)), name=f"create-{name}")
     return world, rig, scheduler
+
+
+def _creator(world: World, body: KubeObject) -> Callable[[], Coroutine[Any, Any, KubeObject]]:
+    return lambda: world.client_api.create(NOTIFICATIONS, world.namespace, body)
 
 
 def _body(spec: Any, name: str) -> KubeObject:

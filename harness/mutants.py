@@ -11,16 +11,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from notifier._model import DeliveryAttempt, Phase
 from notifier._observe import Auditor
 from notifier._plan import Plan
 from notifier._reconciler import NotificationReconciler
 from notifier._status import Written, apply_status
-
-if TYPE_CHECKING:
-    from harness._rig import Rig
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,7 +49,7 @@ def _double_recording(r: NotificationReconciler) -> None:
         doubled = [*attempts, *(dataclasses.replace(a, attempt=a.attempt + 100) for a in attempts
                                 if a.status.value in ("success", "failed"))]
         return await inner(*args, attempts=doubled, **change)
-    r.write_status = write  # type: ignore[assignment]
+    r.write_status = write
 
 
 def _cache_before_status_write(r: NotificationReconciler) -> None:
@@ -71,7 +68,7 @@ def _cache_before_status_write(r: NotificationReconciler) -> None:
             except ConflictError:
                 await runtime.sleep(0.01)
         raise ConflictError("still conflicting")
-    r.write_status = write  # type: ignore[assignment]
+    r.write_status = write
 
 
 def _no_backoff_gate(r: NotificationReconciler) -> None:
@@ -80,7 +77,7 @@ def _no_backoff_gate(r: NotificationReconciler) -> None:
     def plan(*args: Any, **kwargs: Any) -> Plan:
         kwargs["due"] = lambda attempt: 0.0
         return inner(*args, **kwargs)
-    r.plan_batch = plan  # type: ignore[assignment]
+    r.plan_batch = plan
 
 
 class _ForgetfulAuditor(Auditor):
@@ -111,7 +108,7 @@ def _duplicate_channels(r: NotificationReconciler) -> None:
 
     def doubled(n: Any) -> Any:
         resolution = resolve(n)
-        return dataclasses.replace(resolution, channels=resolution.channels + ("console",))
+        return dataclasses.replace(resolution, channels=(*resolution.channels, "console"))
 
     def go_decision(current: Any, channels: Any, states: Any, max_attempts: int, **kw: Any) -> Any:
         distinct = list(dict.fromkeys(channels))
@@ -122,7 +119,7 @@ def _duplicate_channels(r: NotificationReconciler) -> None:
                                                f"others failed")
         return decision
     router.resolve = doubled  # type: ignore[method-assign]
-    r.decide_transition = go_decision  # type: ignore[assignment]
+    r.decide_transition = go_decision
 
 
 def _lost_requeue(r: NotificationReconciler) -> None:
@@ -151,7 +148,7 @@ def _counted_counters(r: NotificationReconciler) -> None:
         obj = written.object
         obj["status"]["failedDeliveries"] = obj["status"].get("failedDeliveries", 0) + len(failures)
         return Written(await api.update_status(NOTIFICATIONS, namespace, obj), written.previous_phase)
-    r.write_status = write  # type: ignore[assignment]
+    r.write_status = write
 
 
 def _pending_to_sent(r: NotificationReconciler) -> None:
@@ -171,7 +168,7 @@ def _pending_to_sent(r: NotificationReconciler) -> None:
             if phase.terminal:
                 fresh["status"]["completionTime"] = format_time(runtime.now())
         return Written(await api.update_status(NOTIFICATIONS, namespace, fresh), before)
-    r.write_status = write  # type: ignore[assignment]
+    r.write_status = write
 
 
 MUTANTS: Final[Mapping[str, Mutant]] = {m.name: m for m in (
@@ -197,7 +194,3 @@ MUTANTS: Final[Mapping[str, Mutant]] = {m.name: m for m in (
            caught_by="phase-transitions-legal", scenario="slack-retries", apply=_pending_to_sent),
 )}
 
-
-def apply(name: str, rig: Rig) -> None:
-    """Arrange for every reconciler the rig builds to carry mutant `name`."""
-    rig.mutations.append(MUTANTS[name].apply)

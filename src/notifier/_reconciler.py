@@ -128,8 +128,9 @@ class NotificationReconciler:
         phase = Notification.from_object(cached).phase
         if phase is Phase.NONE:
             with contextlib.suppress(IllegalTransition):  # a concurrent initializer won: go on from the API
-                await self.write_status(self.api, self.runtime, ns, name, phase=Phase.PENDING, reason=Reason.INITIALIZED,
-                                   message="Notification request received", require_change=True)
+                await self.write_status(self.api, self.runtime, ns, name, phase=Phase.PENDING,
+                                        reason=Reason.INITIALIZED, message="Notification request received",
+                                        require_change=True)
             self.metrics.phase.labels(phase="Pending").set(1)
         try:
             fresh = await self.api.get(NOTIFICATIONS, ns, name)
