@@ -1,0 +1,73 @@
+"""Every invariant holds on the correct controller under faults, and fails on a mutant that breaks it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness._invariants import INVARIANTS
+from harness._run import run
+from harness._scenario import bundled_dir, load_scenario
+from harness.mutants import MUTANTS
+
+ALL_FAULTS = load_scenario(bundled_dir() / "all-faults-three-replicas.yaml")
+
+#: The mutant that breaks each invariant, and the bundled scenario where it shows.
+BREAKERS = {
+    "no-duplicate-delivery": "no-lease",
+    "attempts-match-effects": "cache-before-status-write",
+    "counters-consistent": "counted-counters",
+    "phase-transitions-legal": "pending-to-sent",
+    "no-lost-attempts": "cache-before-status-write",
+    "retry-policy-respected": "no-backoff-gate",
+    "lock-safety": "lease-without-fencing",
+    "eventual-delivery": "lost-requeue",
+    "audit-once": "no-audit-idempotency",
+}
+
+
+def test_every_invariant_has_a_mutant_that_breaks_it() -> None:
+    assert sorted(BREAKERS) == sorted(INVARIANTS)
+
+
+@pytest.mark.parametrize("invariant", list(INVARIANTS))
+def test_invariant_holds_on_the_correct_controller_under_every_fault(invariant: str) -> None:
+    fired: set[str] = set()
+    for seed in range(12):
+        result = run(ALL_FAULTS, seed, strategy="swarm")
+        fired |= set(result.faults_fired)
+        assert [v.message for v in result.violations if v.invariant == invariant] == []
+    assert len(fired) >= 15
+
+
+@pytest.mark.parametrize("invariant", list(INVARIANTS))
+def test_invariant_fails_on_a_controller_that_breaks_it(invariant: str) -> None:
+    mutant = MUTANTS[BREAKERS[invariant]]
+    scenario = load_scenario(bundled_dir() / f"{mutant.scenario}.yaml")
+    for seed in range(60):
+        result = run(scenario, seed, mutant=mutant.name)
+        caught = [v for v in result.violations if v.invariant == invariant]
+        if caught:
+            assert caught[0].notification and caught[0].message
+            return
+    pytest.fail(f"{invariant} never caught mutant {mutant.name} in 60 seeds")
+
+
+@pytest.mark.parametrize("name", list(MUTANTS))
+def test_each_mutant_is_caught_by_what_it_names(name: str) -> None:
+    mutant = MUTANTS[name]
+    scenario = load_scenario(Path(bundled_dir() / f"{mutant.scenario}.yaml"))
+    for seed in range(60):
+        if any(v.invariant == mutant.caught_by for v in run(scenario, seed, mutant=name).violations):
+            return
+    pytest.fail(f"{name} escaped {mutant.caught_by} in 60 seeds")
+
+
+def test_violation_names_the_notification_channel_time_and_steps() -> None:
+    scenario = load_scenario(bundled_dir() / "slack-retries.yaml")
+    (violation, *_) = [v for v in run(scenario, 0, mutant="no-backoff-gate").violations
+                       if v.invariant == "retry-policy-respected"]
+    assert violation.notification == "flaky" and violation.channel == "slack:console-slack"
+    assert len(violation.steps) == 2 and violation.steps[0] < violation.steps[1]
+    assert "attempt 2 came 0.000 s after attempt 1" in violation.message
