@@ -103,16 +103,19 @@ def no_duplicate_delivery(ev: Evidence) -> list[Violation]:
         if receipt.deduplicated or not (200 <= receipt.answered < 300):
             continue
         by_channel[(receipt.notification, receipt.channel)].append(receipt)
-    finals = {_final(v)["metadata"]["uid"]: _final(v) for v in ev.notifications().values()}
+    versions = {v[-1].object["metadata"].get("uid", ""): v for v in ev.notifications().values()}
     for (uid, channel), got in sorted(by_channel.items()):
         if len(got) < 2:
             continue
-        attempts = {a.attempt: a for a in _attempts(finals.get(uid, {"metadata": {}})) if a.channel == channel}
+        history = versions.get(uid, [])
+        attempts = {a.attempt: a for a in _attempts(history[-1].object) if a.channel == channel} if history else {}
+        # Every attempt of this channel that some committed status ever showed as an unknown outcome.
+        unknown = {a.attempt for c in history for a in _attempts(c.object)
+                   if a.channel == channel and a.status is AttemptStatus.UNKNOWN}
         for later in got[1:]:
             recorded = attempts.get(later.attempt)
-            earlier = [attempts.get(r.attempt) for r in got if r.attempt < later.attempt]
             explained = recorded is not None and recorded.redelivery and any(
-                a is not None and a.status is AttemptStatus.UNKNOWN for a in earlier)
+                number < later.attempt for number in unknown)
             if not explained:
                 out.append(Violation(invariant="no-duplicate-delivery", notification=ev.names.get(uid, uid),
                                      channel=channel, time=later.time - EPOCH,

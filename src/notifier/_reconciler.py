@@ -39,7 +39,7 @@ from notifier._ports import KubeApi, KubeObject, Lock, Runtime
 from notifier._resources import NOTIFICATIONS, format_micro_time, parse_time
 from notifier._routing import Router
 from notifier._sanitize import sanitize
-from notifier._status import write_status
+from notifier._status import merge_attempts, write_status
 
 log = logging.getLogger("notifier.reconciler")
 
@@ -175,14 +175,15 @@ class NotificationReconciler:
     async def _deliver(self, fresh: KubeObject, n: Notification) -> Result:
         n = enrich(n)
         withdrawn = self._withdrawals(n)
-        if withdrawn:
-            gone = {a.identity: a for a in withdrawn}
-            n = replace(n, attempts=tuple(gone.get(a.identity, a) for a in n.attempts))
+        carried = list(self._unpersisted.get(n.uid, []))  # outcomes an earlier write failed to persist
+        if withdrawn or carried:
+            # Plan from what this process knows, not only from what the server has: an outcome we hold but
+            # could not write yet (a success above all) must stop the channel being sent again.
+            n = replace(n, attempts=tuple(merge_attempts(n.attempts, [*withdrawn, *carried])))
         resolution = self.router.resolve(n)
         channels, condition = resolution.channels, resolution.condition()
         plan = self.plan_batch(n, channels, now=self.runtime.now(), guarantee=self._guarantee, stale=self._stale(n),
-                          reserved=self._reserved, due=self._due)
-        carried = list(self._unpersisted.get(n.uid, []))  # outcomes an earlier write failed to persist
+                               reserved=self._reserved, due=self._due)
         send = list(plan.send)
         tenure: Tenure | None = None
         lease_busy = False
