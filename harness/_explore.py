@@ -56,6 +56,9 @@ def hypothesis_search(scenario: Scenario, *, examples: int = 50, mutant: str | N
     from hypothesis import strategies as st
     from hypothesis.errors import NoSuchExample
 
+    simplest = run(scenario, 0, tape=[], mutant=mutant)
+    if simplest.violations:
+        return Found(tape=[], result=simplest)  # nothing is simpler than no choice at all
     tapes = st.lists(st.integers(min_value=0, max_value=1_000_000), max_size=max_choices)
     config = settings(max_examples=examples, database=None, derandomize=True, deadline=None,
                       suppress_health_check=list(HealthCheck))

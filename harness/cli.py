@@ -1,7 +1,8 @@
 """`notifier-sim`: the simulator's command line, thin over the harness API.
 
 Exit codes: 0 when every invariant holds, 1 on a violation, 2 on bad input (one message naming the file, the
-line and the field; never a traceback).
+line and the field; never a traceback), 3 when the determinism self-check fails (the code under test read
+something outside its ports).
 """
 
 from __future__ import annotations
@@ -33,8 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     seeds = run.add_mutually_exclusive_group()
     seeds.add_argument("--seed", type=int, default=None, help="Run this one seed")
     seeds.add_argument("--seeds", type=int, default=None, help=f"Run seeds 0..N-1 (default: {DEFAULT_SEEDS})")
-    run.add_argument("--strategy", choices=("random", "pct", "swarm"), default=None,
-                     help="Exploration strategy (default: the scenario's)")
+    run.add_argument("--strategy", choices=("random", "pct", "swarm", "hypothesis"), default=None,
+                     help="Exploration strategy (default: the scenario's); hypothesis searches tapes and "
+                          "shrinks what fails")
+    run.add_argument("--no-self-check", action="store_true",
+                     help="Skip running each scenario's first seed twice to check determinism")
     run.add_argument("--mutant", default=None, help="Run with a bug-zoo mutant applied")
     run.add_argument("--json", action="store_true", help="Print one JSON object")
     listing = commands.add_parser("list", help="List faults, invariants, mutants and bundled scenarios")
@@ -61,8 +65,10 @@ def _list(as_json: bool) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from harness._run import run
+    from harness._explore import hypothesis_search, self_check
+    from harness._run import PctScheduler, run
     from harness._scenario import bundled, load_scenario
+    from harness._world import World
     from harness.mutants import MUTANTS
 
     if args.mutant is not None and args.mutant not in MUTANTS:
@@ -79,12 +85,27 @@ def _run(args: argparse.Namespace) -> int:
               + (f", mutant {args.mutant}" if args.mutant else ""))
         print(f"{'scenario':<36} {'runs':>5} {'violations':>10} {'faults fired':>13} {'wall':>7}")
     for scenario in scenarios:
-        strategy = args.strategy or (scenario.campaign.strategy if scenario.campaign.strategy != "hypothesis"
-                                     else "random")
+        strategy = args.strategy or scenario.campaign.strategy
         fired: Counter[str] = Counter()
         bad = 0
         first = time.perf_counter()
         failures: list[str] = []
+        if strategy == "hypothesis":
+            found = hypothesis_search(scenario, examples=len(seeds), mutant=args.mutant)
+            if found is not None:
+                ok = False
+                runs.append({**found.result.as_json(), "tape": found.tape})
+                v = found.result.violations[0]
+                if not args.json:
+                    print(f"{scenario.name:<36} hypothesis found {v.invariant}: {v.notification} {v.message}")
+                    print(f"  shrunk tape ({len(found.tape)} choices): {found.tape[:40]}")
+            elif not args.json:
+                print(f"{scenario.name:<36} hypothesis: no violation in {len(seeds)} examples")
+            continue
+        if not args.no_self_check:
+            self_check(scenario, seeds[0], strategy=strategy, mutant=args.mutant)
+        if strategy == "pct" and not args.json:
+            print(f"  {PctScheduler(World(seed=0, reconciler=_unused), scenario.world.replicas).bound()}")
         for seed in seeds:
             result = run(scenario, seed, strategy=strategy, mutant=args.mutant)
             runs.append(result.as_json())
@@ -112,6 +133,10 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _unused(replica: Any) -> Any:
+    raise AssertionError("no replica is built to print the pct bound")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -124,6 +149,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigFileError as error:
         print(f"notifier-sim: {error}", file=sys.stderr)
         return 2
+    except Exception as error:
+        from harness._explore import DeterminismError
+
+        if isinstance(error, DeterminismError):
+            print(f"notifier-sim: determinism self-check failed: {error}", file=sys.stderr)
+            return 3
+        raise
     parser.print_help(sys.stderr)
     return 2
 

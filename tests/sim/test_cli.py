@@ -75,3 +75,49 @@ def test_bad_input_exits_2_with_one_line(argv: list[str], message: str, capsys: 
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_a_run_replays_from_its_tape_alone() -> None:
+    from harness._run import run
+    from harness._scenario import load_scenario
+
+    scenario = load_scenario(Path(SCENARIO))
+    first = run(scenario, 11, strategy="swarm")
+    again = run(scenario, 999, strategy="swarm", tape=first.tape)
+    assert again.trace_hash == first.trace_hash and again.tape == first.tape
+
+
+def test_the_self_check_names_the_first_divergent_step_of_a_nondeterministic_controller() -> None:
+    import random
+
+    from harness import _run
+    from harness._explore import DeterminismError, self_check
+    from harness._scenario import load_scenario
+
+    scenario = load_scenario(ROOT / "scenarios" / "slack-retries.yaml")
+    original = _run.Rig.reconciler
+
+    def entropy(self: object, replica: object) -> object:
+        reconciler = original(self, replica)  # type: ignore[arg-type]
+        reconciler.rng = random.Random()  # seeded from the OS: what the ports forbid
+        return reconciler
+
+    _run.Rig.reconciler = entropy  # type: ignore[method-assign]
+    try:
+        pattern = r"^slack-retries seed 0 is not deterministic: the traces part at step \d+"
+        with pytest.raises(DeterminismError, match=pattern):
+            self_check(scenario, 0)
+    finally:
+        _run.Rig.reconciler = original  # type: ignore[method-assign]
+
+
+def test_hypothesis_strategy_finds_and_shrinks_a_failing_tape(capsys: pytest.CaptureFixture[str]) -> None:
+    slack = str(ROOT / "scenarios" / "slack-retries.yaml")
+    assert main(["run", slack, "--strategy", "hypothesis", "--seeds", "5", "--mutant", "no-backoff-gate"]) == 1
+    out = capsys.readouterr().out
+    assert "hypothesis found retry-policy-respected" in out and "shrunk tape (0 choices): []" in out
+
+
+def test_pct_prints_its_probability_bound(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", SCENARIO, "--strategy", "pct", "--seeds", "2"]) == 0
+    assert "pct depth 3: a bug of depth <= 3 shows with probability >= 1/(2*500^2)" in capsys.readouterr().out
