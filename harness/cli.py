@@ -41,6 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="Skip running each scenario's first seed twice to check determinism")
     run.add_argument("--mutant", default=None, help="Run with a bug-zoo mutant applied")
     run.add_argument("--json", action="store_true", help="Print one JSON object")
+    run.add_argument("--report-dir", type=Path, default=Path("reports"),
+                     help="Where failure artifacts go (default: reports/)")
+    replay = commands.add_parser("replay", help="Run a failure artifact again and confirm its trace hash")
+    replay.add_argument("artifact", type=Path)
+    shrink = commands.add_parser("shrink", help="Minimise a failure artifact and write a regression test")
+    shrink.add_argument("artifact", type=Path)
+    shrink.add_argument("--out", type=Path, default=Path("reports/regressions"),
+                        help="Where the regression test goes (default: reports/regressions/)")
     listing = commands.add_parser("list", help="List faults, invariants, mutants and bundled scenarios")
     listing.add_argument("--json", action="store_true", help="Print one JSON object")
     return parser
@@ -66,7 +74,8 @@ def _list(as_json: bool) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from harness._explore import hypothesis_search, self_check
-    from harness._run import PctScheduler, run
+    from harness._replay import run_recorded
+    from harness._run import PctScheduler
     from harness._scenario import bundled, load_scenario
     from harness._world import World
     from harness.mutants import MUTANTS
@@ -107,30 +116,61 @@ def _run(args: argparse.Namespace) -> int:
         if strategy == "pct" and not args.json:
             print(f"  {PctScheduler(World(seed=0, reconciler=_unused), scenario.world.replicas).bound()}")
         for seed in seeds:
-            result = run(scenario, seed, strategy=strategy, mutant=args.mutant)
+            result, artifact = run_recorded(scenario, seed, args.report_dir / "failures", strategy=strategy,
+                                            mutant=args.mutant)
             runs.append(result.as_json())
             fired.update({name: 1 for name in result.faults_fired})
-            if result.violations:
+            if result.violations and artifact is not None:
                 ok = False
                 bad += 1
                 v = result.violations[0]
                 failures.append(f"  seed {seed}: {v.invariant}: {v.notification} {v.channel} {v.message}".rstrip())
+                failures.append(f"    replay: notifier-sim replay {artifact.path}")
         if not args.json:
             wanted = len(scenario.faults)
             print(f"{scenario.name:<36} {len(seeds):>5} {bad:>10} {f'{len(fired)}/{wanted}':>13} "
                   f"{time.perf_counter() - first:>6.1f}s")
-            for line in failures[:5]:
+            for line in failures[:6]:
                 print(line)
-            for path in paths:
-                if path.stem == scenario.name and failures:
-                    print(f"  replay one: notifier-sim run {path} --seed {failures[0].split()[1].rstrip(':')}"
-                          + (f" --mutant {args.mutant}" if args.mutant else ""))
     if args.json:
         print(json.dumps({"ok": ok, "runs": runs}))
     else:
         verdict = "all invariants held" if ok else "VIOLATIONS found"
         print(f"{verdict} over {len(runs)} runs in {time.perf_counter() - started:.1f}s")
     return 0 if ok else 1
+
+
+def _replay(path: Path) -> int:
+    from harness._replay import Artifact, replay
+
+    artifact = Artifact.load(path)
+    replayed = replay(artifact)
+    result = replayed.result
+    print(f"replayed {artifact.data['scenario']['name']} seed {artifact.data['seed']}"
+          + (f" with mutant {artifact.data['mutant']}" if artifact.data.get("mutant") else ""))
+    if replayed.code_changed:
+        print("  note: the code changed since the artifact was written")
+    if replayed.same:
+        print(f"  same trace hash {result.trace_hash}")
+    else:
+        print(f"  DIFFERENT trace hash: recorded {artifact.data.get('trace_hash')}, now {result.trace_hash}")
+        if replayed.divergence:
+            print(f"  first divergent {replayed.divergence}")
+    for v in result.violations:
+        print(f"  {v.invariant}: {v.notification} {v.channel} {v.message}".rstrip())
+    return 1 if result.violations else 0
+
+
+def _shrink(path: Path, out: Path) -> int:
+    from harness._replay import Artifact, shrink
+
+    done = shrink(Artifact.load(path), out)
+    print(f"shrunk {path.name}: {done.invariant} still fails")
+    print(f"  before: {done.before}")
+    print(f"  after:  {done.after}")
+    print(f"  tape: {done.tape}")
+    print(f"  regression test: {done.test_path}")
+    return 0
 
 
 def _unused(replica: Any) -> Any:
@@ -146,6 +186,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _list(args.json)
         if args.command == "run":
             return _run(args)
+        if args.command == "replay":
+            return _replay(args.artifact)
+        if args.command == "shrink":
+            return _shrink(args.artifact, args.out)
     except ConfigFileError as error:
         print(f"notifier-sim: {error}", file=sys.stderr)
         return 2

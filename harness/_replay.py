@@ -1,0 +1,279 @@
+"""Failure artifacts, replay, and shrinking a failure down to a regression test.
+
+An artifact (`reports/failures/<scenario>-<seed>.json`) holds the format version, a fingerprint of the code,
+the scenario itself, the seed, strategy and mutant, the tape, the violations and the trace. It is written
+before the run starts (so a run killed by a timeout still leaves something `replay` accepts) and completed
+when the run ends. `replay` runs it again and confirms the trace hash, or names the first divergent step.
+`shrink` minimises the tape (shortlex: fewer choices, then smaller ones) and the scenario while the same
+invariant still fails, and writes a standalone pytest test.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from harness._run import RunResult, run
+from harness._scenario import Scenario
+from harness._trace import first_divergence
+from notifier._yamlload import ConfigFileError
+
+FORMAT: Final = 1
+PACKAGES: Final = ("notifier", "fakes", "harness")
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """A hash of every source file of the three packages: a replay on other code may diverge."""
+    digest = hashlib.blake2b(digest_size=12)
+    for package in PACKAGES:
+        root = Path(__import__(package).__file__).parent  # type: ignore[arg-type]
+        for path in sorted(root.rglob("*.py")):
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@dataclass(slots=True)
+class Artifact:
+    """A failure (or a run in flight) as a file."""
+
+    path: Path
+    data: dict[str, Any]
+
+    @classmethod
+    def start(cls, directory: Path, scenario: Scenario, seed: int, *, strategy: str, mutant: str | None,
+              tape: list[int] | None = None) -> Artifact:
+        directory.mkdir(parents=True, exist_ok=True)
+        data = {"format": FORMAT, "code": code_fingerprint(), "state": "running",
+                "scenario": scenario.model_dump(mode="json", by_alias=True), "seed": seed, "strategy": strategy,
+                "mutant": mutant, "tape": tape, "trace_hash": None, "violations": [], "trace": []}
+        artifact = cls(directory / f"{scenario.name}-{seed}.json", data)
+        artifact.flush()
+        return artifact
+
+    def flush(self) -> None:
+        temp = self.path.with_name(self.path.name + ".tmp")
+        temp.write_text(json.dumps(self.data, indent=1))
+        os.replace(temp, self.path)
+
+    def finish(self, result: RunResult, trace: list[str]) -> None:
+        self.data.update(state="done", tape=result.tape, trace_hash=result.trace_hash, trace=trace,
+                         violations=[v.as_json() for v in result.violations],
+                         faults_fired=dict(sorted(result.faults_fired.items())))
+        self.flush()
+
+    @classmethod
+    def load(cls, path: Path) -> Artifact:
+        try:
+            data = json.loads(path.read_text())
+        except OSError as error:
+            raise ConfigFileError(str(path), 0, "", f"cannot read the artifact: {error.strerror}") from None
+        except ValueError as error:
+            raise ConfigFileError(str(path), 0, "", f"not a failure artifact (bad JSON: {error})") from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ConfigFileError(str(path), 0, "format", f"not a format-{FORMAT} failure artifact")
+        return cls(path, data)
+
+    @property
+    def scenario(self) -> Scenario:
+        return Scenario.model_validate(self.data["scenario"])
+
+
+def run_recorded(scenario: Scenario, seed: int, directory: Path, *, strategy: str = "random",
+                 mutant: str | None = None, tape: list[int] | None = None,
+                 keep_passing: bool = False) -> tuple[RunResult, Artifact | None]:
+    """One run with its artifact written first; the artifact is kept only if the run fails."""
+    artifact = Artifact.start(directory, scenario, seed, strategy=strategy, mutant=mutant, tape=tape)
+    result = run(scenario, seed, strategy=strategy, mutant=mutant, tape=tape, keep=True)
+    assert result.world is not None
+    if result.violations or keep_passing:
+        artifact.finish(result, result.world.trace.lines())
+        result.world = result.rig = None
+        return result, artifact
+    artifact.path.unlink(missing_ok=True)
+    result.world = result.rig = None
+    return result, None
+
+
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    result: RunResult
+    same: bool
+    divergence: str | None
+    code_changed: bool
+
+
+def replay(artifact: Artifact) -> Replayed:
+    """Run an artifact again; compare with what it recorded."""
+    data = artifact.data
+    tape = data.get("tape")
+    result = run(artifact.scenario, int(data["seed"]), strategy=str(data.get("strategy") or "random"),
+                 mutant=data.get("mutant"), tape=tape, keep=True)
+    assert result.world is not None
+    lines = result.world.trace.lines()
+    recorded = list(data.get("trace") or [])
+    same = data.get("trace_hash") in (None, result.trace_hash) if data.get("state") == "running" else (
+        data.get("trace_hash") == result.trace_hash)
+    divergence = None
+    if not same and recorded:
+        step = first_divergence(recorded, lines)
+        if step is not None:
+            divergence = (f"step {step}: recorded {recorded[step] if step < len(recorded) else '(end)'}, "
+                          f"now {lines[step] if step < len(lines) else '(end)'}")
+    result.world = result.rig = None
+    return Replayed(result, same, divergence, data.get("code") != code_fingerprint())
+
+
+# -- shrinking ------------------------------------------------------------------------------------
+
+
+def shrink_tape(tape: list[int], fails: Callable[[list[int]], bool], *, budget: int = 400) -> list[int]:
+    """The shortlex-smallest tape this greedy search finds that still fails. Deterministic."""
+    best = list(tape)
+    spent = 0
+
+    def attempt(candidate: list[int]) -> bool:
+        nonlocal best, spent
+        if spent >= budget or _shortlex(candidate) >= _shortlex(best):
+            return False
+        spent += 1
+        if fails(candidate):
+            best = candidate
+            return True
+        return False
+
+    while best and attempt(best[: len(best) // 2]):
+        pass
+    improved = True
+    while improved and spent < budget:
+        improved = False
+        size = max(1, len(best) // 2)
+        while size >= 1 and spent < budget:
+            start = 0
+            while start < len(best) and spent < budget:
+                if attempt(best[:start] + best[start + size:]):
+                    improved = True
+                else:
+                    start += size
+            size //= 2
+        for index in range(len(best)):
+            if spent >= budget:
+                break
+            if best[index] and (attempt(best[:index] + [0] + best[index + 1:]) or
+                                attempt(best[:index] + [best[index] // 2] + best[index + 1:])):
+                improved = True
+        while best and best[-1] == 0:
+            best = best[:-1]
+    return best
+
+
+def _shortlex(tape: list[int]) -> tuple[int, list[int]]:
+    return (len(tape), tape)
+
+
+def shrink_scenario(scenario: Scenario, fails: Callable[[Scenario], bool]) -> Scenario:
+    """Fewer notifications, replicas and faults, while it still fails. Deterministic."""
+    best = scenario
+    changed = True
+    while changed:
+        changed = False
+        for candidate in _smaller(best):
+            if fails(candidate):
+                best, changed = candidate, True
+                break
+    return best
+
+
+def _smaller(s: Scenario) -> list[Scenario]:
+    data = s.model_dump(mode="json", by_alias=True)
+    out: list[dict[str, Any]] = []
+    notes = data["notifications"]
+    for i, n in enumerate(notes):
+        if n["count"] > 1:
+            out.append({**data, "notifications": [*notes[:i], {**n, "count": max(1, n["count"] // 2)}, *notes[i + 1:]]})
+        if len(notes) > 1:
+            out.append({**data, "notifications": notes[:i] + notes[i + 1:]})
+    for name in sorted(data["faults"]):
+        out.append({**data, "faults": {k: v for k, v in data["faults"].items() if k != name}})
+    if data["world"]["replicas"] > 1:
+        out.append({**data, "world": {**data["world"], "replicas": data["world"]["replicas"] - 1}})
+    if data["world"]["workers"] > 1:
+        out.append({**data, "world": {**data["world"], "workers": 1}})
+    return [Scenario.model_validate(candidate) for candidate in out]
+
+
+def size_of(scenario: Scenario) -> dict[str, int]:
+    return {"notifications": sum(n.count for n in scenario.notifications), "faults": len(scenario.faults),
+            "replicas": scenario.world.replicas, "workers": scenario.world.workers}
+
+
+@dataclass(frozen=True, slots=True)
+class Shrunk:
+    scenario: Scenario
+    tape: list[int]
+    invariant: str
+    before: dict[str, int]
+    after: dict[str, int]
+    test_path: Path
+
+
+def shrink(artifact: Artifact, out_dir: Path, *, budget: int = 300) -> Shrunk:
+    """Minimise an artifact's failure and write a standalone regression test for it."""
+    data = artifact.data
+    if not data.get("violations"):
+        raise ConfigFileError(str(artifact.path), 0, "violations", "the artifact records no violation to shrink")
+    invariant = str(data["violations"][0]["invariant"])
+    mutant = data.get("mutant")
+    strategy = str(data.get("strategy") or "random")
+    seed = int(data["seed"])
+    scenario = artifact.scenario
+    tape = list(data.get("tape") or [])
+
+    def fails_with(s: Scenario, t: list[int]) -> bool:
+        return any(v.invariant == invariant for v in run(s, seed, strategy=strategy, mutant=mutant,
+                                                          tape=t).violations)
+
+    if not fails_with(scenario, tape):
+        raise ConfigFileError(str(artifact.path), 0, "", f"the recorded failure ({invariant}) does not reproduce")
+    small_tape = shrink_tape(tape, lambda t: fails_with(scenario, t), budget=budget)
+    small = shrink_scenario(scenario, lambda s: fails_with(s, small_tape))
+    small_tape = shrink_tape(small_tape, lambda t: fails_with(small, t), budget=budget)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    name = f"test_{scenario.name.replace('-', '_')}_{seed}"
+    path = out_dir / f"{name}.py"
+    path.write_text(regression_test(name, small, small_tape, seed, strategy, invariant, mutant))
+    return Shrunk(small, small_tape, invariant, size_of(scenario) | {"tape": len(tape)},
+                  size_of(small) | {"tape": len(small_tape)}, path)
+
+
+def regression_test(name: str, scenario: Scenario, tape: list[int], seed: int, strategy: str, invariant: str,
+                    mutant: str | None) -> str:
+    spec = json.dumps(scenario.model_dump(mode="json", by_alias=True), indent=4, sort_keys=True)
+    return f'''"""Regression: {scenario.name} once broke `{invariant}`{f" (mutant {mutant})" if mutant else ""}.
+
+Written by `notifier-sim shrink`. It passes on the correct controller. To see it fail, run it with the
+mutant that broke it: NOTIFIER_SIM_MUTANT={mutant or "<name>"} pytest {name}.py
+"""
+
+import json
+import os
+
+from harness._run import run
+from harness._scenario import Scenario
+
+SCENARIO = Scenario.model_validate(json.loads(r"""{spec}"""))
+TAPE = {tape!r}
+
+
+def {name}() -> None:
+    result = run(SCENARIO, {seed}, strategy={strategy!r}, tape=TAPE, mutant=os.environ.get("NOTIFIER_SIM_MUTANT"))
+    broken = [v.message for v in result.violations if v.invariant == {invariant!r}]
+    assert broken == [], broken
+'''
