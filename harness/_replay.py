@@ -166,8 +166,8 @@ def shrink_tape(tape: list[int], fails: Callable[[list[int]], bool], *, budget: 
         for index in range(len(best)):
             if spent >= budget:
                 break
-            if best[index] and (attempt(best[:index] + [0] + best[index + 1:]) or
-                                attempt(best[:index] + [best[index] // 2] + best[index + 1:])):
+            if best[index] and (attempt([*best[:index], 0, *best[index + 1:]]) or
+                                attempt([*best[:index], best[index] // 2, *best[index + 1:]])):
                 improved = True
         while best and best[-1] == 0:
             best = best[:-1]

@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     shrink.add_argument("artifact", type=Path)
     shrink.add_argument("--out", type=Path, default=Path("reports/regressions"),
                         help="Where the regression test goes (default: reports/regressions/)")
+    zoo = commands.add_parser("zoo", help="Run every mutant of the bug zoo and show what caught it")
+    zoo.add_argument("--seeds", type=int, default=100, help="Seeds to try per mutant before it escapes (default: 100)")
+    zoo.add_argument("--json", action="store_true", help="Print one JSON object")
     listing = commands.add_parser("list", help="List faults, invariants, mutants and bundled scenarios")
     listing.add_argument("--json", action="store_true", help="Print one JSON object")
     return parser
@@ -173,6 +176,22 @@ def _shrink(path: Path, out: Path) -> int:
     return 0
 
 
+def _zoo(seeds: int, as_json: bool) -> int:
+    from harness._zoo import hunt_all
+
+    rows = hunt_all(seeds)
+    if as_json:
+        print(json.dumps({"mutants": [row.as_json() for row in rows]}))
+    else:
+        print(f"{'mutant':<28} {'caught':<7} {'by':<26} {'seeds':>5} {'seconds':>8}")
+        for row in rows:
+            print(f"{row.name:<28} {'yes' if row.caught else 'NO':<7} {row.invariant or '-':<26} {row.seeds:>5} "
+                  f"{row.seconds:>8.2f}")
+        escaped = [row.name for row in rows if not row.caught]
+        print("every mutant was caught" if not escaped else f"ESCAPED: {', '.join(escaped)}")
+    return 0 if all(row.caught for row in rows) else 1
+
+
 def _unused(replica: Any) -> Any:
     raise AssertionError("no replica is built to print the pct bound")
 
@@ -186,6 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _list(args.json)
         if args.command == "run":
             return _run(args)
+        if args.command == "zoo":
+            return _zoo(args.seeds, args.json)
         if args.command == "replay":
             return _replay(args.artifact)
         if args.command == "shrink":
