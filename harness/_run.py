@@ -17,7 +17,7 @@ from harness._invariants import Evidence, Violation, check
 from harness._rig import Rig
 from harness._scenario import Scenario
 from harness._world import World
-from notifier import NOTIFICATIONS, KubeObject
+from notifier import NOTIFICATIONS, KubeObject, parse_time
 
 STRATEGIES: Final = ("random", "pct", "swarm")
 
@@ -194,7 +194,8 @@ def expectations(world: World, scenario: Scenario) -> list[Violation]:
             for name in spec.names():
                 if not expect.matches(name):
                     continue
-                status = world.server.get(NOTIFICATIONS, world.namespace, name).get("status") or {}
+                obj = world.server.get(NOTIFICATIONS, world.namespace, name)
+                status = obj.get("status") or {}
                 seen = {"phase": status.get("phase"), "reason": status.get("reason"),
                         "total_attempts": status.get("totalAttempts"), "successful": status.get("successfulDeliveries"),
                         "failed": status.get("failedDeliveries")}
@@ -203,4 +204,11 @@ def expectations(world: World, scenario: Scenario) -> list[Violation]:
                     if wanted is not None and wanted != value:
                         out.append(Violation(invariant="expected-outcome", notification=name,
                                              message=f"{key} is {value!r}, expected {wanted!r}"))
+                if expect.completed_within is not None:
+                    took = (parse_time(status["completionTime"]) - parse_time(obj["metadata"]["creationTimestamp"])
+                            if status.get("completionTime") else float("inf"))
+                    if took > expect.completed_within:
+                        out.append(Violation(invariant="expected-outcome", notification=name,
+                                             message=f"completed {took:g} s after creation, expected within "
+                                                     f"{expect.completed_within:g} s"))
     return out

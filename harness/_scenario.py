@@ -104,6 +104,8 @@ class ExpectSpec(_Strict):
     total_attempts: int | None = Field(default=None, ge=0)
     successful: int | None = Field(default=None, ge=0)
     failed: int | None = Field(default=None, ge=0)
+    completed_within: float | None = Field(default=None, ge=0,
+                                           description="seconds from creation to completionTime, at most")
 
     def matches(self, name: str) -> bool:
         return fnmatch.fnmatchcase(name, self.name)

@@ -183,9 +183,9 @@ def _zoo(seeds: int, as_json: bool) -> int:
     if as_json:
         print(json.dumps({"mutants": [row.as_json() for row in rows]}))
     else:
-        print(f"{'mutant':<28} {'caught':<7} {'by':<26} {'seeds':>5} {'seconds':>8}")
+        print(f"{'mutant':<34} {'caught':<7} {'by':<26} {'seeds':>5} {'seconds':>8}")
         for row in rows:
-            print(f"{row.name:<28} {'yes' if row.caught else 'NO':<7} {row.invariant or '-':<26} {row.seeds:>5} "
+            print(f"{row.name:<34} {'yes' if row.caught else 'NO':<7} {row.invariant or '-':<26} {row.seeds:>5} "
                   f"{row.seconds:>8.2f}")
         escaped = [row.name for row in rows if not row.caught]
         print("every mutant was caught" if not escaped else f"ESCAPED: {', '.join(escaped)}")

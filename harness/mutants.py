@@ -171,6 +171,38 @@ def _pending_to_sent(r: NotificationReconciler) -> None:
     r.write_status = write
 
 
+def _no_claims_no_mutex(r: NotificationReconciler) -> None:
+    """DD-NOT-008: concurrent reconciles, no per-notification lock, and no claimed attempts: both read the
+    same count and both send."""
+    r.claim_attempts = False
+    r.lock = None
+    mutexes = r._mutex
+
+    class Fresh(dict):  # type: ignore[type-arg]
+        def setdefault(self, key: Any, default: Any = None) -> Any:
+            return default  # a new lock every time: nothing is excluded
+    r._mutex = Fresh(mutexes)
+
+
+def _late_exhaustion(r: NotificationReconciler) -> None:
+    """The Go quirk: the decision sees only the pre-batch attempts, and in Retrying a whole-reconcile gate waits
+    out the last failure's backoff first, so exhaustion is decided one backoff late."""
+    from notifier import Result, parse_time
+
+    r.after_batch = lambda states, outcomes: dict(states)
+    deliver = r._deliver
+
+    async def gated(fresh: Any, n: Any) -> Any:
+        if n.phase is Phase.RETRYING:
+            failed = [a for a in n.attempts if a.status.value == "failed" and a.retry_at]
+            if failed:
+                due = parse_time(failed[-1].retry_at)
+                if due > r.runtime.now():
+                    return Result(requeue_after=due - r.runtime.now())
+        return await deliver(fresh, n)
+    r._deliver = gated  # type: ignore[method-assign]
+
+
 MUTANTS: Final[Mapping[str, Mutant]] = {m.name: m for m in (
     Mutant(name="no-lease", bug="two replicas deliver with no Lease and no claimed attempts (the Go design)",
            caught_by="no-duplicate-delivery", scenario="two-replicas-no-lock", apply=_no_lease),
@@ -191,6 +223,12 @@ MUTANTS: Final[Mapping[str, Mutant]] = {m.name: m for m in (
     Mutant(name="counted-counters", bug="failedDeliveries incremented per failure instead of derived",
            caught_by="counters-consistent", scenario="slack-retries", apply=_counted_counters),
     Mutant(name="pending-to-sent", bug="NT-BUG-008: a stale read skips Sending and writes Pending -> Sent",
-           caught_by="phase-transitions-legal", scenario="slack-retries", apply=_pending_to_sent),
+           caught_by="phase-transitions-legal", scenario="pending-to-sent-race", apply=_pending_to_sent),
+    Mutant(name="max-attempts-without-reservation",
+           bug="DD-NOT-008: concurrent reconciles check the attempt count without a reservation (6 of 5)",
+           caught_by="retry-policy-respected", scenario="max-attempts-race", apply=_no_claims_no_mutex),
+    Mutant(name="exhaustion-one-reconcile-late",
+           bug="exhaustion decided from pre-batch attempts: PartiallySent one backoff late",
+           caught_by="expected-outcome", scenario="partial-failure-503", apply=_late_exhaustion),
 )}
 

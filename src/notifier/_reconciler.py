@@ -97,6 +97,7 @@ class NotificationReconciler:
         self.write_status = write_status
         self.plan_batch = plan_batch
         self.decide_transition = decide_transition
+        self.after_batch = after_batch
         #: Claim every attempt with a write-ahead intent before sending it.
         self.claim_attempts = True
         self._mutex: dict[str, Lock] = {}
@@ -227,7 +228,7 @@ class NotificationReconciler:
     async def _conclude(self, n: Notification, plan: Plan, channels: tuple[str, ...],
                         outcomes: list[DeliveryAttempt], to_write: list[DeliveryAttempt],
                         condition: dict[str, str], tenure: Tenure | None, waiting: bool) -> Result:
-        states = after_batch(plan.states, outcomes)
+        states = self.after_batch(plan.states, outcomes)
         due = self._next_due(plan, outcomes)
         now = self.runtime.now()
         retry_in = max(0.0, due - now) if due is not None else 0.0
