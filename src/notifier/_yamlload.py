@@ -49,9 +49,8 @@ def load_model(text: str, model: type[M], path: str) -> M:
         return model.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
-        loc = [part for part in first["loc"] if not (isinstance(part, str) and part.startswith("function-"))]
-        field = _dotted(loc)
-        raise ConfigFileError(path, _line_of(root, loc), field, _wording(first)) from None
+        line, parts = _locate(root, list(first["loc"]))
+        raise ConfigFileError(path, line, _dotted(parts), _wording(first)) from None
 
 
 def _dotted(loc: list[Any]) -> str:
@@ -68,29 +67,42 @@ def _wording(error: Any) -> str:
     if kind == "extra_forbidden":
         return "unknown field"
     message = str(error["msg"])
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
     value = error.get("input")
     if kind.endswith("_type") or kind.endswith("_parsing"):
         return f"{message[0].lower()}{message[1:]}, got {value!r}"
     return message[0].lower() + message[1:]
 
 
-def _line_of(node: yaml.Node | None, loc: list[Any]) -> int:
-    """The line of the deepest node along `loc` that exists (a missing field points at its parent)."""
+def _locate(node: yaml.Node | None, loc: list[Any]) -> tuple[int, list[Any]]:
+    """The line of the deepest node along `loc`, and the parts of `loc` that are real keys or indexes.
+
+    pydantic puts type tags in `loc` (union members such as `constrained-int`, `[key]`, validator names);
+    those are not in the file and are dropped. A missing field points at its parent's line.
+    """
     line = node.start_mark.line + 1 if node is not None else 0
+    parts: list[Any] = []
     for part in loc:
         if isinstance(node, yaml.MappingNode):
-            found = None
-            for key, value in node.value:
-                if key.value == part:
-                    found = value
-                    line = key.start_mark.line + 1
-                    break
+            found = next(((key, value) for key, value in node.value if key.value == part), None)
             if found is None:
-                return line
-            node = found
+                if isinstance(part, str) and _looks_like_field(part) and not _repeats(parts, part):
+                    parts.append(part)
+                continue
+            line = found[0].start_mark.line + 1
+            parts.append(part)
+            node = found[1]
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
             node = node.value[part]
             line = node.start_mark.line + 1
-        else:
-            return line
-    return line
+            parts.append(part)
+    return line, parts
+
+
+def _looks_like_field(part: str) -> bool:
+    return part.replace("_", "").replace(".", "").replace(":", "").isalnum() and part[:1].islower() and "-" not in part
+
+
+def _repeats(parts: list[Any], part: str) -> bool:
+    return bool(parts) and parts[-1] == part
