@@ -1,0 +1,114 @@
+"""Failure artifacts replay bit for bit, survive a killed run, and shrink to a regression test that works."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness._replay import Artifact, replay, run_recorded, shrink
+from harness._scenario import bundled_dir, load_scenario
+from harness.mutants import MUTANTS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("name", list(MUTANTS))
+def test_each_zoo_failure_replays_with_the_same_trace_hash(tmp_path: Path, name: str) -> None:
+    from harness._zoo import hunt
+
+    found = hunt(name, 60)
+    assert found.caught and found.seed is not None
+    mutant = MUTANTS[name]
+    scenario = load_scenario(bundled_dir() / f"{mutant.scenario}.yaml")
+    result, artifact = run_recorded(scenario, found.seed, tmp_path, mutant=name,
+                                    strategy=scenario.campaign.strategy)
+    assert artifact is not None and result.violations
+    replayed = replay(Artifact.load(artifact.path))
+    assert replayed.same and replayed.result.trace_hash == result.trace_hash
+    assert [v.invariant for v in replayed.result.violations] == [v.invariant for v in result.violations]
+
+
+def test_a_run_killed_by_a_timeout_leaves_an_artifact_replay_accepts(tmp_path: Path) -> None:
+    code = (
+        "import sys, time; from pathlib import Path\n"
+        "from harness._replay import Artifact\n"
+        "from harness._scenario import bundled_dir, load_scenario\n"
+        "s = load_scenario(bundled_dir() / 'all-faults-three-replicas.yaml')\n"
+        f"Artifact.start(Path({str(tmp_path)!r}), s, 42, strategy='swarm', mutant=None)\n"
+        "print('started', flush=True); time.sleep(60)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "started"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    (path,) = list(tmp_path.glob("*.json"))
+    artifact = Artifact.load(path)
+    assert artifact.data["state"] == "running" and artifact.data["seed"] == 42
+    replayed = replay(artifact)
+    assert replayed.same and replayed.result.seed == 42
+
+
+def test_replay_names_the_first_divergent_step(tmp_path: Path) -> None:
+    scenario = load_scenario(bundled_dir() / "slack-retries.yaml")
+    _, artifact = run_recorded(scenario, 0, tmp_path, mutant="no-backoff-gate")
+    assert artifact is not None
+    data = json.loads(artifact.path.read_text())
+    data["trace"][5] = "[5, 0.0, \"nobody\", \"tampered\", {}]"
+    data["trace_hash"] = "0" * 32
+    artifact.path.write_text(json.dumps(data))
+    replayed = replay(Artifact.load(artifact.path))
+    assert not replayed.same and replayed.divergence is not None and replayed.divergence.startswith("step 5: ")
+
+
+@pytest.mark.parametrize("name", ["no-lease", "max-attempts-without-reservation", "no-backoff-gate"])
+def test_shrink_makes_it_smaller_and_the_emitted_test_fails_only_on_the_mutant(tmp_path: Path, name: str) -> None:
+    from harness._zoo import hunt
+
+    mutant = MUTANTS[name]
+    scenario = load_scenario(bundled_dir() / f"{mutant.scenario}.yaml")
+    found = hunt(name, 60)
+    assert found.seed is not None
+    _, artifact = run_recorded(scenario, found.seed, tmp_path / "failures", mutant=name,
+                               strategy=scenario.campaign.strategy)
+    assert artifact is not None
+    done = shrink(artifact, tmp_path / "regressions", budget=120)
+    assert done.after["tape"] <= done.before["tape"]
+    assert sum(done.after.values()) < sum(done.before.values())
+
+    def pytest_on(test: Path, mutant_name: str | None) -> int:
+        env = {k: v for k, v in os.environ.items() if k != "NOTIFIER_SIM_MUTANT"}
+        if mutant_name:
+            env["NOTIFIER_SIM_MUTANT"] = mutant_name
+        return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test)],
+                               cwd=ROOT, env=env, capture_output=True, check=False).returncode
+
+    assert pytest_on(done.test_path, None) == 0
+    assert pytest_on(done.test_path, name) == 1
+
+
+def test_replay_of_a_file_that_is_not_an_artifact_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.cli import main
+
+    bogus = tmp_path / "x.json"
+    bogus.write_text("{}")
+    assert main(["replay", str(bogus)]) == 2
+    assert capsys.readouterr().err.strip() == f"notifier-sim: {bogus}: format: not a format-1 failure artifact"
+
+
+def test_zoo_json_catches_every_mutant(capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.cli import main
+
+    started = time.perf_counter()
+    assert main(["zoo", "--json", "--seeds", "60"]) == 0
+    rows = json.loads(capsys.readouterr().out)["mutants"]
+    assert len(rows) >= 12 and all(row["caught"] for row in rows)
+    assert {tuple(sorted(row)) for row in rows} == {("caught", "invariant", "name", "seconds", "seeds")}
+    assert time.perf_counter() - started < 120
