@@ -12,6 +12,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from fakes.backends import Receipt
 from harness._faults import FaultIntensity
 from harness._invariants import Evidence, Violation, check
 from harness._rig import Rig
@@ -124,11 +125,19 @@ def build(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list
         default, script = scenario.behaviors(key)
         endpoint = world.backends.add(kind, name, default=default)
         endpoint.answer_with(*script)
+        endpoint.on_receipt.append(_tracer(world, key))
         rig.credentials[f"{kind}-{name}"] = endpoint.secret
     for spec_n in scenario.notifications:
         for i, name in enumerate(spec_n.names()):
             world.at(spec_n.start + i * spec_n.every, _creator(world, _body(spec_n, name)), name=f"create-{name}")
     return world, rig, scheduler
+
+
+def _tracer(world: World, lane: str) -> Callable[[Receipt], None]:
+    def trace(receipt: Receipt) -> None:
+        world.trace.record(lane, "backend.receipt", channel=receipt.channel, attempt=receipt.attempt,
+                           replica=receipt.replica, status=receipt.answered, token=receipt.fencing_token)
+    return trace
 
 
 def _creator(world: World, body: KubeObject) -> Callable[[], Coroutine[Any, Any, KubeObject]]:

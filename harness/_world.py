@@ -252,6 +252,10 @@ class World:
     def runtimes(self) -> list[SimRuntime]:
         return [self.client, *(replica.runtime for replica in [*self.retired, *self.replicas])]
 
+    def close(self) -> None:
+        """Discard a world that will not run (or has run): every task is cancelled and unwound."""
+        self._shut_down()
+
     def _shut_down(self, max_steps: int = 100_000) -> None:
         """Cancel every task of the world and let them unwind, so none is left suspended."""
         for runtime in self.runtimes():

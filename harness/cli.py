@@ -78,6 +78,7 @@ def _list(as_json: bool) -> int:
 def _run(args: argparse.Namespace) -> int:
     from harness._explore import hypothesis_search, self_check
     from harness._replay import run_recorded
+    from harness._report import write_summary, write_timeline
     from harness._run import PctScheduler
     from harness._scenario import bundled, load_scenario
     from harness._world import World
@@ -129,12 +130,14 @@ def _run(args: argparse.Namespace) -> int:
                 v = result.violations[0]
                 failures.append(f"  seed {seed}: {v.invariant}: {v.notification} {v.channel} {v.message}".rstrip())
                 failures.append(f"    replay: notifier-sim replay {artifact.path}")
+                failures.append(f"    timeline: {write_timeline(artifact.path)}")
         if not args.json:
             wanted = len(scenario.faults)
             print(f"{scenario.name:<36} {len(seeds):>5} {bad:>10} {f'{len(fired)}/{wanted}':>13} "
                   f"{time.perf_counter() - first:>6.1f}s")
             for line in failures[:6]:
                 print(line)
+    write_summary(args.report_dir / "summary.json", runs, ok=ok, wall=time.perf_counter() - started)
     if args.json:
         print(json.dumps({"ok": ok, "runs": runs}))
     else:
