@@ -39,7 +39,7 @@ def chromium() -> str:
 @pytest.mark.timeout(900)
 def test_failure_timeline_renders_lanes_violation_and_no_webhook_url(tmp_path: Path) -> None:
     scenario = load_scenario(bundled_dir() / "paused-past-lease.yaml")
-    result, artifact = run_recorded(scenario, 17, tmp_path, mutant="lease-without-fencing")
+    _, artifact = run_recorded(scenario, 17, tmp_path, mutant="lease-without-fencing")
     assert artifact is not None
     page = write_timeline(artifact.path)
     world, rig, _ = build(scenario, 17, mutant="lease-without-fencing")
