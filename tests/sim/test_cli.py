@@ -19,7 +19,7 @@ SCENARIO = str(ROOT / "scenarios" / "two-replicas-lease.yaml")
 
 
 def cli(*argv: str, hash_seed: str = "0") -> tuple[int, str]:
-    done = subprocess.run([sys.executable, "-m", "harness.cli", *argv], cwd=ROOT, capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "harness.cli", *argv], cwd="/tmp", capture_output=True, text=True,
                           env={**os.environ, "PYTHONHASHSEED": hash_seed}, check=False)
     return done.returncode, done.stdout
 
@@ -31,8 +31,8 @@ def test_list_json_names_every_fault_and_invariant(capsys: pytest.CaptureFixture
     assert len(listed["mutants"]) >= 10 and "two-replicas-lease" in listed["scenarios"]
 
 
-def test_run_json_has_the_documented_shape(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["run", SCENARIO, "--seed", "7", "--json"]) == 0
+def test_run_json_has_the_documented_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", SCENARIO, "--seed", "7", "--json", "--report-dir", str(tmp_path)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["ok"] is True
     (one,) = out["runs"]
@@ -49,17 +49,23 @@ def test_same_seed_gives_the_same_trace_hash_in_other_processes_and_hash_seeds()
     assert first != other
 
 
-def test_a_violation_exits_1_with_a_replay_line(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_violation_exits_1_with_a_replay_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     lock_off = str(ROOT / "scenarios" / "two-replicas-no-lock.yaml")
-    assert main(["run", lock_off, "--seeds", "3", "--mutant", "no-lease"]) == 1
+    assert main(["run", lock_off, "--seeds", "3", "--mutant", "no-lease", "--report-dir", str(tmp_path)]) == 1
     out = capsys.readouterr().out
-    assert "no-duplicate-delivery" in out and f"notifier-sim run {lock_off} --seed " in out
+    artifact = tmp_path / "failures" / "two-replicas-no-lock-0.json"
+    assert "no-duplicate-delivery" in out and f"replay: notifier-sim replay {artifact}" in out
+    assert artifact.is_file() and artifact.with_suffix(".html").is_file()
+    assert main(["replay", str(artifact)]) == 1
+    assert "same trace hash" in capsys.readouterr().out
 
 
-def test_lock_off_finds_a_duplicate_delivery_within_200_seeds(capsys: pytest.CaptureFixture[str]) -> None:
+def test_lock_off_finds_a_duplicate_delivery_within_200_seeds(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
     lock_off = str(ROOT / "scenarios" / "two-replicas-no-lock.yaml")
     for seed in range(200):
-        if main(["run", lock_off, "--seed", str(seed), "--mutant", "no-lease", "--json"]) == 1:
+        argv = ["run", lock_off, "--seed", str(seed), "--mutant", "no-lease", "--json", "--report-dir", str(tmp_path)]
+        if main(argv) == 1:
             found = json.loads(capsys.readouterr().out)["runs"][0]["violations"]
             assert "no-duplicate-delivery" in {v["invariant"] for v in found}
             return
@@ -111,13 +117,15 @@ def test_the_self_check_names_the_first_divergent_step_of_a_nondeterministic_con
         _run.Rig.reconciler = original  # type: ignore[method-assign]
 
 
-def test_hypothesis_strategy_finds_and_shrinks_a_failing_tape(capsys: pytest.CaptureFixture[str]) -> None:
+def test_hypothesis_strategy_finds_and_shrinks_a_failing_tape(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
     slack = str(ROOT / "scenarios" / "slack-retries.yaml")
-    assert main(["run", slack, "--strategy", "hypothesis", "--seeds", "5", "--mutant", "no-backoff-gate"]) == 1
+    argv = ["run", slack, "--strategy", "hypothesis", "--seeds", "5", "--mutant", "no-backoff-gate"]
+    assert main([*argv, "--report-dir", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert "hypothesis found retry-policy-respected" in out and "shrunk tape (0 choices): []" in out
 
 
-def test_pct_prints_its_probability_bound(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["run", SCENARIO, "--strategy", "pct", "--seeds", "2"]) == 0
+def test_pct_prints_its_probability_bound(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", SCENARIO, "--strategy", "pct", "--seeds", "2", "--report-dir", str(tmp_path)]) == 0
     assert "pct depth 3: a bug of depth <= 3 shows with probability >= 1/(2*500^2)" in capsys.readouterr().out
