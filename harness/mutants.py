@@ -203,6 +203,48 @@ def _late_exhaustion(r: NotificationReconciler) -> None:
     r._deliver = gated  # type: ignore[method-assign]
 
 
+def _timestamp_window_dedup(r: NotificationReconciler) -> None:
+    """The Jan 2026 de-dup rule: a new attempt is dropped if an existing one has the same channel, status and
+    error within one (second-truncated) second, whatever its number; with concurrent reconciles that hides a
+    second send instead of preventing it."""
+    from notifier import NOTIFICATIONS, ConflictError, parse_time
+    from notifier._status import apply_status as exact
+
+    _no_claims_no_mutex(r)
+
+    def window(obj: Any, *, attempts: Any = (), **change: Any) -> Any:
+        persisted = [DeliveryAttempt.from_json({"uid": obj["metadata"].get("uid", ""), **raw})
+                     for raw in (obj.get("status") or {}).get("deliveryAttempts") or ()]
+        kept = [a for a in attempts if not any(
+            p.channel == a.channel and p.status == a.status and p.error == a.error
+            and abs(int(parse_time(p.timestamp)) - int(parse_time(a.timestamp))) < 1 for p in persisted)]
+        return exact(obj, attempts=kept, **change)
+
+    async def write(api: Any, runtime: Any, namespace: str, name: str, **change: Any) -> Written:
+        for _ in range(5):
+            fresh = await api.get(NOTIFICATIONS, namespace, name)
+            before = Phase((fresh.get("status") or {}).get("phase", "") or "")
+            fresh["status"] = window(fresh, now=runtime.now(), **change)
+            try:
+                return Written(await api.update_status(NOTIFICATIONS, namespace, fresh), before)
+            except ConflictError:
+                await runtime.sleep(0.01)
+        raise ConflictError("still conflicting")
+    r.write_status = write
+
+
+#: Shared by every reconciler of every world in this process: the Go suite's global mock registry.
+_SHARED_CHANNELS: dict[str, Any] = {}
+
+
+def _shared_state(r: NotificationReconciler) -> None:
+    """Orchestrator state shared across worlds (NT test pollution): channels registered by one world's
+    controller are used by the next one's, so its sends land in another world's backends."""
+    for key, channel in r.router.channels.items():
+        _SHARED_CHANNELS.setdefault(key, channel)
+    r.router.channels = _SHARED_CHANNELS
+
+
 MUTANTS: Final[Mapping[str, Mutant]] = {m.name: m for m in (
     Mutant(name="no-lease", bug="two replicas deliver with no Lease and no claimed attempts (the Go design)",
            caught_by="no-duplicate-delivery", scenario="two-replicas-no-lock", apply=_no_lease),
@@ -227,6 +269,12 @@ MUTANTS: Final[Mapping[str, Mutant]] = {m.name: m for m in (
     Mutant(name="max-attempts-without-reservation",
            bug="DD-NOT-008: concurrent reconciles check the attempt count without a reservation (6 of 5)",
            caught_by="retry-policy-respected", scenario="max-attempts-race", apply=_no_claims_no_mutex),
+    Mutant(name="timestamp-window-dedup",
+           bug="attempts de-duplicated by channel, status and error within one second, not by identity",
+           caught_by="retry-policy-respected", scenario="max-attempts-race", apply=_timestamp_window_dedup),
+    Mutant(name="shared-state-across-worlds",
+           bug="orchestrator state (the channel registry) shared between worlds, as the Go suite's globals were",
+           caught_by="lock-safety", scenario="two-replicas-lease", apply=_shared_state),
     Mutant(name="exhaustion-one-reconcile-late",
            bug="exhaustion decided from pre-batch attempts: PartiallySent one backoff late",
            caught_by="expected-outcome", scenario="partial-failure-503", apply=_late_exhaustion),
