@@ -49,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     shrink.add_argument("artifact", type=Path)
     shrink.add_argument("--out", type=Path, default=Path("reports/regressions"),
                         help="Where the regression test goes (default: reports/regressions/)")
+    gate = commands.add_parser("check", help="The CI gate: every scenario within a budget, the zoo, determinism")
+    gate.add_argument("--budget", default="60s", help="Time budget, e.g. 60s or 5m (default: 60s)")
+    gate.add_argument("--junit", type=Path, default=None, help="Write JUnit XML here")
+    gate.add_argument("--mutant", default=None, help="Force a mutant on every run (the gate must then fail)")
+    gate.add_argument("--report-dir", type=Path, default=Path("reports"), help="Where artifacts go")
     zoo = commands.add_parser("zoo", help="Run every mutant of the bug zoo and show what caught it")
     zoo.add_argument("--seeds", type=int, default=100, help="Seeds to try per mutant before it escapes (default: 100)")
     zoo.add_argument("--json", action="store_true", help="Print one JSON object")
@@ -179,6 +184,31 @@ def _shrink(path: Path, out: Path) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    from harness._check import check, parse_budget, write_junit
+    from harness.mutants import MUTANTS
+
+    budget = parse_budget(args.budget)
+    if args.mutant is not None and args.mutant not in MUTANTS:
+        raise ConfigFileError("--mutant", 0, "", f"unknown mutant {args.mutant!r}; known: {', '.join(MUTANTS)}")
+    started = time.perf_counter()
+    print(f"notifier-sim check: budget {budget:g}s" + (f", mutant {args.mutant} forced" if args.mutant else ""))
+    verdict = check(budget, mutant=args.mutant, report_dir=args.report_dir)
+    for case in verdict.cases:
+        mark = "ok  " if case.failure is None else "FAIL"
+        print(f"{mark} {case.suite:<12} {case.name:<48} {case.seconds:7.2f}s")
+        if case.failure:
+            print(f"     {case.failure}")
+    if args.junit is not None:
+        write_junit(verdict, args.junit)
+        print(f"JUnit XML: {args.junit}")
+    failed = sum(1 for case in verdict.cases if case.failure)
+    print(f"{verdict.runs} scenario runs in {time.perf_counter() - started:.1f}s; "
+          f"{'every check held' if verdict.ok else 'the gate FAILED'}")
+    print(f"check: {len(verdict.cases) - failed} passed, {failed} failed")
+    return 0 if verdict.ok else 1
+
+
 def _zoo(seeds: int, as_json: bool) -> int:
     from harness._zoo import hunt_all
 
@@ -208,6 +238,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _list(args.json)
         if args.command == "run":
             return _run(args)
+        if args.command == "check":
+            return _check(args)
         if args.command == "zoo":
             return _zoo(args.seeds, args.json)
         if args.command == "replay":

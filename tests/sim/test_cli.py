@@ -129,3 +129,35 @@ def test_hypothesis_strategy_finds_and_shrinks_a_failing_tape(tmp_path: Path,
 def test_pct_prints_its_probability_bound(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", SCENARIO, "--strategy", "pct", "--seeds", "2", "--report-dir", str(tmp_path)]) == 0
     assert "pct depth 3: a bug of depth <= 3 shows with probability >= 1/(2*500^2)" in capsys.readouterr().out
+
+
+def test_check_passes_on_the_correct_controller_and_writes_valid_junit(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    import xml.etree.ElementTree as ET
+
+    junit = tmp_path / "junit.xml"
+    assert main(["check", "--budget", "3s", "--junit", str(junit), "--report-dir", str(tmp_path)]) == 0
+    suites = {s.get("name"): s for s in ET.parse(junit).getroot()}
+    assert sorted(suites) == ["determinism", "scenarios", "zoo"]
+    assert all(s.get("failures") == "0" for s in suites.values())
+    assert int(suites["zoo"].get("tests") or 0) >= 12
+    assert capsys.readouterr().out.rstrip().splitlines()[-1].startswith("check: ")
+
+
+def test_check_fails_with_a_mutant_forced(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    junit = tmp_path / "junit.xml"
+    argv = ["check", "--budget", "2s", "--junit", str(junit), "--report-dir", str(tmp_path), "--mutant", "no-lease"]
+    assert main(argv) == 1
+    assert "<failure" in junit.read_text()
+
+
+@pytest.mark.parametrize(("budget", "seconds"), [("60s", 60.0), ("2m", 120.0), ("90", 90.0), ("1.5m", 90.0)])
+def test_budgets_read_like_durations(budget: str, seconds: float) -> None:
+    from harness._check import parse_budget
+
+    assert parse_budget(budget) == seconds
+
+
+def test_a_bad_budget_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["check", "--budget", "soon"]) == 2
+    assert "budget 'soon' is not a duration" in capsys.readouterr().err
