@@ -87,19 +87,21 @@ class Artifact:
 
 
 def run_recorded(scenario: Scenario, seed: int, directory: Path, *, strategy: str = "random",
-                 mutant: str | None = None, tape: list[int] | None = None,
-                 keep_passing: bool = False) -> tuple[RunResult, Artifact | None]:
-    """One run with its artifact written first; the artifact is kept only if the run fails."""
+                 mutant: str | None = None, tape: list[int] | None = None, keep_passing: bool = False,
+                 keep_world: bool = False) -> tuple[RunResult, Artifact | None]:
+    """One run with its artifact written first; the artifact is kept if the run fails (or if asked)."""
     artifact = Artifact.start(directory, scenario, seed, strategy=strategy, mutant=mutant, tape=tape)
     result = run(scenario, seed, strategy=strategy, mutant=mutant, tape=tape, keep=True)
     assert result.world is not None
+    kept: Artifact | None = None
     if result.violations or keep_passing:
         artifact.finish(result, result.world.trace.lines())
+        kept = artifact
+    else:
+        artifact.path.unlink(missing_ok=True)
+    if not keep_world:
         result.world = result.rig = None
-        return result, artifact
-    artifact.path.unlink(missing_ok=True)
-    result.world = result.rig = None
-    return result, None
+    return result, kept
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,8 @@ from notifier import KubeApi, KubeObject, Runtime
 
 T = TypeVar("T")
 
+pytest_plugins = ["pytester"]
+
 
 def notification(name: str = "n1", namespace: str = "default", **spec: Any) -> KubeObject:
     """A valid NotificationRequest body; keyword arguments override spec fields (None removes one)."""

@@ -1,0 +1,71 @@
+"""The pytest plugin, driven as a user drives it: seeds, xdist, the replay line, and replaying it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = "tests/sim/catalogue/test_demo_failure.py"
+
+
+def pytest_run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_XDIST", "NOTIFIER_SIM"))}
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
+                           "-c", str(ROOT / "pyproject.toml"), *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=300, check=False)
+
+
+def test_the_demo_failure_is_deselected_by_default(tmp_path: Path) -> None:
+    done = pytest_run(str(ROOT / DEMO), cwd=tmp_path)
+    assert done.returncode == 5 and "1 deselected" in done.stdout
+
+
+@pytest.mark.parametrize("workers", ["0", "2", "4"])
+def test_a_failing_sim_test_prints_one_replay_line_with_a_stable_seed(tmp_path: Path, workers: str) -> None:
+    done = pytest_run(str(ROOT / DEMO), "-m", "sim_demo_failure", "-n", workers, "--sim-report-dir",
+                      str(tmp_path / "reports"), cwd=tmp_path)
+    assert done.returncode == 1, done.stdout[-2000:]
+    replays = re.findall(r"^seed (\d+); replay: notifier-sim replay (\S+)$", done.stdout, re.MULTILINE)
+    assert len(replays) == 1
+    seed, artifact = replays[0]
+    expected = 1729 + __import__("zlib").crc32(
+        b"tests/sim/catalogue/test_demo_failure.py::test_status_triggered_reconciles_bypass_the_backoff")
+    assert int(seed) == expected
+    assert "notifier-sim replay commands" in done.stdout
+    recorded = json.loads(Path(artifact).read_text())
+    replay = subprocess.run([sys.executable, "-m", "harness.cli", "replay", artifact], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert replay.returncode == 1
+    assert f"same trace hash {recorded['trace_hash']}" in replay.stdout
+    assert "retry-policy-respected" in replay.stdout
+
+
+def test_sim_seeds_marker_runs_the_body_over_distinct_seeds(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_many="""
+        import pytest
+        SEEN = []
+
+        @pytest.mark.sim_seeds(4)
+        def test_body(sim):
+            SEEN.append(sim.seed)
+            assert len(set(SEEN)) == len(SEEN)
+    """)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-v")
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["*test_body?seed0? PASSED*", "*test_body?seed3? PASSED*"])
+
+
+def test_header_names_the_base_seed_and_a_bad_seed_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_x="def test_x(): pass")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--sim-seed", "42")
+    result.stdout.fnmatch_lines(["notifier-sim: --sim-seed=42"])
+    bad = pytester.runpytest("-p", "no:cacheprovider", "--sim-seed", "soon")
+    assert bad.ret != 0
+    bad.stderr.fnmatch_lines(["*--sim-seed takes a whole number, not 'soon'*"])
