@@ -19,9 +19,10 @@ def policy(attempts: int, initial: int = 1, multiplier: int = 2, cap: int = 60) 
             "maxBackoffSeconds": cap}
 
 
-def deliver(sim: Sim, channels: str = "console-only", *, slack: Any = 200, backends: dict[str, Any] | None = None,
-            retry: dict[str, int] | None = None, count: int = 1, quiet: float = 300, faults: dict[str, Any] | None = None,
-            world: dict[str, Any] | None = None, **fields: Any) -> SimRun:
+def deliver(sim: Sim, channels: str = "console-only", *, slack: Any = 200,
+            backends: dict[str, Any] | None = None, retry: dict[str, int] | None = None, count: int = 1,
+            quiet: float = 300, faults: dict[str, Any] | None = None, world: dict[str, Any] | None = None,
+            **fields: Any) -> SimRun:
     """Create `count` notifications routed to `channels` and run to quiet; every invariant must hold."""
     spec: dict[str, Any] = {"name": "alert", "channels": channels, "count": count, "every": 0.2, **fields}
     if retry is not None:

@@ -5,6 +5,8 @@ Where the Go expectation depends on a quirk we fixed, the docstring says what di
 
 from __future__ import annotations
 
+import itertools
+
 from harness._simfixture import Sim
 from notifier import parse_time
 from tests.sim.catalogue._kit import deliver, policy
@@ -76,6 +78,6 @@ def test_attempts_of_a_failing_channel_follow_the_backoff_schedule(sim: Sim) -> 
     """7.2 B8 (timing part): recorded attempts of a failing channel are 1, 2, 4, 8 s apart (±10% jitter)."""
     run = deliver(sim, "slack-only", slack=503, retry=policy(5))
     times = [parse_time(a["timestamp"]) for a in run.attempts("alert")]
-    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
     for gap, nominal in zip(gaps, [1, 2, 4, 8], strict=True):
         assert max(1.0, nominal * 0.9) <= gap <= nominal * 1.1 + 0.01
