@@ -150,8 +150,15 @@ def _body(spec: Any, name: str) -> KubeObject:
         "metadata": {"name": name, "namespace": "default"},
         "spec": {"type": spec.type, "priority": spec.priority, "subject": spec.subject, "body": spec.body},
     }
+    extensions = dict(spec.extensions)
     if spec.channels != "default":
-        body["spec"]["extensions"] = {"test-channel-set": spec.channels}
+        extensions["test-channel-set"] = spec.channels
+    if extensions:
+        body["spec"]["extensions"] = extensions
+    for field, value in (("severity", spec.severity), ("reviewSource", spec.review_source),
+                         ("context", spec.context)):
+        if value:
+            body["spec"][field] = value
     if spec.retry_policy is not None:
         body["spec"]["retryPolicy"] = spec.retry_policy.model_dump(by_alias=True)
     return body

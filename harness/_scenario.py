@@ -78,6 +78,11 @@ class NotificationSpec(_Strict):
     subject: str = Field(default="disk pressure on node-1", min_length=1, max_length=500)
     body: str = Field(default="node-1 disk usage is 95%", min_length=1)
     retry_policy: PolicySpec | None = Field(default=None, alias="retryPolicy")
+    severity: str = ""
+    review_source: Literal["AIAnalysis", "WorkflowExecution", "RoutingEngine"] | None = Field(
+        default=None, alias="reviewSource")
+    context: dict[str, dict[str, str | bool]] = Field(default_factory=dict)
+    extensions: dict[str, str] = Field(default_factory=dict)
 
     def names(self) -> list[str]:
         if self.count == 1:

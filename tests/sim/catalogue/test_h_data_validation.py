@@ -6,7 +6,6 @@ import pytest
 
 from harness._simfixture import Sim
 from notifier import NOTIFICATIONS, InvalidError
-
 from tests.conftest import Cluster, notification
 from tests.sim.catalogue._kit import deliver
 

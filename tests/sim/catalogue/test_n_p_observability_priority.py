@@ -6,7 +6,6 @@ import pytest
 
 from harness._simfixture import Sim
 from notifier import parse_time
-
 from tests.sim.catalogue._kit import deliver, policy
 
 
