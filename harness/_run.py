@@ -155,10 +155,10 @@ def _body(spec: Any, name: str) -> KubeObject:
         extensions["test-channel-set"] = spec.channels
     if extensions:
         body["spec"]["extensions"] = extensions
-    for field, value in (("severity", spec.severity), ("reviewSource", spec.review_source),
+    for key, value in (("severity", spec.severity), ("reviewSource", spec.review_source),
                          ("context", spec.context)):
         if value:
-            body["spec"][field] = value
+            body["spec"][key] = value
     if spec.retry_policy is not None:
         body["spec"]["retryPolicy"] = spec.retry_policy.model_dump(by_alias=True)
     return body

@@ -43,7 +43,7 @@ def test_channels_come_from_routing_when_omitted(sim: Sim) -> None:
 
 def test_oversized_subject_is_rejected(cluster: Cluster) -> None:
     """7.2 H48: should reject notification with oversized subject (>500 chars)."""
-    with pytest.raises(InvalidError, match="spec.subject"):
+    with pytest.raises(InvalidError, match=r"spec\.subject"):
         cluster.create(notification(subject="s" * 501))
 
 
