@@ -78,12 +78,18 @@ class Evidence:
                     self.commit_times[int(str(dict(step.details)["rv"]))] = step.time
 
     def notifications(self) -> dict[str, list[Change]]:
-        """Each notification's committed versions, by name, in order."""
-        out: dict[str, list[Change]] = defaultdict(list)
+        """Each notification's committed versions, in order, keyed by name (and uid once a name is reused:
+        a deleted and recreated object is another notification)."""
+        by_uid: dict[str, list[Change]] = defaultdict(list)
+        names: dict[str, str] = {}
         for change in self.changes:
             if change.resource == NOTIFICATIONS:
-                out[change.object["metadata"]["name"]].append(change)
-        return out
+                meta = change.object["metadata"]
+                by_uid[meta.get("uid", "")].append(change)
+                names.setdefault(meta.get("uid", ""), meta["name"])
+        taken = Counter(names.values())
+        return {(names[uid] if taken[names[uid]] == 1 else f"{names[uid]}@{uid[-6:]}"): versions
+                for uid, versions in by_uid.items()}
 
 
 def _attempts(obj: dict[str, Any]) -> list[DeliveryAttempt]:
@@ -348,23 +354,24 @@ def _faulted(obj: dict[str, Any], channel: str) -> bool:
 def audit_once(ev: Evidence) -> list[Violation]:
     out = []
     crashed = any(step.kind == "replica.crash" for step in ev.steps)
-    sent = Counter((e.resource_id, e.payload.get("channel", "")) for e in ev.audit
+    sent = Counter((e.resource_uid, e.payload.get("channel", "")) for e in ev.audit
                    if e.event_type == "notification.message.sent")
-    final_events = Counter((e.resource_id, e.event_type) for e in ev.audit if e.event_type in (
+    final_events = Counter((e.resource_uid, e.event_type) for e in ev.audit if e.event_type in (
         "notification.message.acknowledged", "notification.message.escalated"))
     for name, versions in sorted(ev.notifications().items()):
         final = _final(versions)
+        uid = final["metadata"].get("uid", "")
         successes = Counter(a.channel for a in _attempts(final) if a.status is AttemptStatus.SUCCESS)
         for channel, deliveries in sorted(successes.items()):
-            count = sent[(name, channel)]
+            count = sent[(uid, channel)]
             if count > deliveries or (count == 0 and not crashed):
                 out.append(Violation(invariant="audit-once", notification=name, channel=channel,
                                      message=f"{count} message.sent events for {deliveries} recorded "
                                              f"deliveries"))
         for kind in ("notification.message.acknowledged", "notification.message.escalated"):
-            if final_events[(name, kind)] > 1:
+            if final_events[(uid, kind)] > 1:
                 out.append(Violation(invariant="audit-once", notification=name,
-                                     message=f"{final_events[(name, kind)]} {kind} events"))
+                                     message=f"{final_events[(uid, kind)]} {kind} events"))
     return out
 
 

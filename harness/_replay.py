@@ -88,10 +88,11 @@ class Artifact:
 
 def run_recorded(scenario: Scenario, seed: int, directory: Path, *, strategy: str = "random",
                  mutant: str | None = None, tape: list[int] | None = None, keep_passing: bool = False,
-                 keep_world: bool = False) -> tuple[RunResult, Artifact | None]:
+                 keep_world: bool = False, prepare: Callable[[Any], None] | None = None,
+                 ) -> tuple[RunResult, Artifact | None]:
     """One run with its artifact written first; the artifact is kept if the run fails (or if asked)."""
     artifact = Artifact.start(directory, scenario, seed, strategy=strategy, mutant=mutant, tape=tape)
-    result = run(scenario, seed, strategy=strategy, mutant=mutant, tape=tape, keep=True)
+    result = run(scenario, seed, strategy=strategy, mutant=mutant, tape=tape, keep=True, prepare=prepare)
     assert result.world is not None
     kept: Artifact | None = None
     if result.violations or keep_passing:

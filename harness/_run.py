@@ -165,9 +165,12 @@ def _body(spec: Any, name: str) -> KubeObject:
 
 
 def run(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list[int] | None = None,
-        mutant: str | None = None, keep: bool = False) -> RunResult:
-    """Run one seed of a scenario and judge it."""
+        mutant: str | None = None, keep: bool = False,
+        prepare: Callable[[World], None] | None = None) -> RunResult:
+    """Run one seed of a scenario and judge it; `prepare` may script more client actions first."""
     world, rig, scheduler = build(scenario, seed, strategy=strategy, tape=tape, mutant=mutant)
+    if prepare is not None:
+        prepare(world)
     until = scenario.phases.fault + scenario.phases.quiet
     world.run(until=until)
     evidence = evidence_of(world, rig, scenario)

@@ -7,6 +7,7 @@ command; nothing is shared between runs, tests or xdist workers.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,11 +102,12 @@ class Sim:
         return Scenario.model_validate(spec)
 
     def run(self, scenario: Scenario, *, mutant: str | None = None, seed: int | None = None,
-            strategy: str | None = None) -> SimRun:
+            strategy: str | None = None, prepare: Callable[[Any], None] | None = None) -> SimRun:
+        """Run `scenario` in a fresh world; `prepare(world)` may script client actions (`world.at`)."""
         chosen = seed if seed is not None else self.seed
         how = strategy or self._strategy or "random"  # the scenario's faults as written, unless asked otherwise
         result, artifact = run_recorded(scenario, chosen, self._report_dir, strategy=how, mutant=mutant,
-                                        keep_passing=True, keep_world=True)
+                                        keep_passing=True, keep_world=True, prepare=prepare)
         assert artifact is not None
         self._runs.append((chosen, str(artifact.path)))
         self._artifacts.append(artifact.path)

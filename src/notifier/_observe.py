@@ -35,6 +35,8 @@ class AuditEvent:
     cluster_id: str
     timestamp: str
     payload: dict[str, Any] = field(default_factory=dict)
+    #: The notification's uid: names are reused after a delete, uids never are.
+    resource_uid: str = ""
     category: str = "notification"
     actor_type: str = "service"
     actor_id: str = "notification-controller"
@@ -81,7 +83,7 @@ class Auditor:
             return False
         event = AuditEvent(event_type=event_type, action=action, outcome=outcome, resource_id=n.name,
                            correlation_id=n.remediation_ref or n.uid, namespace=n.namespace, cluster_id=n.cluster_id,
-                           timestamp=format_time(self._runtime.now()), payload=payload)
+                           timestamp=format_time(self._runtime.now()), payload=payload, resource_uid=n.uid)
         try:
             self._sink.emit(event)
         except AuditBufferError as error:

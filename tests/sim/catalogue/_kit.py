@@ -22,9 +22,10 @@ def policy(attempts: int, initial: int = 1, multiplier: int = 2, cap: int = 60) 
 def deliver(sim: Sim, channels: str = "console-only", *, slack: Any = 200,
             backends: dict[str, Any] | None = None, retry: dict[str, int] | None = None, count: int = 1,
             quiet: float = 300, faults: dict[str, Any] | None = None, world: dict[str, Any] | None = None,
-            **fields: Any) -> SimRun:
+            prepare: Any = None, every: float = 0.2, start: float = 0.0, **fields: Any) -> SimRun:
     """Create `count` notifications routed to `channels` and run to quiet; every invariant must hold."""
-    spec: dict[str, Any] = {"name": "alert", "channels": channels, "count": count, "every": 0.2, **fields}
+    spec: dict[str, Any] = {"name": "alert", "channels": channels, "count": count, "every": every, "start": start,
+                            **fields}
     if retry is not None:
         spec["retryPolicy"] = retry
     used = {f"{kind}:{name}" for name, kinds in CHANNELS.items() for kind in kinds
@@ -33,7 +34,7 @@ def deliver(sim: Sim, channels: str = "console-only", *, slack: Any = 200,
     endpoints.update(backends or {})
     scenario = sim.scenario(channels=CHANNELS, backends=endpoints, notifications=[spec], world=world or {},
                             faults=faults or {}, phases={"fault": 60 if faults else 0, "quiet": quiet, "bound": quiet})
-    return sim.check(sim.run(scenario))
+    return sim.check(sim.run(scenario, prepare=prepare))
 
 
 def name(count: int, index: int = 0) -> str:
