@@ -106,11 +106,12 @@ class Sim:
         """Run `scenario` in a fresh world; `prepare(world)` may script client actions (`world.at`)."""
         chosen = seed if seed is not None else self.seed
         how = strategy or self._strategy or "random"  # the scenario's faults as written, unless asked otherwise
+        planned = self._report_dir / f"{scenario.name}-{chosen}.json"
+        self._runs.append((chosen, str(planned)))  # named before the run: a timeout still reports it
+        self._artifacts.append(planned)
         result, artifact = run_recorded(scenario, chosen, self._report_dir, strategy=how, mutant=mutant,
                                         keep_passing=True, keep_world=True, prepare=prepare)
-        assert artifact is not None
-        self._runs.append((chosen, str(artifact.path)))
-        self._artifacts.append(artifact.path)
+        assert artifact is not None and artifact.path == planned
         return SimRun(result, artifact.path)
 
     def check(self, run: SimRun) -> SimRun:

@@ -69,3 +69,20 @@ def test_header_names_the_base_seed_and_a_bad_seed_is_a_usage_error(pytester: py
     bad = pytester.runpytest("-p", "no:cacheprovider", "--sim-seed", "soon")
     assert bad.ret != 0
     bad.stderr.fnmatch_lines(["*--sim-seed takes a whole number, not 'soon'*"])
+
+
+def test_a_test_killed_by_a_timeout_leaves_its_replay_artifact(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_slow="""
+        import pytest, time
+
+        @pytest.mark.timeout(2)
+        def test_slow(sim):
+            scenario = sim.scenario(channels={"c": ["console"]}, notifications=[{"name": "a", "channels": "c"}])
+            sim.run(scenario, prepare=lambda world: time.sleep(30))
+    """)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--sim-report-dir", str(pytester.path / "reports"))
+    result.assert_outcomes(failed=1)
+    (artifact,) = list((pytester.path / "reports" / "failures").glob("*.json"))
+    data = json.loads(artifact.read_text())
+    assert data["state"] == "running" and data["seed"] > 0
+    result.stdout.fnmatch_lines([f"*seed {data['seed']}; replay: notifier-sim replay *{artifact.name}"])

@@ -140,3 +140,35 @@ def test_concurrent_creates_and_deletes_on_different_objects(sim: Sim) -> None:
 
     run = deliver(sim, count=10, every=0.05, prepare=later(1.0, delete_all))
     assert run.world.server.list_objects(NOTIFICATIONS, "default")[0] == []
+
+
+def test_create_delete_create_with_the_same_name(sim: Sim) -> None:
+    """7.2 F35: should handle rapid create-delete-create with the same CRD name: each is its own notification."""
+    async def recreate(world: Any) -> None:
+        from harness._run import _body
+        from harness._scenario import NotificationSpec
+
+        await delete(world)
+        await world.client_api.create(NOTIFICATIONS, "default",
+                                      _body(NotificationSpec(name="alert", channels="slack-only"), "alert"))
+
+    run = deliver(sim, "slack-only", prepare=later(5.0, recreate))
+    uids = {r.notification for r in run.world.backends.receipts()}
+    assert len(uids) == 2 and len(run.world.backends.receipts()) == 2
+    assert run.status("alert")["phase"] == "Sent"
+
+
+def test_extremely_rapid_create_delete_leaves_nothing(sim: Sim) -> None:
+    """7.2 F36: should handle extremely rapid create-delete (stress): no notification remains."""
+    async def churn(world: Any) -> None:
+        from harness._run import _body
+        from harness._scenario import NotificationSpec
+
+        for i in range(20):
+            await world.client_api.create(NOTIFICATIONS, "default",
+                                          _body(NotificationSpec(name="churn"), f"churn-{i:02d}"))
+            await delete(world, f"churn-{i:02d}")
+
+    run = deliver(sim, prepare=later(0.5, churn))
+    left = [o["metadata"]["name"] for o in run.world.server.list_objects(NOTIFICATIONS, "default")[0]]
+    assert left == ["alert"]

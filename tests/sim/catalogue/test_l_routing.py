@@ -142,8 +142,8 @@ def test_unresolvable_credential_is_rejected_and_the_previous_config_kept() -> N
 
 def test_slack_and_console_give_a_qualified_and_a_plain_channel() -> None:
     """7.2 L88: a receiver with Slack and Console produces exactly slack:<receiver> and console."""
-    text = "route: {receiver: mixed-receiver}\nreceivers:\n  - name: mixed-receiver\n" \
-           "    slackConfigs: [{credentialRef: sre-hook}]\n    consoleConfigs: [{}]\n"
+    text = ("route: {receiver: mixed-receiver}\nreceivers:\n  - name: mixed-receiver\n"
+            "    slackConfigs: [{credentialRef: sre-hook}]\n    consoleConfigs: [{}]\n")
     assert routed(router(text=text)).channels == ("slack:mixed-receiver", "console")
 
 

@@ -66,3 +66,20 @@ def test_every_channel_receives_the_enriched_body(sim: Sim) -> None:
     assert rig is not None and any("running restart-deployment now" in line for line in rig.console)
     sent = [e for e in run.audit("alert") if e.event_type.endswith(".sent")]
     assert sent and all(e.payload["body"] == "running restart-deployment now" for e in sent)
+
+
+def test_reload_replaces_the_pagerduty_and_teams_services(sim: Sim) -> None:
+    """7.2 M100 and M104: a config reload replaces the PagerDuty and Teams services (v1 keys go, v2 keys come)."""
+    from harness._run import build
+
+    scenario = sim.scenario(channels={"pager": ["pagerduty"], "teams-only": ["teams"]},
+                            reload_channels={"pager-v2": ["pagerduty"], "teams-v2": ["teams"]},
+                            notifications=[{"name": "alert", "channels": "pager"}])
+    world, rig, _ = build(scenario, sim.seed)
+    rig.credentials.update({"pagerduty-pager-v2": "key-2", "teams-teams-v2": "https://teams.example/v2"})
+    world.build()
+    router = next(iter(rig.routers.values()))
+    assert sorted(router.channels) == ["pagerduty:pager", "teams:teams-only"]
+    world.on_routing_reload()  # type: ignore[misc]
+    assert sorted(router.channels) == ["pagerduty:pager-v2", "teams:teams-v2"]
+    world.close()
