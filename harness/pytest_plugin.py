@@ -25,6 +25,7 @@ DEFAULT_SEED = 1729
 MARKER = "sim_seeds"
 _BASE_SEED = pytest.StashKey[int]()
 _RUNS = pytest.StashKey[list[tuple[int, str]]]()
+_SPENT = pytest.StashKey[dict[str, float]]()
 
 
 def _whole(option: str) -> Any:
@@ -68,6 +69,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{MARKER}(n): run the test body once per seed, over n seeds")
     config.addinivalue_line("markers", "sim_demo_failure: a deliberately failing simulated test (deselected)")
     config.stash[_BASE_SEED] = config.getoption(SEED_OPTION)
+    config.stash[_SPENT] = {}
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -93,9 +95,17 @@ def sim(request: pytest.FixtureRequest) -> Any:
     """Isolated simulated worlds for this test: `sim.scenario(...)`, `sim.run(...)`, `sim.check(...)`."""
     from harness._simfixture import Sim
 
+    import time
+
     index = int(getattr(request, "param", 0))
     config = request.config
     seed = test_seed(config, request.node.nodeid, index)
+    budget = config.getoption(BUDGET_OPTION)
+    base_id = request.node.nodeid.split("[seed", 1)[0]
+    spent = config.stash[_SPENT]
+    if budget is not None and index > 0 and spent.get(base_id, 0.0) >= budget:
+        pytest.skip(f"{BUDGET_OPTION} of {budget:g}s spent on the earlier seeds of this test")
+    started = time.perf_counter()
     replay = config.getoption(REPLAY_OPTION)
     if replay is not None:
         import json
@@ -106,6 +116,7 @@ def sim(request: pytest.FixtureRequest) -> Any:
     fixture = Sim(seed=seed, name=request.node.name, report_dir=config.getoption(REPORT_OPTION),
                   strategy=config.getoption(STRATEGY_OPTION), runs=runs)
     yield fixture
+    spent[base_id] = spent.get(base_id, 0.0) + time.perf_counter() - started
     report = getattr(request.node, "_sim_call_report", None)
     if report is not None and report.passed:
         fixture.discard_artifacts()

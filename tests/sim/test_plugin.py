@@ -86,3 +86,15 @@ def test_a_test_killed_by_a_timeout_leaves_its_replay_artifact(pytester: pytest.
     data = json.loads(artifact.read_text())
     assert data["state"] == "running" and data["seed"] > 0
     result.stdout.fnmatch_lines([f"*seed {data['seed']}; replay: notifier-sim replay *{artifact.name}"])
+
+
+def test_sim_budget_stops_further_seeds_once_spent(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_many="""
+        import time, pytest
+
+        @pytest.mark.sim_seeds(5)
+        def test_body(sim):
+            time.sleep(0.2)
+    """)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--sim-budget", "0.3s")
+    result.assert_outcomes(passed=2, skipped=3)
