@@ -35,7 +35,7 @@ def hunt(name: str, seeds: int, *, strategy: str | None = None, first_seed: int 
         result = run(scenario, seed, strategy=chosen, mutant=name)
         if result.violations:
             names = [v.invariant for v in result.violations]
-            invariant = mutant.caught_by if mutant.caught_by in names else names[0]
+            invariant = next((n for n in mutant.catchers if n in names), names[0])
             return Hunt(name=name, caught=True, invariant=invariant, seeds=tried,
                         seconds=time.perf_counter() - started, seed=seed)
     return Hunt(name=name, caught=False, invariant="", seeds=seeds, seconds=time.perf_counter() - started)

@@ -27,6 +27,12 @@ class Mutant:
     caught_by: str
     scenario: str
     apply: Callable[[NotificationReconciler], None]
+    #: Other invariants that may catch it first, when what it breaks depends on what ran before in the process.
+    also: tuple[str, ...] = ()
+
+    @property
+    def catchers(self) -> tuple[str, ...]:
+        return (self.caught_by, *self.also)
 
 
 def _no_lease(r: NotificationReconciler) -> None:
@@ -274,7 +280,8 @@ MUTANTS: Final[Mapping[str, Mutant]] = {m.name: m for m in (
            caught_by="retry-policy-respected", scenario="max-attempts-race", apply=_timestamp_window_dedup),
     Mutant(name="shared-state-across-worlds",
            bug="orchestrator state (the channel registry) shared between worlds, as the Go suite's globals were",
-           caught_by="lock-safety", scenario="two-replicas-lease", apply=_shared_state),
+           caught_by="lock-safety", scenario="two-replicas-lease", apply=_shared_state,
+           also=("attempts-match-effects", "no-duplicate-delivery", "eventual-delivery", "expected-outcome")),
     Mutant(name="exhaustion-one-reconcile-late",
            bug="exhaustion decided from pre-batch attempts: PartiallySent one backoff late",
            caught_by="expected-outcome", scenario="partial-failure-503", apply=_late_exhaustion),
