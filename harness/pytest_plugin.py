@@ -93,9 +93,9 @@ def test_seed(config: pytest.Config, nodeid: str, index: int = 0) -> int:
 @pytest.fixture
 def sim(request: pytest.FixtureRequest) -> Any:
     """Isolated simulated worlds for this test: `sim.scenario(...)`, `sim.run(...)`, `sim.check(...)`."""
-    from harness._simfixture import Sim
-
     import time
+
+    from harness._simfixture import Sim
 
     index = int(getattr(request, "param", 0))
     config = request.config
