@@ -202,6 +202,12 @@ def _check(args: argparse.Namespace) -> int:
     if args.junit is not None:
         write_junit(verdict, args.junit)
         print(f"JUnit XML: {args.junit}")
+    summary = args.report_dir / "check-summary.json"
+    summary.parent.mkdir(parents=True, exist_ok=True)
+    summary.write_text(json.dumps({"ok": verdict.ok, "runs": verdict.runs, "budget_seconds": budget,
+                                   "cases": [{"suite": c.suite, "name": c.name, "seconds": round(c.seconds, 3),
+                                              "failure": c.failure} for c in verdict.cases]}, indent=1))
+    print(f"summary: {summary}")
     failed = sum(1 for case in verdict.cases if case.failure)
     print(f"{verdict.runs} scenario runs in {time.perf_counter() - started:.1f}s; "
           f"{'every check held' if verdict.ok else 'the gate FAILED'}")
