@@ -34,6 +34,18 @@ def notification(name: str = "n1", namespace: str = "default", **spec: Any) -> K
     }
 
 
+def drive(runtime: SimRuntime, main: Coroutine[Any, Any, T]) -> T:
+    """Run `main` as a task of `runtime` until it ends; its result, or its exception raised."""
+    task = runtime.spawn(main, name="main")
+    runtime.env.run(until=task)
+    return task.result()
+
+
+@pytest.fixture
+def rt() -> SimRuntime:
+    return SimRuntime(simpy.Environment())
+
+
 class Cluster:
     """A fake API server, a runtime and a client, with a way to run a coroutine to completion."""
 

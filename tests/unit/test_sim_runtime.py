@@ -3,25 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
-from typing import Any
 
 import pytest
-import simpy
 
 from harness import EPOCH, SimRuntime
 from notifier import ForeignAwaitError, Runtime
-
-
-def run(main: Coroutine[Any, Any, Any], runtime: SimRuntime) -> Any:
-    task = runtime.spawn(main, name="main")
-    runtime.env.run(until=task)
-    return task.result()
-
-
-@pytest.fixture
-def rt() -> SimRuntime:
-    return SimRuntime(simpy.Environment())
+from tests.conftest import drive
 
 
 class Rich(Exception):
@@ -41,7 +28,7 @@ def test_sleep_advances_virtual_time_only(rt: SimRuntime) -> None:
     async def main() -> float:
         await rt.sleep(900)
         return rt.now()
-    assert run(main(), rt) == EPOCH + 900
+    assert drive(rt, main()) == EPOCH + 900
 
 
 def test_clock_offset_skews_now(rt: SimRuntime) -> None:
@@ -62,7 +49,7 @@ def test_exceptions_arrive_as_the_original_objects(rt: SimRuntime) -> None:
         except Rich as error:
             return error
         raise AssertionError("not raised")
-    assert run(main(), rt) is raised
+    assert drive(rt, main()) is raised
 
 
 def test_cancel_raises_cancelled_error_at_the_await_point(rt: SimRuntime) -> None:
@@ -81,7 +68,7 @@ def test_cancel_raises_cancelled_error_at_the_await_point(rt: SimRuntime) -> Non
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-    run(main(), rt)
+    drive(rt, main())
     assert record == ["cancelled at 5"]
 
 
@@ -97,7 +84,7 @@ def test_cancel_before_start_never_runs_the_coroutine(rt: SimRuntime) -> None:
         with pytest.raises(asyncio.CancelledError):
             await task
         return task.done()
-    assert run(main(), rt) is True and started == []
+    assert drive(rt, main()) is True and started == []
 
 
 def test_awaiting_an_asyncio_future_is_a_foreign_await_error(rt: SimRuntime) -> None:
@@ -108,14 +95,14 @@ def test_awaiting_an_asyncio_future_is_a_foreign_await_error(rt: SimRuntime) -> 
     async def main() -> None:
         await Bare()
     with pytest.raises(ForeignAwaitError, match=r"^task 'main' awaited 'not a simpy event'"):
-        run(main(), rt)
+        drive(rt, main())
 
 
 def test_asyncio_sleep_without_a_loop_is_explained(rt: SimRuntime) -> None:
     async def main() -> None:
         await asyncio.sleep(1)
     with pytest.raises(ForeignAwaitError, match="needs a running asyncio loop"):
-        run(main(), rt)
+        drive(rt, main())
 
 
 def test_wait_for_times_out_and_cancels_the_awaitable(rt: SimRuntime) -> None:
@@ -131,7 +118,7 @@ def test_wait_for_times_out_and_cancels_the_awaitable(rt: SimRuntime) -> None:
     async def main() -> None:
         with pytest.raises(TimeoutError):
             await rt.wait_for(slow(), 2)
-    run(main(), rt)
+    drive(rt, main())
     assert cancelled == [2]
 
 
@@ -142,7 +129,7 @@ def test_wait_for_returns_the_result_in_time(rt: SimRuntime) -> None:
 
     async def main() -> int:
         return await rt.wait_for(quick(), 2)
-    assert run(main(), rt) == 7
+    assert drive(rt, main()) == 7
 
 
 def test_gather_runs_concurrently_and_raises_the_first_error_in_argument_order(rt: SimRuntime) -> None:
@@ -156,7 +143,7 @@ def test_gather_runs_concurrently_and_raises_the_first_error_in_argument_order(r
         except Rich as error:
             return str(error), rt.env.now
         raise AssertionError("not raised")
-    assert run(main(), rt) == ("first", 5)
+    assert drive(rt, main()) == ("first", 5)
 
 
 def test_gather_returns_results_in_argument_order(rt: SimRuntime) -> None:
@@ -166,7 +153,7 @@ def test_gather_returns_results_in_argument_order(rt: SimRuntime) -> None:
 
     async def main() -> tuple[list[float], float]:
         return await rt.gather(after(3), after(1), after(2)), rt.env.now
-    assert run(main(), rt) == ([3, 1, 2], 3)
+    assert drive(rt, main()) == ([3, 1, 2], 3)
 
 
 def test_lock_serves_waiters_in_order(rt: SimRuntime) -> None:
@@ -180,7 +167,7 @@ def test_lock_serves_waiters_in_order(rt: SimRuntime) -> None:
 
     async def main() -> None:
         await rt.gather(*(hold(i) for i in range(3)))
-    run(main(), rt)
+    drive(rt, main())
     assert order == [(0, 0), (1, 1), (2, 2)] and not lock.locked()
 
 
@@ -196,7 +183,7 @@ def test_cancelled_lock_waiter_does_not_keep_the_lock(rt: SimRuntime) -> None:
         with pytest.raises(asyncio.CancelledError):
             await waiter
         return lock.locked()
-    assert run(main(), rt) is False
+    assert drive(rt, main()) is False
 
 
 def test_event_wakes_every_waiter(rt: SimRuntime) -> None:
@@ -213,7 +200,7 @@ def test_event_wakes_every_waiter(rt: SimRuntime) -> None:
         event.set()
         for task in tasks:
             await task
-    run(main(), rt)
+    drive(rt, main())
     assert woken == [4, 4, 4]
 
 
@@ -229,7 +216,7 @@ def test_queue_is_fifo_and_a_cancelled_getter_loses_nothing(rt: SimRuntime) -> N
             await getter
         queue.put_nowait(2)
         return [await queue.get(), await queue.get()]
-    assert run(main(), rt) == [1, 2]
+    assert drive(rt, main()) == [1, 2]
 
 
 def test_failed_task_nobody_awaited_is_reported(rt: SimRuntime) -> None:
@@ -239,7 +226,7 @@ def test_failed_task_nobody_awaited_is_reported(rt: SimRuntime) -> None:
     async def main() -> None:
         rt.spawn(boom(), name="orphan")
         await rt.sleep(1)
-    run(main(), rt)
+    drive(rt, main())
     assert [task.name for task in rt.unretrieved_failures()] == ["orphan"]
 
 

@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
-from typing import Any
-
 import pytest
-import simpy
 
 from harness import SimRuntime
 from notifier import RateLimiter, WorkQueue
-
-
-def run(runtime: SimRuntime, main: Coroutine[Any, Any, Any]) -> Any:
-    task = runtime.spawn(main, name="main")
-    runtime.env.run(until=task)
-    return task.result()
-
-
-@pytest.fixture
-def rt() -> SimRuntime:
-    return SimRuntime(simpy.Environment())
+from tests.conftest import drive
 
 
 def test_a_queued_key_is_not_queued_twice(rt: SimRuntime) -> None:
@@ -37,7 +23,7 @@ def test_keys_come_out_in_the_order_they_went_in(rt: SimRuntime) -> None:
 
     async def main() -> list[str | None]:
         return [await queue.get() for _ in range(3)]
-    assert run(rt, main()) == ["c", "a", "b"]
+    assert drive(rt, main()) == ["c", "a", "b"]
 
 
 def test_a_key_added_while_processing_is_handed_out_again_only_after_done(rt: SimRuntime) -> None:
@@ -51,7 +37,7 @@ def test_a_key_added_while_processing_is_handed_out_again_only_after_done(rt: Si
         queue.done("a")
         seen += [len(queue), await queue.get()]
         return seen
-    assert run(rt, main()) == ["a", 0, 1, "a"]
+    assert drive(rt, main()) == ["a", 0, 1, "a"]
 
 
 def test_add_after_keeps_the_earliest_of_two_delays(rt: SimRuntime) -> None:
@@ -63,7 +49,7 @@ def test_add_after_keeps_the_earliest_of_two_delays(rt: SimRuntime) -> None:
         queue.add_after("a", 7)
         await queue.get()
         return rt.env.now
-    assert run(rt, main()) == 3
+    assert drive(rt, main()) == 3
     assert len(queue) == 0
 
 
@@ -75,7 +61,7 @@ def test_shut_down_releases_waiting_workers_with_none(rt: SimRuntime) -> None:
         await rt.sleep(1)
         queue.shut_down()
         return await getter
-    assert run(rt, main()) is None
+    assert drive(rt, main()) is None
 
 
 def test_rate_limiter_doubles_from_5_ms_and_caps_at_1000_s() -> None:
