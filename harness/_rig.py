@@ -7,7 +7,6 @@ router.
 
 from __future__ import annotations
 
-import copy
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from notifier import KubeObject
 from notifier._app import LocalChannels, assemble
 from notifier._observe import MemoryAuditSink
 from notifier._reconciler import ControllerConfig, LockMode, NotificationReconciler
+from notifier._resources import clone
 from notifier._routing import Router
 
 #: (resourceVersion, object) as a replica's cache reader returned it.
@@ -95,7 +95,7 @@ class Rig:
 
 
 def _copy(obj: KubeObject) -> KubeObject:
-    return copy.deepcopy(obj)
+    return clone(obj)
 
 
 def slack_routing(*receivers: tuple[str, list[str]], default: str = "console-only") -> str:

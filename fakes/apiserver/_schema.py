@@ -8,11 +8,12 @@ Errors name the field path and use the API server's wording.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from notifier._resources import clone
 
 _DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -56,7 +57,7 @@ def apply_defaults(schema: dict[str, Any], value: Any) -> Any:
         props: dict[str, Any] = schema.get("properties", {})
         for name, sub in props.items():
             if name not in value and "default" in sub:
-                value[name] = copy.deepcopy(sub["default"])
+                value[name] = clone(sub["default"])
             if name in value:
                 value[name] = apply_defaults(sub, value[name])
         extra = schema.get("additionalProperties")

@@ -13,7 +13,6 @@ deterministic. Asynchrony (latency, delivery delay, faults) belongs to `FakeKube
 
 from __future__ import annotations
 
-import copy
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,7 +41,7 @@ from notifier import (
 )
 from notifier._crd import crd_manifest
 from notifier._ports import WatchEventType
-from notifier._resources import EVENTS, LEASES, NOTIFICATIONS
+from notifier._resources import EVENTS, LEASES, NOTIFICATIONS, clone
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -146,13 +145,13 @@ class ApiServer:
         stored = self._objects.get((_qualified(resource), namespace, name))
         if stored is None:
             raise self._not_found(resource, name)
-        return copy.deepcopy(stored)
+        return clone(stored)
 
     def list_objects(self, resource: ResourceType, namespace: str | None) -> tuple[list[KubeObject], str]:
         self.rules(resource)
         qualified = _qualified(resource)
         items = [
-            copy.deepcopy(obj)
+            clone(obj)
             for (kind, ns, _), obj in sorted(self._objects.items())
             if kind == qualified and (namespace is None or ns == namespace)
         ]
@@ -176,7 +175,7 @@ class ApiServer:
                 )
             for change in self._history:
                 if change.revision > since and self._matches(watcher, change.resource, change.namespace):
-                    watcher.pending.append(WatchEvent(type=change.type, object=copy.deepcopy(change.object)))
+                    watcher.pending.append(WatchEvent(type=change.type, object=clone(change.object)))
         self._watchers.append(watcher)
         return watcher
 
@@ -210,7 +209,7 @@ class ApiServer:
 
     def create(self, resource: ResourceType, namespace: str, body: KubeObject) -> KubeObject:
         rules = self.rules(resource)
-        obj = copy.deepcopy(body)
+        obj = clone(body)
         meta = obj.setdefault("metadata", {})
         self._check_namespace(meta, namespace)
         if not meta.get("name") and meta.get("generateName"):
@@ -243,11 +242,11 @@ class ApiServer:
         """Replace the object; with a status subresource, the stored status is kept."""
         rules = self.rules(resource)
         old, key = self._current(resource, namespace, body)
-        obj = copy.deepcopy(body)
+        obj = clone(body)
         if rules.status_subresource:
             obj.pop("status", None)
             if "status" in old:
-                obj["status"] = copy.deepcopy(old["status"])
+                obj["status"] = clone(old["status"])
         return self._replace(resource, rules, key, old, obj)
 
     def update_status(self, resource: ResourceType, namespace: str, body: KubeObject) -> KubeObject:
@@ -256,10 +255,10 @@ class ApiServer:
         if not rules.status_subresource:
             raise NotFoundError(f"the server could not find the requested resource ({_qualified(resource)}/status)")
         old, key = self._current(resource, namespace, body)
-        obj = copy.deepcopy(old)
+        obj = {field: clone(value) for field, value in old.items() if field != "status"}
         obj["metadata"]["resourceVersion"] = body.get("metadata", {}).get("resourceVersion", "")
         if "status" in body:
-            obj["status"] = copy.deepcopy(body["status"])
+            obj["status"] = clone(body["status"])
         else:
             obj.pop("status", None)
         return self._replace(resource, rules, key, old, obj)
@@ -271,11 +270,11 @@ class ApiServer:
         old = self._objects.get(key)
         if old is None:
             raise self._not_found(resource, name)
-        obj = merge_patch(copy.deepcopy(old), patch)
+        obj = merge_patch(clone(old), patch)
         if not isinstance(obj, dict):
             raise BadRequestError("the patch must be a JSON object")
         if rules.status_subresource:
-            obj["status"] = copy.deepcopy(old.get("status"))
+            obj["status"] = clone(old.get("status"))
             if obj["status"] is None:
                 del obj["status"]
         precondition = patch.get("metadata", {}).get("resourceVersion") if isinstance(patch, dict) else None
@@ -295,7 +294,7 @@ class ApiServer:
             raise self._conflict(resource, name)
         if old["metadata"].get("finalizers"):
             if "deletionTimestamp" not in old["metadata"]:
-                obj = copy.deepcopy(old)
+                obj = clone(old)
                 obj["metadata"]["deletionTimestamp"] = format_time(self._clock())
                 self._commit("MODIFIED", resource, key, obj)
             return
@@ -340,10 +339,10 @@ class ApiServer:
         if rules.track_generation and obj.get("spec") != old.get("spec"):
             meta["generation"] = int(old["metadata"].get("generation", 1)) + 1
         if _same_content(obj, old):
-            return copy.deepcopy(old)  # a no-op write changes nothing, not even the resourceVersion
+            return clone(old)  # a no-op write changes nothing, not even the resourceVersion
         if meta.get("deletionTimestamp") and not meta.get("finalizers"):
             self._remove(resource, key, obj)
-            return copy.deepcopy(self._history[-1].object) if self._history else obj
+            return clone(self._history[-1].object) if self._history else obj
         return self._commit("MODIFIED", resource, key, obj)
 
     def _validate(
@@ -374,13 +373,14 @@ class ApiServer:
         self.revision += 1
         obj["metadata"]["resourceVersion"] = str(self.revision)
         self._objects[key] = obj
-        self._record(Change(self.revision, kind, resource, key[1], copy.deepcopy(obj)))
-        return copy.deepcopy(obj)
+        # Stored objects are never changed in place (every write builds a new one), so the history can
+        # share them; callers and watchers get their own copies.
+        self._record(Change(self.revision, kind, resource, key[1], obj))
+        return clone(obj)
 
     def _remove(self, resource: ResourceType, key: Any, obj: KubeObject) -> None:
         self.revision += 1
-        gone = copy.deepcopy(obj)
-        gone["metadata"]["resourceVersion"] = str(self.revision)
+        gone = {**obj, "metadata": {**obj["metadata"], "resourceVersion": str(self.revision)}}
         del self._objects[key]
         self._record(Change(self.revision, "DELETED", resource, key[1], gone))
 
@@ -392,10 +392,10 @@ class ApiServer:
             self.horizon = self._history.popleft().revision
         for watcher in list(self._watchers):
             if self._matches(watcher, change.resource, change.namespace):
-                watcher.push(WatchEvent(type=change.type, object=copy.deepcopy(change.object)))
+                watcher.push(WatchEvent(type=change.type, object=clone(change.object)))
 
     def history(self) -> list[Change]:
-        """The changes still kept, oldest first (copies)."""
+        """The changes still kept, oldest first; their objects are shared and must not be changed."""
         return list(self._history)
 
     @staticmethod
@@ -448,7 +448,7 @@ def _same_content(new: KubeObject, old: KubeObject) -> bool:
 def merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7386 JSON merge patch: objects merge, null deletes, anything else replaces."""
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
+        return clone(patch)
     result = target if isinstance(target, dict) else {}
     for name, value in patch.items():
         if value is None:

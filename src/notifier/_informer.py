@@ -8,14 +8,13 @@ again. The cache is what the controller reads most of the time, and it may be st
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Callable
 from typing import Literal
 
 from notifier._errors import GoneError, KubeApiError
 from notifier._ports import KubeApi, KubeObject, ResourceType, Runtime, WatchEvent
-from notifier._resources import object_key, resource_version
+from notifier._resources import clone, object_key, resource_version
 
 log = logging.getLogger("notifier.informer")
 
@@ -70,7 +69,7 @@ class Informer:
     def get(self, namespace: str, name: str) -> KubeObject | None:
         """A deep copy of the cached object, or None (readers may mutate what they get)."""
         obj = self._cache.get(f"{namespace}/{name}")
-        return copy.deepcopy(obj) if obj is not None else None
+        return clone(obj) if obj is not None else None
 
     def keys(self) -> list[str]:
         return sorted(self._cache)

@@ -5,7 +5,9 @@ Pure: no I/O, no clock. Times are passed in as seconds since the epoch (from `Ru
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime
+from typing import Any
 
 from notifier._ports import KubeObject, ResourceType
 
@@ -14,6 +16,22 @@ NOTIFICATIONS = ResourceType(
 )
 LEASES = ResourceType(group="coordination.k8s.io", version="v1", plural="leases", kind="Lease")
 EVENTS = ResourceType(group="events.k8s.io", version="v1", plural="events", kind="Event")
+
+
+def clone(value: Any) -> Any:
+    """A deep copy of a JSON value (what API objects are), several times faster than `copy.deepcopy`.
+
+    Anything that is not a JSON type falls back to `copy.deepcopy`, so a caller that stores a tuple or a
+    datetime still gets an independent copy.
+    """
+    kind = type(value)
+    if kind is dict:
+        return {key: clone(item) for key, item in value.items()}
+    if kind is list:
+        return [clone(item) for item in value]
+    if kind is str or kind is int or kind is float or kind is bool or value is None:
+        return value
+    return copy.deepcopy(value)
 
 
 def object_key(obj: KubeObject) -> str:

@@ -8,7 +8,6 @@ compare-and-swap, and on Conflict read again and retry, as `retry.RetryOnConflic
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +16,7 @@ from notifier._errors import AttemptClaimedError, ConflictError
 from notifier._model import NOT_ATTEMPTS, TERMINAL, AttemptStatus, DeliveryAttempt, Phase, count_deliveries
 from notifier._phase import check_transition
 from notifier._ports import KubeApi, KubeObject, Runtime
-from notifier._resources import NOTIFICATIONS, format_time
+from notifier._resources import NOTIFICATIONS, clone, format_time
 
 CONFLICT_RETRIES = 5
 CONFLICT_DELAY = 0.010
@@ -83,7 +82,7 @@ def apply_status(
         claim: intents that must be new: if one of their identities is already recorded, another sender
             claimed that attempt first and AttemptClaimedError is raised.
     """
-    status: dict[str, Any] = copy.deepcopy(obj.get("status") or {})
+    status: dict[str, Any] = clone(obj.get("status") or {})
     meta = obj.get("metadata", {})
     generation = int(meta.get("generation", 0) or 0)
     uid = str(meta.get("uid", ""))
