@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import copy
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from notifier._ports import KubeObject, ResourceType
+
+J = TypeVar("J")
 
 NOTIFICATIONS = ResourceType(
     group="kubernaut.ai", version="v1alpha1", plural="notificationrequests", kind="NotificationRequest"
@@ -18,17 +20,21 @@ LEASES = ResourceType(group="coordination.k8s.io", version="v1", plural="leases"
 EVENTS = ResourceType(group="events.k8s.io", version="v1", plural="events", kind="Event")
 
 
-def clone(value: Any) -> Any:
+def clone(value: J) -> J:
     """A deep copy of a JSON value (what API objects are), several times faster than `copy.deepcopy`.
 
     Anything that is not a JSON type falls back to `copy.deepcopy`, so a caller that stores a tuple or a
     datetime still gets an independent copy.
     """
+    return cast(J, _clone(value))
+
+
+def _clone(value: Any) -> Any:
     kind = type(value)
     if kind is dict:
-        return {key: clone(item) for key, item in value.items()}
+        return {key: _clone(item) for key, item in value.items()}
     if kind is list:
-        return [clone(item) for item in value]
+        return [_clone(item) for item in value]
     if kind is str or kind is int or kind is float or kind is bool or value is None:
         return value
     return copy.deepcopy(value)
