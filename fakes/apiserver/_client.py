@@ -8,7 +8,7 @@ extra delay on each watch event (a stale informer cache), and a watch stream tha
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from collections.abc import AsyncIterator
 from typing import Protocol
 
@@ -153,6 +153,7 @@ class FakeKubeApi:
         watcher = self.server.watch(rt, namespace, resource_version)
         runtime = self._runtime
         buffer: deque[tuple[float, WatchEvent]] = deque()
+        waiting_keys: Counter[tuple[str, str]] = Counter()  # the keys in `buffer`, so a lookup is O(1)
         arrived = runtime.event()
         last_due = runtime.now()
 
@@ -160,11 +161,13 @@ class FakeKubeApi:
             nonlocal last_due
             last_due = max(last_due, runtime.now() + self.faults.watch_delay(rt))
             key = _key(event)
-            if key[1] and any(_key(waiting) == key for _, waiting in buffer) and self.faults.watch_coalesce(rt):
+            if key[1] and waiting_keys[key] and self.faults.watch_coalesce(rt):
                 kept = [(due, waiting) for due, waiting in buffer if _key(waiting) != key]
                 buffer.clear()
                 buffer.extend(kept)
+                del waiting_keys[key]
             buffer.append((last_due, event))
+            waiting_keys[key] += 1
             arrived.set()
 
         for event in watcher.pending:
@@ -188,6 +191,7 @@ class FakeKubeApi:
                 if due > runtime.now():
                     await runtime.sleep(due - runtime.now())
                 buffer.popleft()
+                waiting_keys[_key(event)] -= 1
                 yield event
                 if self.faults.watch_disconnect(rt):
                     return

@@ -390,9 +390,13 @@ class ApiServer:
             observer(change)
         while len(self._history) > self._history_limit:
             self.horizon = self._history.popleft().revision
+        # One copy per change, shared by its watchers: informers treat what they receive as read-only (as
+        # client-go's do) and hand out copies, so a copy per watcher bought nothing but time.
+        shared: KubeObject | None = None
         for watcher in list(self._watchers):
             if self._matches(watcher, change.resource, change.namespace):
-                watcher.push(WatchEvent(type=change.type, object=clone(change.object)))
+                shared = clone(change.object) if shared is None else shared
+                watcher.push(WatchEvent(type=change.type, object=shared))
 
     def history(self) -> list[Change]:
         """The changes still kept, oldest first; their objects are shared and must not be changed."""
