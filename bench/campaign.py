@@ -1,48 +1,59 @@
-"""A long campaign over one scenario: seeds, wall time, violations, and the faults that fired.
+"""A long campaign over one scenario: seeds, wall time, peak memory, violations, and the faults that fired.
 
-    python bench/campaign.py scenarios/all-faults-three-replicas.yaml --seeds 2000 --strategy swarm
+    python -m bench.campaign scenarios/all-faults-three-replicas.yaml --seeds 2000 --strategy swarm
 
-Not a test: it measures. Prints one JSON object.
+Not a test: it measures. Prints one JSON object. Each campaign should run in a fresh process, so that its
+peak memory is its own.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
+from bench._common import peak_rss_mib, quiet
 from harness._run import run
 from harness._scenario import load_scenario
+
+
+def campaign(path: Path, seeds: int, strategy: str | None = None) -> dict[str, Any]:
+    quiet()
+    scenario = load_scenario(path)
+    chosen = strategy or scenario.campaign.strategy
+    fired: Counter[str] = Counter()
+    bad: list[dict[str, object]] = []
+    explained = 0
+    memory_at: dict[int, float] = {}
+    started = time.perf_counter()
+    for seed in range(seeds):
+        result = run(scenario, seed, strategy=chosen)
+        fired.update(dict.fromkeys(result.faults_fired, 1))
+        explained += result.explained_redeliveries
+        if result.violations:
+            bad.append({"seed": seed, "violations": [v.as_json() for v in result.violations[:3]]})
+        if seed + 1 in (seeds // 10, seeds):
+            memory_at[seed + 1] = peak_rss_mib()
+    wall = time.perf_counter() - started
+    return {
+        "scenario": scenario.name, "strategy": chosen, "seeds": seeds, "wall_seconds": round(wall, 2),
+        "seeds_per_second": round(seeds / wall, 2), "ms_per_seed": round(1000 * wall / seeds, 3),
+        "peak_rss_mib": peak_rss_mib(), "peak_rss_mib_at_seed": memory_at,
+        "violating_seeds": len(bad), "first_violations": bad[:5], "explained_redeliveries": explained,
+        "never_fired": sorted(set(scenario.faults) - set(fired)), "runs_with_fault": dict(sorted(fired.items())),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scenario", type=Path)
     parser.add_argument("--seeds", type=int, default=2000)
-    parser.add_argument("--strategy", default="swarm")
+    parser.add_argument("--strategy", default=None, help="random, pct or swarm (default: the scenario's)")
     args = parser.parse_args()
-    logging.getLogger("notifier").setLevel(logging.CRITICAL)
-    scenario = load_scenario(args.scenario)
-    fired: Counter[str] = Counter()
-    bad: list[dict[str, object]] = []
-    explained = 0
-    started = time.perf_counter()
-    for seed in range(args.seeds):
-        result = run(scenario, seed, strategy=args.strategy)
-        fired.update(dict.fromkeys(result.faults_fired, 1))
-        explained += result.explained_redeliveries
-        if result.violations:
-            bad.append({"seed": seed, "violations": [v.as_json() for v in result.violations[:3]]})
-    wall = time.perf_counter() - started
-    print(json.dumps({
-        "scenario": scenario.name, "strategy": args.strategy, "seeds": args.seeds, "wall_seconds": round(wall, 1),
-        "seeds_per_second": round(args.seeds / wall, 2), "violating_seeds": len(bad), "first_violations": bad[:5],
-        "explained_redeliveries": explained, "never_fired": sorted(set(scenario.faults) - set(fired)),
-        "runs_with_fault": dict(sorted(fired.items())),
-    }, indent=1))
+    print(json.dumps(campaign(args.scenario, args.seeds, args.strategy), indent=1))
 
 
 if __name__ == "__main__":

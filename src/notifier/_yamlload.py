@@ -6,6 +6,7 @@ scenario files by the harness.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, TypeVar
 
 import yaml
@@ -32,6 +33,13 @@ class ConfigFileError(ConfigError):
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+@functools.lru_cache(maxsize=64)
+def _parse(text: str) -> Any:
+    # Cached: the simulator loads the same routing text into every replica of every run. Validation only
+    # reads the parsed data, so sharing it is safe.
+    return yaml.load(text, Loader=_LOADER)  # a safe loader, C-accelerated where available
+
+
 def load_model(text: str, model: type[M], path: str) -> M:
     """Parse `text` as YAML and validate it with `model`.
 
@@ -39,7 +47,7 @@ def load_model(text: str, model: type[M], path: str) -> M:
         ConfigFileError: bad YAML, or the first validation error, naming its line and dotted field.
     """
     try:
-        data = yaml.load(text, Loader=_LOADER)  # a safe loader, C-accelerated where available
+        data = _parse(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else 0

@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import itertools
-import random
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
-from prometheus_client import CollectorRegistry
 
-from fakes.apiserver import ApiServer, FakeKubeApi, ResourceRules
 from fakes.backends import Backends, Endpoint
 from harness import FaultIntensity, World
+from harness._realtime import deliver_on_asyncio
 from harness._rig import Rig, slack_routing
-from notifier import NOTIFICATIONS, KubeObject, Manager, parse_time
-from notifier._adapters import AsyncioRuntime
-from notifier._app import LocalChannels, assemble
+from notifier import NOTIFICATIONS, KubeObject, parse_time
 from notifier._backoff import backoff_bounds
 from notifier._model import RetryPolicy
-from notifier._observe import MemoryAuditSink
-from notifier._reconciler import ControllerConfig
 from tests.conftest import notification
 
 POLICY = {"maxAttempts": 3, "initialBackoffSeconds": 1, "backoffMultiplier": 2, "maxBackoffSeconds": 60}
@@ -106,43 +98,10 @@ def test_each_backend_request_matches_a_recorded_attempt() -> None:
     assert received == recorded
 
 
-def _fast_schema_server(runtime: AsyncioRuntime) -> ApiServer:
-    """An API server whose CRD admits a 0 s backoff, so that real-time retries take no time."""
-    server = ApiServer(clock=runtime.now)
-    rules = server.rules(NOTIFICATIONS)
-    schema = copy.deepcopy(rules.schema)
-    assert schema is not None
-    schema["properties"]["spec"]["properties"]["retryPolicy"]["properties"]["initialBackoffSeconds"]["minimum"] = 0
-    server.register(NOTIFICATIONS, ResourceRules(schema=schema, status_subresource=True, track_generation=True,
-                                                 allow_unconditional_update=False))
-    return server
-
-
 async def _real(case: Case) -> KubeObject:
-    runtime = AsyncioRuntime()
-    server = _fast_schema_server(runtime)
-    api = FakeKubeApi(server, runtime)
-    backends = Backends(runtime)
-    credentials: dict[str, str] = {}
-    _endpoints(backends, credentials, case)
-    manager: Manager
-    async with httpx.AsyncClient(transport=backends.transport()) as http:
-        reconciler, _ = assemble(
-            api=api, runtime=runtime, cache=lambda ns, name: manager.informer.get(ns, name), http=http,
-            rng=random.Random(1), audit=MemoryAuditSink(), registry=CollectorRegistry(),
-            credentials=lambda: credentials, config=ControllerConfig(identity="real"),
-            local=LocalChannels(console_write=lambda line: None, log_write=lambda line: None), routing_text=ROUTING)
-        manager = Manager(api=api, runtime=runtime, reconciler=reconciler, namespace="default", workers=2)
-        running = runtime.spawn(manager.run(), name="manager")
-        await api.create(NOTIFICATIONS, "default", _body(case, {**POLICY, "initialBackoffSeconds": 0}))
-        for _ in range(2000):
-            await runtime.sleep(0.005)
-            obj = await api.get(NOTIFICATIONS, "default", case.name)
-            if obj.get("status", {}).get("completionTime"):
-                break
-        manager.stop()
-        await running
-    return obj
+    return await deliver_on_asyncio(
+        _body(case, {**POLICY, "initialBackoffSeconds": 0}), routing=ROUTING, min_backoff=0,
+        endpoints=lambda backends, credentials: _endpoints(backends, credentials, case))
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)

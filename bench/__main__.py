@@ -1,0 +1,70 @@
+"""`python -m bench`: run the benchmark sections, write reports/bench.json, print a table."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bench import _detection, _overhead, _realtime, _scaling, _throughput
+from bench._common import ROOT, quiet
+from bench._table import table
+
+SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
+    "throughput": _throughput.section,
+    "overhead": _overhead.section,
+    "realtime": _realtime.section,
+    "detection": _detection.section,
+    "scaling": _scaling.section,
+}
+
+
+def _machine() -> dict[str, Any]:
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                                text=True, check=False).stdout.strip()
+    except OSError:
+        commit = ""
+    return {"python": platform.python_version(), "cores": os.cpu_count(), "platform": platform.platform(),
+            "commit": commit or "unknown"}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help=f"comma-separated sections (default: all): {', '.join(SECTIONS)}")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the bench runs, measures nothing")
+    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "bench.json")
+    args = parser.parse_args(argv)
+    chosen = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = [name for name in chosen if name not in SECTIONS]
+    if unknown:
+        print(f"python -m bench: unknown section {unknown[0]!r}; choose from {', '.join(SECTIONS)}",
+              file=sys.stderr)
+        return 2
+    quiet()
+    report: dict[str, Any] = {"machine": _machine(), "quick": args.quick, "sections": {}}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    for name in chosen:
+        print(f"bench: {name} ...", file=sys.stderr, flush=True)
+        began = time.perf_counter()
+        report["sections"][name] = {**SECTIONS[name](args.quick), "seconds": round(time.perf_counter() - began, 1)}
+        report["wall_seconds"] = round(time.perf_counter() - started, 1)
+        # Written after every section: an interrupted bench keeps what it measured.
+        args.out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+        print(f"bench: {name} done in {report['sections'][name]['seconds']} s", file=sys.stderr, flush=True)
+    print(table(report))
+    print(f"\nwrote {args.out} in {report['wall_seconds']} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Section 2: what one simulated scheduling point costs against a plain simpy event, measured side by side,
+and where the rest of a run's time goes (a profile of the 3-replica scenario)."""
+
+from __future__ import annotations
+
+import cProfile
+import pstats
+import time
+from collections import Counter
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+
+from bench._common import ROOT, median, scenario
+from fakes.apiserver import ApiServer, FakeKubeApi
+from harness._bridge import EPOCH, SimRuntime
+from harness._run import run
+from notifier import NOTIFICATIONS
+
+TASKS = 10
+
+
+def plain_simpy(per_task: int) -> float:
+    """Seconds per event: simpy processes that each yield `timeout(0)` over and over."""
+    env = simpy.Environment()
+
+    def process() -> Generator[simpy.Event, Any, None]:
+        for _ in range(per_task):
+            yield env.timeout(0)
+
+    for _ in range(TASKS):
+        env.process(process())
+    started = time.perf_counter()
+    env.run()
+    return (time.perf_counter() - started) / (TASKS * per_task)
+
+
+def bridged(per_task: int) -> float:
+    """Seconds per scheduling point: controller coroutines awaiting `Runtime.sleep(0)` through the bridge."""
+    env = simpy.Environment()
+    runtime = SimRuntime(env)
+
+    async def task() -> None:
+        for _ in range(per_task):
+            await runtime.sleep(0)
+
+    for i in range(TASKS):
+        runtime.spawn(task(), name=f"task-{i}")
+    started = time.perf_counter()
+    env.run()
+    return (time.perf_counter() - started) / (TASKS * per_task)
+
+
+def api_point(per_task: int) -> float:
+    """Seconds per API scheduling point: a `get` of a NotificationRequest through the fake client, no faults."""
+    env = simpy.Environment()
+    runtime = SimRuntime(env)
+    server = ApiServer(clock=lambda: EPOCH + env.now)
+    server.create(NOTIFICATIONS, "default", {"metadata": {"name": "n"}, "spec": {
+        "type": "Simple", "priority": "High", "subject": "s", "body": "b"}})
+    api = FakeKubeApi(server, runtime)
+
+    async def task() -> None:
+        for _ in range(per_task):
+            await api.get(NOTIFICATIONS, "default", "n")
+
+    for i in range(TASKS):
+        runtime.spawn(task(), name=f"task-{i}")
+    started = time.perf_counter()
+    env.run()
+    return (time.perf_counter() - started) / (TASKS * per_task)
+
+
+def _where(filename: str) -> str:
+    if filename == "~":
+        return "builtins"
+    path = filename.replace(str(ROOT) + "/", "")
+    if "site-packages/" in path:
+        return path.split("site-packages/", 1)[1]
+    if "/lib/python3" in path:
+        return "stdlib/" + path.rsplit("/", 1)[-1]
+    return path
+
+
+def _enclosing(key: tuple[str, int, str], stats: dict[Any, Any]) -> tuple[str, int, str]:
+    """A comprehension's own time belongs to the function it is written in (3.11 profiles it apart)."""
+    file, line, name = key
+    if not name.startswith(("<dictcomp>", "<listcomp>", "<setcomp>", "<genexpr>")):
+        return key
+    around = [k for k in stats if k[0] == file and k[1] <= line and not k[2].startswith("<")]
+    return max(around, key=lambda k: k[1]) if around else key
+
+
+def profile(seeds: int) -> dict[str, Any]:
+    spec = scenario("three-replicas-all-faults")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for seed in range(seeds):
+        run(spec, seed, strategy="swarm")
+    profiler.disable()
+    stats: dict[Any, Any] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    own: Counter[tuple[str, int, str]] = Counter()
+    calls: Counter[tuple[str, int, str]] = Counter()
+    for key, row in stats.items():
+        own[_enclosing(key, stats)] += row[2]
+        calls[key] += row[1]
+    total = sum(own.values())
+    top = [{"function": f"{_where(file)}:{line}({name})", "own_seconds": round(seconds, 3),
+            "share": round(seconds / total, 3), "calls": calls[(file, line, name)]}
+           for (file, line, name), seconds in own.most_common(10)]
+    by_module: Counter[str] = Counter()
+    for (file, _, _), seconds in own.items():
+        by_module[_where(file)] += seconds
+    modules = [{"module": module, "share": round(seconds / total, 3)} for module, seconds in by_module.most_common(8)]
+    return {"seeds": seeds, "profiled_seconds": round(total, 2), "top_functions": top, "top_modules": modules}
+
+
+def section(quick: bool = False) -> dict[str, Any]:
+    per_task = 200 if quick else 20_000
+    plain, bridge, api = [], [], []
+    for _ in range(1 if quick else 5):  # interleaved, so that a busy moment hurts all three alike
+        plain.append(plain_simpy(per_task))
+        bridge.append(bridged(per_task))
+        api.append(api_point(per_task // 4))
+    point = {"plain_simpy_event_us": round(median(plain) * 1e6, 3),
+             "scheduling_point_us": round(median(bridge) * 1e6, 3),
+             "api_call_point_us": round(median(api) * 1e6, 3)}
+    point["scheduling_point_over_simpy_event"] = round(median(bridge) / median(plain), 2)
+    point["api_call_point_over_simpy_event"] = round(median(api) / median(plain), 2)
+    return {**point, "profile": profile(1 if quick else 8),
+            "goal": "a scheduling point at most 5x a plain simpy event"}

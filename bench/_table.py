@@ -1,0 +1,92 @@
+"""The printed summary of a bench report: one block per section, each goal marked met or missed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _mark(met: bool) -> str:
+    return "met" if met else "MISSED"
+
+
+def _throughput(s: dict[str, Any]) -> list[str]:
+    lines = ["1. throughput", (f"   {'scenario':34} {'repl':>4} {'notif':>5} {'seeds':>5} {'seeds/s':>8} "
+             f"{'API calls/s':>11} {'virtual/wall':>12}")]
+    for r in s["scenarios"]:
+        lines.append(f"   {r['scenario']:34} {r['replicas']:>4} {r['notifications']:>5} {r['seeds']:>5} "
+                     f"{r['seeds_per_second']:>8} {r['api_calls_per_second']:>11} {r['virtual_over_wall']:>11}x")
+    rows = {r["replicas"]: r for r in s["scenarios"]}
+    if 3 in rows:
+        lines.append(f"   goal >= 50 seeds/s/core on 3 replicas: {rows[3]['seeds_per_second']}: "
+                     f"{_mark(rows[3]['seeds_per_second'] >= 50)}")
+    if 5 in rows:
+        lines.append(f"   goal virtual >= 1000x wall on 5 replicas: {rows[5]['virtual_over_wall']}x: "
+                     f"{_mark(rows[5]['virtual_over_wall'] >= 1000)}")
+    return lines
+
+
+def _overhead(s: dict[str, Any]) -> list[str]:
+    ratio = s["scheduling_point_over_simpy_event"]
+    lines = ["2. overhead",
+             (f"   plain simpy event {s['plain_simpy_event_us']} us; scheduling point {s['scheduling_point_us']} us "
+             f"= {ratio}x (goal <= 5x: {_mark(ratio <= 5)}); API call point {s['api_call_point_us']} us = "
+             f"{s['api_call_point_over_simpy_event']}x"),
+             f"   profile of {s['profile']['seeds']} seeds of the 3-replica scenario, own time:"]
+    lines += [f"   {f['share']:>6.1%}  {f['function']}" for f in s["profile"]["top_functions"]]
+    return lines
+
+
+def _realtime(s: dict[str, Any]) -> list[str]:
+    v, r = s["virtual_vs_wall"], s["real_asyncio_vs_simulator"]
+    return ["3. virtual against wall time, default retry policy",
+            (f"   {'/'.join(v['phase'])} after {v['virtual_seconds_to_terminal']} s of controller time, in "
+            f"{v['wall_seconds_per_run']} s wall per {v['virtual_seconds_per_run']:.0f} s run: "
+            f"{v['virtual_over_wall']}x (to terminal: {v['terminal_virtual_over_wall']}x)"),
+            (f"4. real asyncio with respx and real sleeps, against the simulator (backoff "
+            f"{r['retry_policy']['initialBackoffSeconds']} s, x{r['retry_policy']['backoffMultiplier']}, "
+            f"{r['retry_policy']['maxAttempts']} attempts)"),
+            (f"   real {r['real_wall_seconds']} s, simulated {r['simulated_wall_seconds']} s: "
+             f"{r['real_over_simulated']}x faster; both {'/'.join(sorted({*r['real_phase'], *r['simulated_phase']}))}")]
+
+
+def _detection(s: dict[str, Any]) -> list[str]:
+    lines = [f"5. detection: median seeds / seconds to first catch over {s['campaigns']} campaigns",
+             f"   {'mutant':34} {'random':>14} {'pct':>14} {'swarm':>14}  best"]
+    for row in s["mutants"]:
+        cells = []
+        for strategy in ("random", "pct", "swarm"):
+            c = row["strategies"][strategy]
+            flag = "" if c["caught"].split("/")[0] == c["caught"].split("/")[1] else "*"
+            cells.append(f"{c['median_seeds']:g}/{c['median_seconds']:.2f}s{flag}".rjust(14))
+        lines.append(f"   {row['mutant']:34} {' '.join(cells)}  {row['best']}")
+    lines.append(f"   goal every mutant < 2 s median by its best strategy: {_mark(s['all_under_2s'])} "
+                 f"(* = not caught in every campaign within {s['most_seeds']} seeds)")
+    return lines
+
+
+def _scaling(s: dict[str, Any]) -> list[str]:
+    c, k = s["catalogue"], s["campaigns"]
+    one, two = c["runs"]
+    failed = [f"-n {run['workers']} exited {run['exit']}" for run in c["runs"] if run["exit"] != 0]
+    lines = ["6. scaling" + (f" (catalogue FAILED: {', '.join(failed)})" if failed else ""),
+             (f"   catalogue ({one['passed']} tests): -n 1 {one['wall_seconds']} s, -n 2 {two['wall_seconds']} s: "
+             f"{c['speedup_1_to_2']}x (goal >= 1.8x: {_mark(c['speedup_1_to_2'] >= 1.8)})"),
+             f"   campaigns of {k['scenario']}: " + "; ".join(
+                 f"{r['seeds']} seeds {r['wall_seconds']} s ({r['ms_per_seed']} ms/seed, {r['peak_rss_mib']} MiB)"
+                 for r in k["runs"]),
+             (f"   cost per seed x{k['cost_per_seed_growth']}, peak memory x{k['peak_memory_growth']} from the "
+             f"smallest campaign to the largest")]
+    return lines
+
+
+RENDER = {"throughput": _throughput, "overhead": _overhead, "realtime": _realtime, "detection": _detection,
+          "scaling": _scaling}
+
+
+def table(report: dict[str, Any]) -> str:
+    m = report["machine"]
+    lines = [f"notifier-sim bench: {m['cores']} cores, Python {m['python']}, commit {m['commit']}"
+             + (" (quick: sizes too small to mean anything)" if report["quick"] else "")]
+    for name, section in report["sections"].items():
+        lines += RENDER[name](section)
+    return "\n".join(lines)

@@ -1,0 +1,77 @@
+"""The benchmark command runs end to end and writes every figure the table reads (at sizes too small to
+measure anything: the figures themselves are the benchmark's business, not a test's)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.__main__ import main
+from bench._table import table
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    out = tmp_path_factory.mktemp("bench") / "bench.json"
+    done = subprocess.run([sys.executable, "-m", "bench", "--quick", "--out", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=110, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "notifier-sim bench:" in done.stdout and f"wrote {out}" in done.stdout
+    return json.loads(out.read_text())
+
+
+def test_every_section_is_written(report: dict) -> None:
+    assert list(report["sections"]) == ["throughput", "overhead", "realtime", "detection", "scaling"]
+    assert report["machine"]["cores"] >= 1 and report["quick"] is True
+
+
+def test_throughput_counts_seeds_and_api_calls(report: dict) -> None:
+    rows = report["sections"]["throughput"]["scenarios"]
+    assert [r["replicas"] for r in rows] == [1, 3]
+    for row in rows:
+        assert row["seeds"] >= 1 and row["api_calls_per_second"] > 0 and row["violating_seeds"] == 0
+
+
+def test_overhead_compares_a_scheduling_point_with_a_simpy_event(report: dict) -> None:
+    section = report["sections"]["overhead"]
+    assert section["scheduling_point_over_simpy_event"] == pytest.approx(
+        section["scheduling_point_us"] / section["plain_simpy_event_us"], rel=0.02)
+    top = section["profile"]["top_functions"]
+    assert len(top) == 10 and top == sorted(top, key=lambda f: -f["share"])
+
+
+def test_real_and_simulated_runs_end_alike(report: dict) -> None:
+    section = report["sections"]["realtime"]
+    assert section["virtual_vs_wall"]["phase"] == ["PartiallySent"]
+    real = section["real_asyncio_vs_simulator"]
+    assert real["real_phase"] == real["simulated_phase"] == ["PartiallySent"]
+    assert real["real_wall_seconds"] >= 1  # one real 1 s backoff was slept
+
+
+def test_detection_catches_the_mutants_it_hunts(report: dict) -> None:
+    for row in report["sections"]["detection"]["mutants"]:
+        assert row["strategies"][row["best"]]["caught"] == "1/1"
+
+
+def test_scaling_runs_the_catalogue_twice_and_campaigns_in_fresh_processes(report: dict) -> None:
+    section = report["sections"]["scaling"]
+    one, two = section["catalogue"]["runs"]
+    assert one["exit"] == two["exit"] == 0 and one["passed"] == two["passed"] > 0
+    assert [r["seeds"] for r in section["campaigns"]["runs"]] == [10, 30]
+    assert all(r["peak_rss_mib"] > 0 for r in section["campaigns"]["runs"])
+
+
+def test_the_table_renders_from_the_json_alone(report: dict) -> None:
+    text = table(report)
+    assert "1. throughput" in text and "6. scaling" in text and "goal" in text
+
+
+def test_an_unknown_section_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--only", "speed"]) == 2
+    assert "unknown section 'speed'" in capsys.readouterr().err
