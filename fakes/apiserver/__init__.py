@@ -1,6 +1,7 @@
 """An in-process Kubernetes API server with real API-machinery semantics, and its `KubeApi` client."""
 
 from fakes.apiserver._client import ApiFaults, FakeKubeApi, NoFaults
+from fakes.apiserver._http import HttpApiServer
 from fakes.apiserver._schema import FieldError
 from fakes.apiserver._server import ApiServer, Change, ResourceRules, Watcher, merge_patch
 
@@ -10,6 +11,7 @@ __all__ = [
     "Change",
     "FakeKubeApi",
     "FieldError",
+    "HttpApiServer",
     "NoFaults",
     "ResourceRules",
     "Watcher",

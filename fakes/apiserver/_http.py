@@ -1,0 +1,229 @@
+"""The fake API server on a loopback socket, for clients nobody here wrote: the official `kubernetes` client
+and kubectl.
+
+A threaded HTTP/1.1 server: every request is checked for the bearer token (401 without it), then answered by
+`Rest` under one lock, so the single-threaded `ApiServer` never sees two callers at once. A watch is streamed
+as chunked JSON lines: the events after `resourceVersion`, then live ones, a bookmark every
+`bookmark_every` seconds when asked for, until `timeoutSeconds`, the client leaves, or the server stops. A
+watch below the compaction horizon gets an `ERROR` event with a 410 `Status`, as from a real API server.
+
+Threads are fine here: this is the sandbox and the conformance transport, never a simulated world.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import logging
+import queue
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from fakes.apiserver._rest import Request, Response, Rest, WatchRequest, error_response, status
+from fakes.apiserver._server import ApiServer
+from notifier import KubeApiError, WatchEvent
+
+log = logging.getLogger("fakes.apiserver.http")
+_MAX_BODY = 3 * 1024 * 1024  # the API server's request size limit
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up or fails the TLS handshake is its own business, not a traceback on stderr.
+        log.debug("connection from %s failed", client_address, exc_info=True)
+
+
+class HttpApiServer:
+    """Serve `server` at `https://host:port` (with `tls`; `http` without) to clients holding `token`.
+
+    Port 0 picks a free port. Use as a context manager, or `start()` and `stop()`.
+    """
+
+    def __init__(self, server: ApiServer, *, token: str, host: str = "127.0.0.1", port: int = 0,
+                 tls: ssl.SSLContext | None = None, clock: Callable[[], float] = time.time,
+                 bookmark_every: float = 30.0) -> None:
+        self.server = server
+        self.token = token
+        self.lock = threading.RLock()
+        self.rest = Rest(server, clock=clock)
+        self.bookmark_every = bookmark_every
+        self.stopping = threading.Event()
+        self.requests = 0
+        self._httpd = _Server((host, port), _handler(self))
+        self.scheme = "http"
+        if tls is not None:
+            # The handshake happens in the request's thread, so a slow client cannot stall the others.
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True,
+                                                 do_handshake_on_connect=False)
+            self.scheme = "https"
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"{self.scheme}://{host!s}:{port}"
+
+    def start(self) -> HttpApiServer:
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name="fake-apiserver-http", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop accepting, end every open watch, and close the socket."""
+        self.stopping.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> HttpApiServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def kubeconfig(self, *, ca_pem: bytes | None = None, namespace: str = "default",
+                   name: str = "notifier-sim") -> str:
+        """A kubeconfig for this server: its URL, its CA (when serving TLS), the token, a default namespace."""
+        cluster: dict[str, Any] = {"server": self.url}
+        if ca_pem is not None:
+            cluster["certificate-authority-data"] = base64.b64encode(ca_pem).decode()
+        config = {
+            "apiVersion": "v1", "kind": "Config", "preferences": {},
+            "clusters": [{"name": name, "cluster": cluster}],
+            "users": [{"name": name, "user": {"token": self.token}}],
+            "contexts": [{"name": name, "context": {"cluster": name, "user": name, "namespace": namespace}}],
+            "current-context": name,
+        }
+        return json.dumps(config, indent=2) + "\n"
+
+    def authorized(self, header: str) -> bool:
+        scheme, _, presented = header.partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode(), self.token.encode())
+
+    def answer(self, request: Request) -> Response | WatchRequest:
+        with self.lock:
+            self.requests += 1
+            try:
+                return self.rest.handle(request)
+            except Exception as error:  # a bug of ours: a 500 for this request, never a dead server
+                log.exception("%s %s failed", request.method, request.target)
+                return status(500, "InternalError", f"an error on the server ({type(error).__name__}: {error}) "
+                              f"has prevented the request from succeeding")
+
+
+def _handler(front: HttpApiServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "notifier-sim-apiserver"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            log.debug("%s " + format, self.address_string(), *args)
+
+        def do_GET(self) -> None:
+            self._serve()
+
+        do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > _MAX_BODY:
+                self._send(status(413, "RequestEntityTooLarge", "the request is too large"))
+                self.close_connection = True
+                return
+            body = self.rfile.read(length) if length else b""
+            if not front.authorized(self.headers.get("Authorization", "")):
+                self._send(status(401, "Unauthorized", "Unauthorized"))
+                return
+            request = Request(self.command, self.path, body, dict(self.headers.items()))
+            answer = front.answer(request)
+            if isinstance(answer, WatchRequest):
+                self._watch(answer)
+            else:
+                self._send(answer)
+
+        def _send(self, response: Response) -> None:
+            data = response.body.encode() if isinstance(response.body, str) else response.encoded()
+            self.send_response(response.code)
+            self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Cache-Control", "no-cache, private")
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _chunk(self, data: bytes) -> None:
+            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+            self.wfile.flush()
+
+        def _watch(self, watch: WatchRequest) -> None:
+            events: queue.SimpleQueue[WatchEvent] = queue.SimpleQueue()
+            opened = None
+            with front.lock:
+                try:
+                    opened = front.server.watch(watch.resource, watch.namespace, watch.resource_version,
+                                                bookmarks=watch.bookmarks)
+                    for event in opened.pending:
+                        events.put(event)
+                    opened.pending.clear()
+                    opened.on_event = events.put
+                except KubeApiError as error:
+                    failure = error_response(error).body
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.send_header("Cache-Control", "no-cache, private")
+            self.end_headers()
+            try:
+                if opened is None:
+                    self._chunk(json.dumps({"type": "ERROR", "object": failure}).encode() + b"\n")
+                else:
+                    self._stream(watch, events)
+                self.wfile.write(b"0\r\n\r\n")
+            except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
+                self.close_connection = True
+            finally:
+                if opened is not None:
+                    with front.lock:
+                        front.server.close(opened)
+
+        def _stream(self, watch: WatchRequest, events: queue.SimpleQueue[WatchEvent]) -> None:
+            started = time.monotonic()
+            deadline = None if watch.timeout_seconds is None else started + watch.timeout_seconds
+            next_bookmark = started + front.bookmark_every
+            while not front.stopping.is_set():
+                now = time.monotonic()
+                if deadline is not None and now >= deadline:
+                    return
+                if watch.bookmarks and now >= next_bookmark:
+                    next_bookmark = now + front.bookmark_every
+                    with front.lock:
+                        version = str(front.server.revision)
+                    self._event(watch, WatchEvent(type="BOOKMARK", object={
+                        "apiVersion": watch.resource.api_version, "kind": watch.resource.kind,
+                        "metadata": {"resourceVersion": version}}))
+                wait = min(0.2, *(t - now for t in (deadline, next_bookmark) if t is not None))
+                try:
+                    event = events.get(timeout=max(0.0, wait))
+                except queue.Empty:
+                    continue
+                name = event.object.get("metadata", {}).get("name")
+                if watch.name is None or event.type == "BOOKMARK" or name == watch.name:
+                    self._event(watch, event)
+
+        def _event(self, watch: WatchRequest, event: WatchEvent) -> None:
+            obj: Any = event.object
+            if watch.as_table and event.type != "BOOKMARK":
+                with front.lock:
+                    obj = front.rest.table(watch.resource, [obj], obj["metadata"]["resourceVersion"],
+                                           headers=False)
+            self._chunk(json.dumps({"type": event.type, "object": obj}, separators=(",", ":")).encode() + b"\n")
+
+    return Handler

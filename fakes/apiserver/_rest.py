@@ -1,0 +1,485 @@
+"""The Kubernetes REST API over the in-memory `ApiServer`: paths, verbs, discovery, `Status` bodies and
+server-side tables, as pure functions of a request (no sockets; `_http` serves them).
+
+What is spoken is what our controller and kubectl use: discovery (`/version`, `/api`, `/apis`, each group
+and its resource list with short names), namespaced custom objects and their status subresource, Leases and
+Events, list (all namespaces too, `fieldSelector` on name and namespace), JSON merge patch, delete with a
+resourceVersion precondition, the NotificationRequest CRD itself (read-only), and `Table` answers built from
+the CRD's additionalPrinterColumns when a client asks for `as=Table`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final
+from urllib.parse import parse_qs, urlsplit
+
+from fakes.apiserver._server import ApiServer, merge_patch
+from notifier import EVENTS, LEASES, NOTIFICATIONS, KubeApiError, KubeObject, ResourceType
+from notifier._crd import crd_manifest
+from notifier._errors import BadRequestError, NotFoundError
+from notifier._resources import format_time, parse_time
+
+KUBERNETES_VERSION: Final = {"major": "1", "minor": "32", "gitVersion": "v1.32.0-notifier-sim",
+                             "gitCommit": "0000000000000000000000000000000000000000", "gitTreeState": "clean",
+                             "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.23.0", "compiler": "gc",
+                             "platform": "linux/amd64"}
+CRD_RESOURCE: Final = ResourceType(group="apiextensions.k8s.io", version="v1", plural="customresourcedefinitions",
+                                   kind="CustomResourceDefinition")
+_VERBS: Final = ["create", "delete", "get", "list", "patch", "update", "watch"]
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    """One resource type as discovery describes it."""
+
+    resource: ResourceType
+    singular: str
+    short_names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    status: bool = False
+    namespaced: bool = True
+    verbs: tuple[str, ...] = tuple(_VERBS)
+
+
+def _served() -> tuple[Served, ...]:
+    names = crd_manifest()["spec"]["names"]
+    return (
+        Served(NOTIFICATIONS, names["singular"], tuple(names.get("shortNames", ())),
+               tuple(names.get("categories", ())), status=True),
+        Served(LEASES, "lease"),
+        Served(EVENTS, "event", ("ev",)),
+        Served(CRD_RESOURCE, "customresourcedefinition", ("crd", "crds"), namespaced=False, verbs=("get", "list")),
+    )
+
+
+@dataclass(slots=True)
+class Request:
+    method: str
+    target: str
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def header(self, name: str) -> str:
+        return next((value for key, value in self.headers.items() if key.lower() == name.lower()), "")
+
+
+@dataclass(slots=True)
+class Response:
+    code: int
+    body: Any
+    content_type: str = "application/json"
+
+    def encoded(self) -> bytes:
+        return json.dumps(self.body, separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class WatchRequest:
+    """A watch to stream: the handler opens it on the server and writes events until it ends."""
+
+    resource: ResourceType
+    namespace: str | None
+    resource_version: str
+    bookmarks: bool
+    timeout_seconds: float | None
+    name: str | None
+    as_table: bool
+
+
+def status(code: int, reason: str, message: str, details: dict[str, Any] | None = None) -> Response:
+    """A `Status` failure body, as every API error is sent."""
+    body: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                            "message": message, "reason": reason, "code": code}
+    if details:
+        body["details"] = details
+    return Response(code, body)
+
+
+def error_response(error: KubeApiError) -> Response:
+    return status(error.code or 500, error.reason, error.message, error.details)
+
+
+def wants_table(request: Request) -> bool:
+    return "as=Table" in request.header("Accept")
+
+
+class Rest:
+    """Answers one request against `server`. Not thread-safe: the caller serialises calls.
+
+    Args:
+        clock: seconds since the epoch, for the Age column.
+    """
+
+    def __init__(self, server: ApiServer, *, clock: Callable[[], float]) -> None:
+        self.server = server
+        self._clock = clock
+        self.served = _served()
+        self._crd = crd_manifest()
+        self._crd["metadata"].update(uid="00000000-0000-4000-8000-00000000c4d0", resourceVersion="1",
+                                     creationTimestamp=format_time(clock()), generation=1)
+        self._crd["status"] = {"acceptedNames": self._crd["spec"]["names"], "storedVersions": ["v1alpha1"],
+                               "conditions": [{"type": t, "status": "True", "reason": r, "message": m,
+                                               "lastTransitionTime": self._crd["metadata"]["creationTimestamp"]}
+                                              for t, r, m in (("NamesAccepted", "NoConflicts", "no conflicts found"),
+                                                              ("Established", "InitialNamesAccepted",
+                                                               "the initial names have been accepted"))]}
+
+    # -- entry ---------------------------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response | WatchRequest:
+        split = urlsplit(request.target)
+        query = {key: values[-1] for key, values in parse_qs(split.query).items()}
+        parts = [part for part in split.path.split("/") if part]
+        try:
+            return self._route(request, parts, query)
+        except KubeApiError as error:
+            return error_response(error)
+
+    def _route(self, request: Request, parts: list[str], query: dict[str, str]) -> Response | WatchRequest:
+        if parts in (["healthz"], ["readyz"], ["livez"]):
+            return Response(200, "ok", "text/plain")
+        if parts and parts[0] == "openapi":
+            return self._only_get(request, lambda: self._openapi(parts[1:]))
+        if parts == ["version"]:
+            return self._only_get(request, lambda: Response(200, KUBERNETES_VERSION))
+        if parts == ["api"]:
+            return self._only_get(request, lambda: Response(200, {
+                "kind": "APIVersions", "versions": ["v1"],
+                "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}))
+        if parts == ["api", "v1"]:
+            return self._only_get(request, lambda: Response(200, {
+                "kind": "APIResourceList", "groupVersion": "v1", "resources": []}))
+        if parts == ["apis"]:
+            return self._only_get(request, lambda: Response(200, {
+                "kind": "APIGroupList", "apiVersion": "v1", "groups": [self._group(g) for g in self._groups()]}))
+        if len(parts) >= 2 and parts[0] == "apis":
+            group = parts[1]
+            if group not in self._groups():
+                raise NotFoundError("the server could not find the requested resource")
+            if len(parts) == 2:
+                return self._only_get(request, lambda: Response(200, {"kind": "APIGroup", "apiVersion": "v1",
+                                                                      **self._group(group)}))
+            served = [s for s in self.served if s.resource.group == group and s.resource.version == parts[2]]
+            if not served:
+                raise NotFoundError("the server could not find the requested resource")
+            if len(parts) == 3:
+                return self._only_get(request, lambda: Response(200, self._resource_list(group, parts[2])))
+            return self._objects(request, served, parts[3:], query)
+        raise NotFoundError("the server could not find the requested resource")
+
+    @staticmethod
+    def _only_get(request: Request, answer: Callable[[], Response]) -> Response:
+        if request.method != "GET":
+            return status(405, "MethodNotAllowed", f"the server does not allow this method on the requested "
+                          f"resource ({request.method})")
+        return answer()
+
+    # -- discovery -----------------------------------------------------------------------------------
+
+    def _groups(self) -> list[str]:
+        return sorted({s.resource.group for s in self.served})
+
+    def _group(self, group: str) -> dict[str, Any]:
+        version = next(s.resource.version for s in self.served if s.resource.group == group)
+        entry = {"groupVersion": f"{group}/{version}", "version": version}
+        return {"name": group, "versions": [entry], "preferredVersion": entry}
+
+    def _resource_list(self, group: str, version: str) -> dict[str, Any]:
+        resources: list[dict[str, Any]] = []
+        for s in self.served:
+            if (s.resource.group, s.resource.version) != (group, version):
+                continue
+            entry: dict[str, Any] = {"name": s.resource.plural, "singularName": s.singular,
+                                     "namespaced": s.namespaced, "kind": s.resource.kind, "verbs": list(s.verbs)}
+            if s.short_names:
+                entry["shortNames"] = list(s.short_names)
+            if s.categories:
+                entry["categories"] = list(s.categories)
+            resources.append(entry)
+            if s.status:
+                resources.append({"name": f"{s.resource.plural}/status", "singularName": "", "namespaced": True,
+                                  "kind": s.resource.kind, "verbs": ["get", "patch", "update"]})
+        return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": f"{group}/{version}",
+                "resources": resources}
+
+    def _openapi(self, parts: list[str]) -> Response:
+        """OpenAPI v3, enough for kubectl: each group version's paths, with `fieldValidation` on PATCH (so
+        kubectl leaves validation to the server), and its schemas. No v2: kubectl falls back to v3."""
+        versions = sorted({(s.resource.group, s.resource.version) for s in self.served})
+        if parts == ["v3"]:
+            return Response(200, {"paths": {f"apis/{g}/{v}": {"serverRelativeURL": f"/openapi/v3/apis/{g}/{v}"}
+                                            for g, v in versions}})
+        if len(parts) == 4 and parts[:2] == ["v3", "apis"] and (parts[2], parts[3]) in versions:
+            return Response(200, self._openapi_document(parts[2], parts[3]))
+        raise NotFoundError("the server could not find the requested resource")
+
+    def _openapi_document(self, group: str, version: str) -> dict[str, Any]:
+        paths: dict[str, Any] = {}
+        schemas: dict[str, Any] = {}
+        for s in self.served:
+            rt = s.resource
+            if (rt.group, rt.version) != (group, version):
+                continue
+            gvk = {"group": rt.group, "version": rt.version, "kind": rt.kind}
+            ref = ".".join([*reversed(rt.group.split(".")), rt.version, rt.kind])
+            schema = self._crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"] if rt == NOTIFICATIONS \
+                else {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+            schemas[ref] = {**schema, "x-kubernetes-group-version-kind": [gvk]}
+            validation = {"name": "fieldValidation", "in": "query", "schema": {"type": "string"}}
+            operation = {"x-kubernetes-group-version-kind": gvk, "parameters": [validation],
+                         "responses": {"200": {"description": "OK", "content": {"application/json": {
+                             "schema": {"$ref": f"#/components/schemas/{ref}"}}}}}}
+            scope = f"/apis/{group}/{version}/namespaces/{{namespace}}/{rt.plural}" if s.namespaced \
+                else f"/apis/{group}/{version}/{rt.plural}"
+            paths[scope] = {"post": {**operation, "x-kubernetes-action": "post"}}
+            paths[scope + "/{name}"] = {"get": {**operation, "x-kubernetes-action": "get"},
+                                         "put": {**operation, "x-kubernetes-action": "put"},
+                                         "patch": {**operation, "x-kubernetes-action": "patch"}}
+        return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": KUBERNETES_VERSION["gitVersion"]},
+                "paths": paths, "components": {"schemas": schemas}}
+
+    # -- objects -------------------------------------------------------------------------------------
+
+    def _objects(self, request: Request, served: list[Served], rest: list[str],
+                 query: dict[str, str]) -> Response | WatchRequest:
+        namespace: str | None = None
+        if rest[0] == "namespaces" and len(rest) >= 3:
+            namespace, rest = rest[1], rest[2:]
+        by_plural = {s.resource.plural: s for s in served}
+        kind = by_plural.get(rest[0])
+        if kind is None or len(rest) > 3 or (len(rest) == 3 and (rest[2] != "status" or not kind.status)):
+            raise NotFoundError("the server could not find the requested resource")
+        if kind.resource == CRD_RESOURCE:
+            return self._crd_answer(request, rest)
+        if namespace is None and len(rest) > 1:
+            raise NotFoundError("the server could not find the requested resource")
+        rt = kind.resource
+        method = request.method
+        if len(rest) == 1:
+            if method == "GET":
+                return self._list_or_watch(request, rt, namespace, query)
+            if method == "POST" and namespace is not None:
+                body = self._body(request, rt, namespace)
+                return Response(201, self.server.create(rt, namespace, body))
+        else:
+            assert namespace is not None
+            name = rest[1]
+            sub = len(rest) == 3
+            if method == "GET":
+                return self._one(request, self.server.get(rt, namespace, name))
+            if method == "PUT":
+                body = self._body(request, rt, namespace, name)
+                updated = (self.server.update_status if sub else self.server.update)(rt, namespace, body)
+                return Response(200, updated)
+            if method == "PATCH":
+                return Response(200, self._patch(request, rt, namespace, name, sub))
+            if method == "DELETE" and not sub:
+                return self._delete(request, rt, namespace, name)
+        return status(405, "MethodNotAllowed",
+                      f"the server does not allow this method on the requested resource ({method})")
+
+    def _body(self, request: Request, rt: ResourceType, namespace: str, name: str | None = None) -> KubeObject:
+        body = _decode(request.body)
+        if not isinstance(body, dict):
+            raise BadRequestError(f"the body of the request was in an unknown format: expected a "
+                                  f"{rt.kind} object")
+        if name is not None and body.get("metadata", {}).get("name", name) != name:
+            raise BadRequestError("the name of the object does not match the name on the URL")
+        meta = body.setdefault("metadata", {})
+        if not isinstance(meta, dict):
+            raise BadRequestError("metadata must be an object")
+        meta.setdefault("namespace", namespace)
+        if name is not None:
+            meta.setdefault("name", name)
+        return body
+
+    def _patch(self, request: Request, rt: ResourceType, namespace: str, name: str, sub: bool) -> KubeObject:
+        kind = request.header("Content-Type").split(";")[0].strip()
+        if kind != "application/merge-patch+json":
+            raise KubeApiError(f"the body of the request was in an unknown format - accepted media types "
+                               f"include: application/merge-patch+json (got {kind or 'none'})",
+                               code=415, reason="UnsupportedMediaType")
+        patch = _decode(request.body)
+        if not isinstance(patch, dict):
+            raise BadRequestError("a merge patch must be a JSON object")
+        if not sub:
+            return self.server.patch(rt, namespace, name, patch)
+        current = self.server.get(rt, namespace, name)
+        version = patch.get("metadata", {}).get("resourceVersion") if isinstance(patch.get("metadata"), dict) \
+            else None
+        patched = merge_patch(current, {"status": patch.get("status")} if "status" in patch else {})
+        patched["metadata"]["resourceVersion"] = version or current["metadata"]["resourceVersion"]
+        return self.server.update_status(rt, namespace, patched)
+
+    def _delete(self, request: Request, rt: ResourceType, namespace: str, name: str) -> Response:
+        options = _decode(request.body) if request.body.strip() else {}
+        precondition = None
+        if isinstance(options, dict):
+            precondition = (options.get("preconditions") or {}).get("resourceVersion")
+        current = self.server.get(rt, namespace, name)
+        self.server.delete(rt, namespace, name, resource_version=precondition)
+        try:
+            return Response(200, self.server.get(rt, namespace, name))  # still there: finalizers pending
+        except NotFoundError:
+            return Response(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                                  "details": {"name": name, "group": rt.group, "kind": rt.plural,
+                                              "uid": current["metadata"].get("uid", "")}})
+
+    def _list_or_watch(self, request: Request, rt: ResourceType, namespace: str | None,
+                       query: dict[str, str]) -> Response | WatchRequest:
+        name, only_namespace = _field_selector(query.get("fieldSelector", ""))
+        if only_namespace is not None:
+            namespace = only_namespace
+        if query.get("watch") in ("1", "true", "True"):
+            timeout = float(query["timeoutSeconds"]) if query.get("timeoutSeconds") else None
+            return WatchRequest(rt, namespace, query.get("resourceVersion", ""),
+                                query.get("allowWatchBookmarks") in ("1", "true", "True"), timeout, name,
+                                wants_table(request))
+        items, version = self.server.list_objects(rt, namespace)
+        items = [item for item in items if name is None or item["metadata"]["name"] == name]
+        if wants_table(request):
+            return Response(200, self.table(rt, items, version))
+        return Response(200, {"apiVersion": rt.api_version, "kind": f"{rt.kind}List",
+                              "metadata": {"resourceVersion": version}, "items": items})
+
+    def _one(self, request: Request, obj: KubeObject) -> Response:
+        if wants_table(request):
+            return Response(200, self.table(_type_of(self.served, obj), [obj], obj["metadata"]["resourceVersion"]))
+        return Response(200, obj)
+
+    def _crd_answer(self, request: Request, rest: list[str]) -> Response:
+        if request.method != "GET":
+            return status(405, "MethodNotAllowed", "the CustomResourceDefinitions of this server are built in "
+                          "and read-only")
+        if len(rest) == 2:
+            if rest[1] != self._crd["metadata"]["name"]:
+                raise NotFoundError(f'customresourcedefinitions.apiextensions.k8s.io "{rest[1]}" not found')
+            return Response(200, self._crd)
+        return Response(200, {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinitionList",
+                              "metadata": {"resourceVersion": "1"}, "items": [self._crd]})
+
+    # -- tables --------------------------------------------------------------------------------------
+
+    def columns(self, rt: ResourceType) -> list[dict[str, Any]]:
+        name = {"name": "Name", "type": "string", "format": "name", "priority": 0,
+                "description": "Name must be unique within a namespace."}
+        if rt != NOTIFICATIONS:
+            return [name, {"name": "Age", "type": "date", "format": "", "priority": 0, "description": "",
+                           "jsonPath": ".metadata.creationTimestamp"}]
+        printed = self._crd["spec"]["versions"][0]["additionalPrinterColumns"]
+        return [name, *({"name": c["name"], "type": c["type"], "format": c.get("format", ""),
+                         "priority": c.get("priority", 0), "description": c.get("description", ""),
+                         "jsonPath": c["jsonPath"]} for c in printed)]
+
+    def table(self, rt: ResourceType, items: list[KubeObject], version: str, *,
+              headers: bool = True) -> dict[str, Any]:
+        """A `meta.k8s.io/v1` Table: one row per object, cells from the columns' JSONPaths."""
+        columns = self.columns(rt)
+        rows = [{"cells": [self._cell(column, item) for column in columns],
+                 "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                            "metadata": item["metadata"]}} for item in items]
+        definitions = [{k: v for k, v in c.items() if k != "jsonPath"} for c in columns] if headers else []
+        return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": version},
+                "columnDefinitions": definitions, "rows": rows}
+
+    def _cell(self, column: dict[str, Any], obj: KubeObject) -> Any:
+        if column["format"] == "name":
+            return obj["metadata"]["name"]
+        value = jsonpath(obj, column["jsonPath"])
+        if value is None:
+            return None
+        if column["type"] == "date" and isinstance(value, str):
+            try:
+                return human_duration(self._clock() - parse_time(value))
+            except ValueError:
+                return "<invalid>"
+        return value
+
+
+def _type_of(served: tuple[Served, ...], obj: KubeObject) -> ResourceType:
+    for s in served:
+        if s.resource.api_version == obj.get("apiVersion") and s.resource.kind == obj.get("kind"):
+            return s.resource
+    return NOTIFICATIONS
+
+
+def _decode(body: bytes) -> Any:
+    try:
+        return json.loads(body.decode("utf-8") if body else "null")
+    except (UnicodeDecodeError, ValueError) as error:
+        raise BadRequestError(f"the body of the request could not be decoded as JSON: {error}") from None
+
+
+def _field_selector(selector: str) -> tuple[str | None, str | None]:
+    """(name, namespace) from a field selector of `metadata.name=` / `metadata.namespace=` terms."""
+    name = namespace = None
+    for term in filter(None, selector.split(",")):
+        key, _, value = term.partition("=")
+        key = key.rstrip("=")
+        value = value.lstrip("=")
+        if key == "metadata.name":
+            name = value
+        elif key == "metadata.namespace":
+            namespace = value
+        else:
+            raise BadRequestError(f'field label not supported: {key}')
+    return name, namespace
+
+
+_STEP = re.compile(r"""\.([A-Za-z0-9_-]+)|\[(\d+)\]|\[\?\(@\.([A-Za-z0-9_.-]+)\s*==\s*["']([^"']*)["']\)\]""")
+
+
+def jsonpath(obj: Any, path: str) -> Any:
+    """The value at a CRD printer column's JSONPath: fields, indexes and `[?(@.f=="v")]` filters."""
+    values = [obj]
+    pos = 0
+    path = path.strip().removeprefix("{").removesuffix("}").removeprefix("$")
+    while pos < len(path):
+        match = _STEP.match(path, pos)
+        if match is None:
+            raise ValueError(f"unsupported JSONPath {path!r} at {pos}")
+        pos = match.end()
+        field_name, index, filter_field, filter_value = match.groups()
+        out: list[Any] = []
+        for value in values:
+            if field_name is not None and isinstance(value, dict) and field_name in value:
+                out.append(value[field_name])
+            elif index is not None and isinstance(value, list) and int(index) < len(value):
+                out.append(value[int(index)])
+            elif filter_field is not None and isinstance(value, list):
+                out += [item for item in value if isinstance(item, dict)
+                        and str(jsonpath(item, "." + filter_field)) == filter_value]
+        values = out
+    return values[0] if values else None
+
+
+def human_duration(seconds: float) -> str:
+    """An age as kubectl prints it (apimachinery's `duration.HumanDuration`)."""
+    if seconds < -1:
+        return "<invalid>"
+    s = max(0, int(seconds))
+    if s < 120:
+        return f"{s}s"
+    minutes = s // 60
+    if minutes < 10:
+        return f"{minutes}m{s % 60}s" if s % 60 else f"{minutes}m"
+    if minutes < 180:
+        return f"{minutes}m"
+    hours = minutes // 60
+    if hours < 8:
+        return f"{hours}h{minutes % 60}m" if minutes % 60 else f"{hours}h"
+    if hours < 48:
+        return f"{hours}h"
+    if hours < 24 * 8:
+        return f"{hours // 24}d{hours % 24}h" if hours % 24 else f"{hours // 24}d"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24}d"
+    years = hours // (24 * 365)
+    if years < 8:
+        days = (hours // 24) % 365
+        return f"{years}y{days}d" if days else f"{years}y"
+    return f"{years}y"
