@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import pytest
@@ -49,6 +49,8 @@ def rt() -> SimRuntime:
 class Cluster:
     """A fake API server, a runtime and a client, with a way to run a coroutine to completion."""
 
+    transport = "in-process"
+
     def __init__(self) -> None:
         self.env = simpy.Environment()
         self.runtime: Runtime = SimRuntime(self.env)
@@ -64,6 +66,14 @@ class Cluster:
         from notifier import NOTIFICATIONS
 
         return self.run(self.api.create(NOTIFICATIONS, body["metadata"]["namespace"], copy.deepcopy(body)))
+
+    def now(self) -> float:
+        """Seconds on this cluster's clock (virtual here)."""
+        return float(self.env.now)
+
+    def eventually(self, check: Callable[[], bool], within: float = 0.0) -> bool:
+        """Whether `check` holds; in simulated time nothing happens between steps, so once is enough."""
+        return check()
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import hmac
 import json
 import logging
 import queue
+import select
 import ssl
 import threading
 import time
@@ -200,7 +201,7 @@ def _handler(front: HttpApiServer) -> type[BaseHTTPRequestHandler]:
             next_bookmark = started + front.bookmark_every
             while not front.stopping.is_set():
                 now = time.monotonic()
-                if deadline is not None and now >= deadline:
+                if (deadline is not None and now >= deadline) or self._client_left():
                     return
                 if watch.bookmarks and now >= next_bookmark:
                     next_bookmark = now + front.bookmark_every
@@ -217,6 +218,20 @@ def _handler(front: HttpApiServer) -> type[BaseHTTPRequestHandler]:
                 name = event.object.get("metadata", {}).get("name")
                 if watch.name is None or event.type == "BOOKMARK" or name == watch.name:
                     self._event(watch, event)
+
+        def _client_left(self) -> bool:
+            """A watching client sends nothing more, so anything readable is its goodbye (EOF or close_notify)."""
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            if not readable:
+                return False
+            try:
+                self.connection.recv(1)
+            except ssl.SSLWantReadError:
+                return False
+            except OSError:
+                pass
+            self.close_connection = True
+            return True
 
         def _event(self, watch: WatchRequest, event: WatchEvent) -> None:
             obj: Any = event.object

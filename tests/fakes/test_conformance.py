@@ -427,8 +427,8 @@ def test_watch_from_a_version_delivers_every_later_change_once_in_order(cluster:
 
     async def scenario() -> list[WatchEvent]:
         async def late_changes() -> None:
-            await cluster.runtime.sleep(1)
-            cluster.create(notification("c"))
+            await cluster.runtime.sleep(0.2)
+            await cluster.api.create(NOTIFICATIONS, "default", notification("c"))
         cluster.runtime.spawn(late_changes(), name="writer")
         return await _collect(cluster.api, str(start), 4)
 
@@ -454,16 +454,6 @@ def test_watch_at_the_compaction_horizon_still_works(cluster: Cluster) -> None:
     assert events[0].object["metadata"]["resourceVersion"] == "3"
 
 
-def test_history_limit_compacts_old_changes(cluster: Cluster) -> None:
-    from fakes.apiserver import ApiServer
-
-    server = ApiServer(clock=lambda: 0.0, history_limit=2)
-    for i in range(4):
-        server.create(NOTIFICATIONS, "default", notification(f"n{i}"))
-    with pytest.raises(GoneError):
-        server.watch(NOTIFICATIONS, "default", "1")
-
-
 def test_watch_from_empty_version_starts_with_synthetic_adds(cluster: Cluster) -> None:
     cluster.create(notification("a"))
     events = cluster.run(_collect(cluster.api, "", 1))
@@ -482,7 +472,7 @@ def test_bookmark_carries_the_current_resource_version(cluster: Cluster) -> None
 
     async def scenario() -> list[WatchEvent]:
         async def mark() -> None:
-            await cluster.runtime.sleep(1)
+            await cluster.runtime.sleep(0.2)
             cluster.server.bookmark()
         cluster.runtime.spawn(mark(), name="bookmark")
         return await _collect(cluster.api, "1", 1)
@@ -494,45 +484,19 @@ def test_bookmark_carries_the_current_resource_version(cluster: Cluster) -> None
 def test_watch_with_timeout_ends_the_stream(cluster: Cluster) -> None:
     async def scenario() -> int:
         count = 0
-        async for _ in cluster.api.watch(NOTIFICATIONS, "default", "0", timeout_seconds=5):
+        async for _ in cluster.api.watch(NOTIFICATIONS, "default", "0", timeout_seconds=1):
             count += 1
         return count
 
+    started = cluster.now()
     assert cluster.run(scenario()) == 0
-    assert cluster.env.now == 5
+    assert 1 <= cluster.now() - started < 5
 
 
 def test_closed_watch_is_unregistered(cluster: Cluster) -> None:
     cluster.create(notification("a"))
     cluster.run(_collect(cluster.api, "", 1))
-    assert cluster.server.open_watches() == 0
-
-
-def test_watch_delay_keeps_order_and_delays_delivery(cluster: Cluster) -> None:
-    from fakes.apiserver import FakeKubeApi, NoFaults
-
-    class Delayed(NoFaults):
-        def __init__(self) -> None:
-            self.delays = iter([5.0, 0.0, 1.0])
-
-        def watch_delay(self, resource: Any) -> float:
-            return next(self.delays)
-
-    api = FakeKubeApi(cluster.server, cluster.runtime, faults=Delayed())
-
-    async def scenario() -> list[tuple[str, float]]:
-        seen: list[tuple[str, float]] = []
-        async def writes() -> None:
-            for name in ("a", "b", "c"):
-                cluster.create(notification(name))
-        cluster.runtime.spawn(writes(), name="writer")
-        async for event in api.watch(NOTIFICATIONS, "default", "0"):
-            seen.append((event.object["metadata"]["name"], cluster.env.now))
-            if len(seen) == 3:
-                return seen
-        return seen
-
-    assert cluster.run(scenario()) == [("a", 5.0), ("b", 5.0), ("c", 5.0)]
+    assert cluster.eventually(lambda: cluster.server.open_watches() == 0)
 
 
 def _mutable_spec_rules(cluster: Cluster) -> Any:

@@ -1,0 +1,98 @@
+"""One conformance suite, two transports: every test runs against the in-process fake (simulated time, the
+`FakeKubeApi` client) and again through the HTTPS front with the production adapter (`OfficialKubeApi`, the
+official `kubernetes` client reading a kubeconfig), so the fake, the front and the adapter must agree."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+from kubernetes import config as kube_config
+
+from fakes.apiserver import ApiServer, HttpApiServer
+from fakes.apiserver._tls import self_signed
+from harness import EPOCH
+from notifier import NOTIFICATIONS, KubeObject
+from notifier._adapters import AsyncioRuntime
+from notifier._adapters.kube import OfficialKubeApi
+from notifier._resources import clone
+from tests.conftest import Cluster
+
+T = TypeVar("T")
+TOKEN = "conformance-token"
+
+
+class _Locked:
+    """The API server as the test thread sees it while the HTTP front serves it: every call under its lock."""
+
+    def __init__(self, target: ApiServer, lock: Any) -> None:
+        self._target = target
+        self._lock = lock
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)
+        if not callable(value):
+            return value
+
+        def locked(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return value(*args, **kwargs)
+        return locked
+
+
+class HttpCluster:
+    """The same surface as `Cluster`, over HTTPS and the production adapter, in wall-clock time.
+
+    The server's clock stands still at the epoch (as the simulated one does until something sleeps), so
+    timestamps compare the same on both transports.
+    """
+
+    transport = "https"
+
+    def __init__(self, directory: Path) -> None:
+        cert = self_signed()
+        self._raw = ApiServer(clock=lambda: EPOCH)
+        self.front = HttpApiServer(self._raw, token=TOKEN, tls=cert.context(directory)).start()
+        self.server: Any = _Locked(self._raw, self.front.lock)
+        kubeconfig = directory / "kubeconfig"
+        kubeconfig.write_text(self.front.kubeconfig(ca_pem=cert.cert_pem))
+        self._client = kube_config.new_client_from_config(config_file=str(kubeconfig))  # type: ignore[no-untyped-call]
+        self.api = OfficialKubeApi(self._client, request_timeout=10)
+        self.runtime = AsyncioRuntime()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run(coro)
+
+    def create(self, body: KubeObject) -> KubeObject:
+        return self.run(self.api.create(NOTIFICATIONS, body["metadata"]["namespace"], clone(body)))
+
+    def now(self) -> float:
+        return time.monotonic()
+
+    def eventually(self, check: Callable[[], bool], within: float = 3.0) -> bool:
+        deadline = time.monotonic() + within
+        while not check():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
+    def close(self) -> None:
+        self._client.close()
+        self.front.stop()
+
+
+@pytest.fixture(params=["in-process", "https"])
+def cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cluster | HttpCluster]:
+    if request.param == "in-process":
+        yield Cluster()
+        return
+    http = HttpCluster(tmp_path)
+    try:
+        yield http
+    finally:
+        http.close()
