@@ -90,8 +90,11 @@ class Backends:
         runtime: whose clock stamps receipts and whose sleeps are the latencies.
     """
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, *, base_url: str | None = None) -> None:
         self._runtime = runtime
+        #: Where the endpoints live: fake hosts by default; a real loopback server's URL for `HttpBackends`.
+        self.base_url = base_url
+        self.pagerduty_url = f"{base_url}/pagerduty/v2/enqueue" if base_url else PAGERDUTY_URL
         self.router = respx.MockRouter(assert_all_called=False, assert_all_mocked=True, using=None)
         self.endpoints: dict[str, Endpoint] = {}
         self._dedup_keys: dict[str, None] = {}
@@ -106,9 +109,10 @@ class Backends:
         Events API URL and are told apart by their routing key (the secret)."""
         token = f"T0K3N-{len(self.endpoints):04d}"
         if service == "pagerduty":
-            url, secret = PAGERDUTY_URL, f"routing-key-{name}-{token}"
+            url, secret = self.pagerduty_url, f"routing-key-{name}-{token}"
         else:
-            url = f"https://{service}.fake.invalid/hooks/{name}/{token}"
+            url = f"{self.base_url}/{service}/hooks/{name}/{token}" if self.base_url else \
+                f"https://{service}.fake.invalid/hooks/{name}/{token}"
             secret = url
         endpoint = Endpoint(service, name, url, secret, default=_behavior(default))
         self.endpoints[f"{service}:{name}"] = endpoint
@@ -116,7 +120,7 @@ class Backends:
             self._by_routing_key[secret] = endpoint
             if not self._pagerduty_routed:
                 self._pagerduty_routed = True
-                self.router.post(PAGERDUTY_URL).mock(side_effect=self._pagerduty)
+                self.router.post(self.pagerduty_url).mock(side_effect=self._pagerduty)
         else:
             self.router.post(url).mock(side_effect=lambda request: self._handle(endpoint, request))
         return endpoint

@@ -57,6 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
     zoo = commands.add_parser("zoo", help="Run every mutant of the bug zoo and show what caught it")
     zoo.add_argument("--seeds", type=int, default=100, help="Seeds to try per mutant before it escapes (default: 100)")
     zoo.add_argument("--json", action="store_true", help="Print one JSON object")
+    sandbox = commands.add_parser("serve", help="A local sandbox: the fake API server and fake Slack, PagerDuty "
+                                  "and Teams on loopback, for `notifier run` and kubectl")
+    sandbox.add_argument("--port", type=int, default=6443,
+                         help="API server port; the fake chat services take the next one (default: 6443; 0: any)")
+    sandbox.add_argument("--dir", type=Path, default=Path("sandbox"),
+                         help="Where the kubeconfig, routing file, credentials and TLS files go (default: sandbox/)")
+    sandbox.add_argument("--kubeconfig", type=Path, default=None,
+                         help="Write the kubeconfig here instead (default: DIR/kubeconfig)")
     listing = commands.add_parser("list", help="List faults, invariants, mutants and bundled scenarios")
     listing.add_argument("--json", action="store_true", help="Print one JSON object")
     return parser
@@ -252,6 +260,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _replay(args.artifact)
         if args.command == "shrink":
             return _shrink(args.artifact, args.out)
+        if args.command == "serve":
+            from harness._sandbox import serve
+
+            return serve(args.dir, args.port, args.kubeconfig)
     except ConfigFileError as error:
         print(f"notifier-sim: {error}", file=sys.stderr)
         return 2

@@ -176,5 +176,8 @@ class OfficialKubeApi:
                     raise error_from_status(event.get("object") or {})
                 yield WatchEvent(type=event["type"], object=event["object"])
         finally:
+            # A reader thread may be blocked on the socket (a quiet watch, or one being cancelled at shutdown):
+            # shutting the socket down wakes it, so no thread outlives the watch and the loop can close.
+            resp.shutdown()
             resp.close()
             resp.release_conn()

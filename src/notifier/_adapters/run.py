@@ -33,6 +33,7 @@ from notifier._reconciler import ControllerConfig
 from notifier._routing import Router, read_credentials
 
 log = logging.getLogger("notifier")
+WATCH_TIMEOUT = 300.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -114,8 +115,11 @@ async def serve(args: argparse.Namespace, checked: Checked, kube: object) -> int
             routing_path=str(args.routing or "routing.yaml"),
         )
         election = LeaderElectionConfig(namespace=args.namespace or "default") if args.lock == "leader" else None
+        # Watches end after WATCH_TIMEOUT and are reopened from the last version, as client-go's reflector
+        # does, so that no connection stays silent for ever behind a proxy.
         manager = Manager(api=api, runtime=runtime, reconciler=reconciler, namespace=args.namespace,
-                          workers=args.workers, identity=args.replica_id, leader_election=election)
+                          workers=args.workers, identity=args.replica_id, leader_election=election,
+                          watch_timeout=WATCH_TIMEOUT)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, manager.stop)
@@ -150,6 +154,8 @@ async def _reload(args: argparse.Namespace, router: Router, credentials: dict[st
 
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request's URL at INFO, and a Slack or Teams webhook URL is a secret.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         checked = check(args)
         kube = api_client(args)
