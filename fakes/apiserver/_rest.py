@@ -74,6 +74,8 @@ class Response:
     content_type: str = "application/json"
 
     def encoded(self) -> bytes:
+        if isinstance(self.body, bytes):
+            return self.body
         return json.dumps(self.body, separators=(",", ":")).encode()
 
 
@@ -210,6 +212,8 @@ class Rest:
         """OpenAPI v3, enough for kubectl: each group version's paths, with `fieldValidation` on PATCH (so
         kubectl leaves validation to the server), and its schemas. No v2: kubectl falls back to v3."""
         versions = sorted({(s.resource.group, s.resource.version) for s in self.served})
+        if parts == ["v2"]:
+            return _openapi_v2()
         if parts == ["v3"]:
             return Response(200, {"paths": {f"apis/{g}/{v}": {"serverRelativeURL": f"/openapi/v3/apis/{g}/{v}"}
                                             for g, v in versions}})
@@ -398,6 +402,18 @@ class Rest:
             except ValueError:
                 return "<invalid>"
         return value
+
+
+def _openapi_v2() -> Response:
+    """An empty OpenAPI v2 document, in the protobuf kubectl before 1.27 insists on: it declares no types, so
+    those clients skip client-side validation of custom resources (as against a cluster whose CRDs publish no
+    schema) instead of refusing to apply."""
+    def field(number: int, payload: bytes) -> bytes:
+        return bytes([number << 3 | 2, len(payload)]) + payload
+
+    info = field(1, b"Kubernetes") + field(2, KUBERNETES_VERSION["gitVersion"].encode())
+    document = field(1, b"2.0") + field(2, info) + field(8, b"")  # swagger, info, paths (gnostic's numbering)
+    return Response(200, document, "application/octet-stream")
 
 
 def _type_of(served: tuple[Served, ...], obj: KubeObject) -> ResourceType:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,13 @@ def test_routing_credential_without_a_file_exits_2(files: Path, capsys: pytest.C
 
 def test_zero_workers_exits_2(files: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert run(["--workers", "0"], capsys) == (2, "notifier: --workers must be at least 1, not 0")
+
+
+def test_production_logging_never_prints_webhook_urls(caplog: pytest.LogCaptureFixture) -> None:
+    from notifier._adapters.run import configure_logging
+
+    configure_logging()
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("httpx").info('HTTP Request: POST https://hooks.slack.com/services/T0/B0/SECRET "200 OK"')
+        logging.getLogger("notifier").info("delivered")
+    assert "SECRET" not in caplog.text and "delivered" in caplog.text

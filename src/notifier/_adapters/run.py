@@ -152,10 +152,14 @@ async def _reload(args: argparse.Namespace, router: Router, credentials: dict[st
             log.error("routing reload failed, keeping the previous config: %s", error)
 
 
-def run(args: argparse.Namespace) -> int:
+def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every request's URL at INFO, and a Slack or Teams webhook URL is a secret.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def run(args: argparse.Namespace) -> int:
+    configure_logging()
     try:
         checked = check(args)
         kube = api_client(args)
