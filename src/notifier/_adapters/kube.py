@@ -9,6 +9,7 @@ controller uses live in named API groups, so one code path (`CustomObjectsApi`) 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, TypeVar
@@ -178,6 +179,7 @@ class OfficialKubeApi:
         finally:
             # A reader thread may be blocked on the socket (a quiet watch, or one being cancelled at shutdown):
             # shutting the socket down wakes it, so no thread outlives the watch and the loop can close.
-            resp.shutdown()
+            with contextlib.suppress(ValueError, RuntimeError, OSError):  # the stream had already ended
+                resp.shutdown()
             resp.close()
             resp.release_conn()
