@@ -215,8 +215,7 @@ def _handler(front: HttpApiServer) -> type[BaseHTTPRequestHandler]:
                     event = events.get(timeout=max(0.0, wait))
                 except queue.Empty:
                     continue
-                name = event.object.get("metadata", {}).get("name")
-                if watch.name is None or event.type == "BOOKMARK" or name == watch.name:
+                if event.type == "BOOKMARK" or watch.selector.matches(event.object):
                     self._event(watch, event)
 
         def _client_left(self) -> bool:

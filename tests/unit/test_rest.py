@@ -7,7 +7,7 @@ import json
 import pytest
 
 from fakes.apiserver import ApiServer
-from fakes.apiserver._rest import Request, Response, Rest, WatchRequest, human_duration, jsonpath
+from fakes.apiserver._rest import Request, Response, Rest, Selector, WatchRequest, human_duration, jsonpath
 from harness import EPOCH
 from tests.conftest import notification
 
@@ -92,7 +92,8 @@ def test_delete_with_a_stale_precondition_is_a_conflict(rest: Rest) -> None:
 def test_a_watch_request_carries_its_parameters(rest: Rest) -> None:
     answer = rest.handle(Request("GET", f"{BASE}?watch=true&resourceVersion=5&allowWatchBookmarks=true"
                                         f"&timeoutSeconds=30&fieldSelector=metadata.name%3Da", b"", {"Accept": TABLE}))
-    assert answer == WatchRequest(answer.resource, "default", "5", True, 30.0, "a", True)  # type: ignore[union-attr]
+    assert answer == WatchRequest(answer.resource, "default", "5", True, 30.0,  # type: ignore[union-attr]
+                                  Selector(name="a"), True)
 
 
 def test_an_unsupported_field_selector_is_bad_request(rest: Rest) -> None:
@@ -136,3 +137,19 @@ def test_openapi_v2_is_an_empty_protobuf_document_for_old_kubectl(rest: Rest) ->
     answer = call(rest, "GET", "/openapi/v2")
     assert answer.content_type == "application/octet-stream"
     assert answer.encoded().startswith(b"\n\x032.0\x12") and b"Kubernetes" in answer.encoded()
+
+
+def test_label_selectors_filter_lists_by_equality_and_existence(rest: Rest) -> None:
+    for name, labels in (("a", {"team": "sre"}), ("b", {"team": "db"}), ("c", {})):
+        body = notification(name)
+        body["metadata"]["labels"] = labels
+        call(rest, "POST", BASE, body)
+
+    def names(selector: str) -> list[str]:
+        return [i["metadata"]["name"] for i in call(rest, "GET", f"{BASE}?labelSelector={selector}").body["items"]]
+
+    assert names("team%3Dsre") == ["a"]
+    assert names("team%21%3Dsre") == ["b", "c"]
+    assert names("team") == ["a", "b"]
+    assert names("%21team") == ["c"]
+    assert call(rest, "GET", f"{BASE}?labelSelector=team+in+%28sre%29").code == 400
