@@ -16,11 +16,12 @@ import json
 import logging
 import threading
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx
 
+from fakes._loopback import LoopbackServer
 from fakes.backends import Backends, Receipt
 from notifier._adapters import AsyncioRuntime
 
@@ -29,14 +30,7 @@ log = logging.getLogger("fakes.backends.http")
 LOST_RESPONSE_HOLD = 30.0
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        log.debug("connection from %s failed", client_address, exc_info=True)
-
-
-class HttpBackends:
+class HttpBackends(LoopbackServer):
     """`Backends` served at `http://host:port` (port 0 picks a free one); add endpoints with `add`.
 
     Args:
@@ -45,13 +39,11 @@ class HttpBackends:
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0,
                  on_receipt: Callable[[Receipt], None] | None = None) -> None:
-        self._httpd = _Server((host, port), _handler(self))
-        bound_host, bound_port = self._httpd.server_address[:2]
-        self.url = f"http://{bound_host!s}:{bound_port}"
+        super().__init__(_handler(self), host=host, port=port, name="fake-backends-http")
+        self.url = "http://{}:{}".format(*self.address)
         self.backends = Backends(AsyncioRuntime(), base_url=self.url)
         self.lock = threading.Lock()
         self._on_receipt = on_receipt
-        self._thread: threading.Thread | None = None
 
     def add(self, service: str, name: str, *, default: int = 200) -> Any:
         endpoint = self.backends.add(service, name, default=default)
@@ -62,24 +54,6 @@ class HttpBackends:
     def receipts(self) -> list[Receipt]:
         with self.lock:
             return self.backends.receipts()
-
-    def start(self) -> HttpBackends:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="fake-backends-http", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> HttpBackends:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def answer(self, request: httpx.Request) -> httpx.Response:
         """The router's answer; raises `httpx.TransportError` for the outcomes that have no answer."""

@@ -22,9 +22,10 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from fakes._loopback import LoopbackServer
 from fakes.apiserver._rest import Request, Response, Rest, WatchRequest, error_response, status
 from fakes.apiserver._server import ApiServer
 from notifier import KubeApiError, WatchEvent
@@ -33,15 +34,7 @@ log = logging.getLogger("fakes.apiserver.http")
 _MAX_BODY = 3 * 1024 * 1024  # the API server's request size limit
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that hangs up or fails the TLS handshake is its own business, not a traceback on stderr.
-        log.debug("connection from %s failed", client_address, exc_info=True)
-
-
-class HttpApiServer:
+class HttpApiServer(LoopbackServer):
     """Serve `server` at `https://host:port` (with `tls`; `http` without) to clients holding `token`.
 
     Port 0 picks a free port. Use as a context manager, or `start()` and `stop()`.
@@ -57,39 +50,23 @@ class HttpApiServer:
         self.bookmark_every = bookmark_every
         self.stopping = threading.Event()
         self.requests = 0
-        self._httpd = _Server((host, port), _handler(self))
+        super().__init__(_handler(self), host=host, port=port, name="fake-apiserver-http")
         self.scheme = "http"
         if tls is not None:
             # The handshake happens in the request's thread, so a slow client cannot stall the others.
             self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True,
                                                  do_handshake_on_connect=False)
             self.scheme = "https"
-        self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"{self.scheme}://{host!s}:{port}"
-
-    def start(self) -> HttpApiServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="fake-apiserver-http", daemon=True)
-        self._thread.start()
-        return self
+        host, port = self.address
+        return f"{self.scheme}://{host}:{port}"
 
     def stop(self) -> None:
         """Stop accepting, end every open watch, and close the socket."""
         self.stopping.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> HttpApiServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().stop()
 
     def kubeconfig(self, *, ca_pem: bytes | None = None, namespace: str = "default",
                    name: str = "notifier-sim") -> str:
