@@ -7,7 +7,7 @@ import cProfile
 import pstats
 import time
 from collections import Counter
-from collections.abc import Generator
+from collections.abc import Awaitable, Callable, Generator
 from typing import Any
 
 import simpy
@@ -36,20 +36,25 @@ def plain_simpy(per_task: int) -> float:
     return (time.perf_counter() - started) / (TASKS * per_task)
 
 
-def bridged(per_task: int) -> float:
-    """Seconds per scheduling point: controller coroutines awaiting `Runtime.sleep(0)` through the bridge."""
-    env = simpy.Environment()
-    runtime = SimRuntime(env)
-
+def _timed(env: simpy.Environment, runtime: SimRuntime, step: Callable[[], Awaitable[object]],
+           per_task: int) -> float:
+    """Seconds per awaited `step`, over TASKS controller coroutines each awaiting it `per_task` times."""
     async def task() -> None:
         for _ in range(per_task):
-            await runtime.sleep(0)
+            await step()
 
     for i in range(TASKS):
         runtime.spawn(task(), name=f"task-{i}")
     started = time.perf_counter()
     env.run()
     return (time.perf_counter() - started) / (TASKS * per_task)
+
+
+def bridged(per_task: int) -> float:
+    """Seconds per scheduling point: controller coroutines awaiting `Runtime.sleep(0)` through the bridge."""
+    env = simpy.Environment()
+    runtime = SimRuntime(env)
+    return _timed(env, runtime, lambda: runtime.sleep(0), per_task)
 
 
 def api_point(per_task: int) -> float:
@@ -60,16 +65,7 @@ def api_point(per_task: int) -> float:
     server.create(NOTIFICATIONS, "default", {"metadata": {"name": "n"}, "spec": {
         "type": "Simple", "priority": "High", "subject": "s", "body": "b"}})
     api = FakeKubeApi(server, runtime)
-
-    async def task() -> None:
-        for _ in range(per_task):
-            await api.get(NOTIFICATIONS, "default", "n")
-
-    for i in range(TASKS):
-        runtime.spawn(task(), name=f"task-{i}")
-    started = time.perf_counter()
-    env.run()
-    return (time.perf_counter() - started) / (TASKS * per_task)
+    return _timed(env, runtime, lambda: api.get(NOTIFICATIONS, "default", "n"), per_task)
 
 
 def _where(filename: str) -> str:

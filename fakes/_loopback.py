@@ -23,6 +23,15 @@ class _Server(ThreadingHTTPServer):
         log.debug("connection from %s failed", client_address, exc_info=True)
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1 with keep-alive, and the access log at debug level instead of on stderr."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s " + format, self.address_string(), *args)
+
+
 class LoopbackServer:
     """Serves `handler` on (host, port) from a daemon thread; port 0 picks a free port."""
 

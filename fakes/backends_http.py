@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from fakes._loopback import LoopbackServer
+from fakes._loopback import LoopbackServer, QuietHandler
 from fakes.backends import Backends, Receipt
 from notifier._adapters import AsyncioRuntime
 
@@ -62,12 +62,8 @@ class HttpBackends(LoopbackServer):
 
 
 def _handler(front: HttpBackends) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    class Handler(QuietHandler):
         server_version = "notifier-sim-backends"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            log.debug("%s " + format, self.address_string(), *args)
 
         def do_GET(self) -> None:
             if self.path.rstrip("/") == "/receipts":

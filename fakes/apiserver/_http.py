@@ -25,7 +25,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
-from fakes._loopback import LoopbackServer
+from fakes._loopback import LoopbackServer, QuietHandler
 from fakes.apiserver._rest import Request, Response, Rest, WatchRequest, error_response, status
 from fakes.apiserver._server import ApiServer
 from notifier import KubeApiError, WatchEvent
@@ -99,12 +99,8 @@ class HttpApiServer(LoopbackServer):
 
 
 def _handler(front: HttpApiServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    class Handler(QuietHandler):
         server_version = "notifier-sim-apiserver"
-
-        def log_message(self, format: str, *args: Any) -> None:
-            log.debug("%s " + format, self.address_string(), *args)
 
         def do_GET(self) -> None:
             self._serve()

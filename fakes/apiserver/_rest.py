@@ -334,9 +334,9 @@ class Rest:
         if not sub:
             return self.server.patch(rt, namespace, name, patch)
         current = self.server.get(rt, namespace, name)
-        version = patch.get("metadata", {}).get("resourceVersion") if isinstance(patch.get("metadata"), dict) \
-            else None
-        patched = merge_patch(current, {"status": patch.get("status")} if "status" in patch else {})
+        meta = patch.get("metadata")
+        version = meta.get("resourceVersion") if isinstance(meta, dict) else None
+        patched = merge_patch(current, {"status": patch["status"]} if "status" in patch else {})
         patched["metadata"]["resourceVersion"] = version or current["metadata"]["resourceVersion"]
         return self.server.update_status(rt, namespace, patched)
 
