@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from notifier import LEASES
 from notifier._model import DeliveryAttempt, Phase
 from notifier._observe import Auditor
 from notifier._plan import Plan
@@ -46,6 +47,21 @@ def _no_fencing(r: NotificationReconciler) -> None:
         async def always_held(tenure: Any) -> bool:
             return True
         lock.fence = always_held  # type: ignore[method-assign]
+
+
+def _lease_observed_before_read(r: NotificationReconciler) -> None:
+    """The lock bug of 2026-11: the claimant read its clock before the GET of the Lease and dated what the GET
+    returned with that earlier time, so a replica paused during the GET counted the pause as the holder's
+    silence and took over a live Lease."""
+    lock = r.lock
+    if lock is None:
+        return
+    claimant = lock.claimant
+
+    async def observe_early(namespace: str, name: str) -> tuple[Any, float]:
+        before = claimant._runtime.now()
+        return await claimant._api.get(LEASES, namespace, name), before
+    claimant.observe = observe_early  # type: ignore[method-assign]
 
 
 def _double_recording(r: NotificationReconciler) -> None:
@@ -256,6 +272,10 @@ MUTANTS: Final[Mapping[str, Mutant]] = {m.name: m for m in (
            caught_by="no-duplicate-delivery", scenario="two-replicas-no-lock", apply=_no_lease),
     Mutant(name="lease-without-fencing", bug="sends are not fenced: a paused holder sends after its Lease expired",
            caught_by="lock-safety", scenario="paused-past-lease", apply=_no_fencing),
+    Mutant(name="lease-observed-before-read",
+           bug="a Lease record is dated with the clock read before its GET: a claimant paused in the GET takes "
+               "over a live Lease", caught_by="lock-safety", scenario="paused-past-lease",
+           apply=_lease_observed_before_read),
     Mutant(name="double-recording", bug="the batch loop and the atomic write both record each attempt",
            caught_by="retry-policy-respected", scenario="slack-retries", apply=_double_recording),
     Mutant(name="cache-before-status-write", bug="DD-STATUS-001: the status write starts from the stale cache",

@@ -54,11 +54,10 @@ class LeaseClaimant:
 
     async def claim(self, namespace: str, name: str, *, owner: KubeObject | None = None) -> Tenure | None:
         """Take or renew the Lease; None if another holder's tenure is live or a race was lost."""
-        now = self._runtime.now()
         try:
-            lease = await self._api.get(LEASES, namespace, name)
+            lease, now = await self.observe(namespace, name)
         except NotFoundError:
-            return await self._create(namespace, name, now, owner)
+            return await self._create(namespace, name, self._runtime.now(), owner)
         except KubeApiError as error:
             log.warning("reading lease %s failed: %s", name, error)
             return None
@@ -89,6 +88,16 @@ class LeaseClaimant:
             log.warning("writing lease %s failed: %s", name, error)
             return None
         return self._hold(written, now)
+
+    async def observe(self, namespace: str, name: str) -> tuple[KubeObject, float]:
+        """GET the Lease, and the local time at which its record was observed.
+
+        The time is read *after* the GET returns, as client-go's `tryAcquireOrRenew` stamps `observedTime`
+        after its read: a claimant paused during the GET must not date the record it got back to before the
+        pause, or it would count the pause as the holder's silence and take over a live Lease.
+        """
+        lease = await self._api.get(LEASES, namespace, name)
+        return lease, self._runtime.now()
 
     async def _create(self, namespace: str, name: str, now: float, owner: KubeObject | None) -> Tenure | None:
         metadata: dict[str, object] = {"name": name, "namespace": namespace}

@@ -260,7 +260,7 @@ class NotificationReconciler:
             return Result(requeue_after=self.config.lock_retry)
         if due is None:
             return Result(requeue=True)
-        return Result(requeue_after=max(0.001, due - now))
+        return Result(requeue_after=max(0.001, due - self.runtime.now()))  # now: the writes above took time
 
     # -- sending ----------------------------------------------------------------------------------
 
