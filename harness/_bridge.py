@@ -16,9 +16,10 @@ from __future__ import annotations
 from asyncio import CancelledError
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Generator
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Final, Generic, Literal, TypeVar
 
 import simpy
+from simpy.core import StopSimulation
 from simpy.events import URGENT, Initialize
 
 from notifier import ForeignAwaitError
@@ -27,6 +28,67 @@ T = TypeVar("T")
 
 #: Virtual time 0 is this wall-clock instant: 2026-01-01T00:00:00Z.
 EPOCH = 1_767_225_600.0
+
+
+class Budget:
+    """A world's step and wall budgets: a controller that loops, even in zero virtual time, stops the world.
+
+    A step is one resumption of a task. Steps are counted, and the wall clock read every `CHECK_EVERY` steps,
+    so the budget costs an increment per step. When a budget is spent, the world's `env.run` stops (an urgent
+    event ends it) and `exceeded` says which; the step at which it stopped is a pure function of the run for
+    the step budget, so a run stopped by either replays exactly with `max_steps` set to its `stopped_at`.
+
+    Args:
+        env: the world's environment.
+        max_steps: task steps the world may take.
+        wall_seconds: wall-clock seconds the world may take (None: no limit).
+        clock: the wall clock (seconds); only the wall budget reads it.
+    """
+
+    CHECK_EVERY: Final = 4096
+
+    def __init__(self, env: simpy.Environment, *, max_steps: int, wall_seconds: float | None = None,
+                 clock: Callable[[], float] | None = None) -> None:
+        self.env = env
+        self.max_steps = max_steps
+        self.wall_seconds = wall_seconds
+        self.steps = 0
+        #: "steps" or "wall" once a budget is spent; None while the world is within both.
+        self.exceeded: str | None = None
+        #: The step count at which the budget was found spent (the world stops a few steps later, once the
+        #: events already due at that instant are processed): `max_steps` for a replay that stops there too.
+        self.stopped_at = 0
+        self._clock = clock
+        self._deadline = float("inf")
+        self._next_check = min(self.CHECK_EVERY, max_steps)
+
+    def start(self) -> None:
+        """Start the wall budget now."""
+        if self.wall_seconds is not None and self._clock is not None:
+            self._deadline = self._clock() + self.wall_seconds
+
+    def tick(self) -> None:
+        self.steps += 1
+        if self.steps >= self._next_check:
+            self._check()
+
+    def _check(self) -> None:
+        if self.steps >= self.max_steps:
+            self._stop("steps")
+        elif self._clock is not None and self._clock() > self._deadline:
+            self._stop("wall")
+        else:
+            self._next_check = min(self.steps + self.CHECK_EVERY, self.max_steps)
+
+    def _stop(self, which: str) -> None:
+        self.exceeded = which
+        self.stopped_at = self.steps
+        self._next_check = 2**62  # spent: the world's shutdown steps are not counted
+        stop = simpy.Event(self.env)
+        stop._ok = True
+        stop._value = None
+        stop.callbacks = [StopSimulation.callback]
+        self.env.schedule(stop, URGENT)
 
 
 class _Wait:
@@ -64,13 +126,16 @@ class SimTask(simpy.Event, Generic[T]):
         return f"<SimTask {self.name!r} {'done' if self.done() else 'pending'}>"
 
     def _resume(self, event: simpy.Event) -> None:
-        paused_until = self._runtime.paused_until
+        runtime = self._runtime
+        paused_until = runtime.paused_until
         if paused_until > self.env.now and not isinstance(event, _Cancel):
             self._deferred = event  # the replica is paused: this task runs on only when it resumes
             resume = self.env.timeout(paused_until - self.env.now)
             resume.callbacks.append(self._resume_deferred)
             self._target = resume
             return
+        if runtime.budget is not None:
+            runtime.budget.tick()
         send: Any = event._value
         exc: BaseException | None = CancelledError() if isinstance(event, _Cancel) else None
         coro = self._coro
@@ -183,6 +248,7 @@ class SimRuntime:
         clock_offset: this replica's clock skew, in seconds, added to what `now()` reads.
         on_task_error: called with each task that ended with an exception (other than cancellation);
             by default the failures are kept in `failed_tasks` for the world to report.
+        budget: the world's step budget, which every step of this runtime's tasks counts against.
     """
 
     def __init__(
@@ -191,8 +257,10 @@ class SimRuntime:
         *,
         clock_offset: float = 0.0,
         on_task_error: Callable[[SimTask[Any]], None] | None = None,
+        budget: Budget | None = None,
     ) -> None:
         self.env = env
+        self.budget = budget
         self.clock_offset = clock_offset
         self.failed_tasks: list[SimTask[Any]] = []
         self._on_task_error = on_task_error

@@ -26,10 +26,17 @@ class DeterminismError(Exception):
         self.step = step
 
 
-def self_check(scenario: Scenario, seed: int, *, strategy: str = "random", mutant: str | None = None) -> RunResult:
-    """Run `seed` twice; return the first result, or raise DeterminismError at the first divergent step."""
-    first = run(scenario, seed, strategy=strategy, mutant=mutant, keep=True)
-    second = run(scenario, seed, strategy=strategy, mutant=mutant, keep=True)
+def self_check(scenario: Scenario, seed: int, *, strategy: str = "random", mutant: str | None = None,
+               max_steps: int | None = None) -> RunResult:
+    """Run `seed` twice; return the first result, or raise DeterminismError at the first divergent step.
+
+    Both runs have no wall budget but the step budget (the scenario's, or `max_steps`): a wall budget could stop
+    the two at different steps, which is not a difference of the code.
+    """
+    first = run(scenario, seed, strategy=strategy, mutant=mutant, keep=True, max_steps=max_steps,
+                wall_seconds=float("inf"))
+    second = run(scenario, seed, strategy=strategy, mutant=mutant, keep=True, max_steps=max_steps,
+                 wall_seconds=float("inf"))
     if first.trace_hash != second.trace_hash:
         assert first.world is not None and second.world is not None
         a, b = first.world.trace.lines(), second.world.trace.lines()

@@ -36,6 +36,8 @@ INVARIANTS: Final[Mapping[str, str]] = {
     "eventual-delivery": "after the quiet phase starts every notification ends within the bound, and healthy "
                          "channels were delivered",
     "audit-once": "one message.sent per delivered channel, one acknowledged or escalated per notification",
+    "no-progress": "the world reaches its end within its step and wall budgets (a controller that loops, even "
+                   "in zero virtual time, does not)",
 }
 
 
@@ -70,6 +72,9 @@ class Evidence:
     healthy: frozenset[str] = frozenset()
     names: dict[str, str] = field(default_factory=dict)  # uid -> name
     commit_times: dict[int, float] = field(default_factory=dict)  # resourceVersion -> virtual time
+    #: Why the world stopped before its end (its budget was spent), or None.
+    no_progress: str | None = None
+    no_progress_name: str = ""
 
     def __post_init__(self) -> None:
         if not self.commit_times:
@@ -323,6 +328,8 @@ def _virtual(ev: Evidence, change: Change) -> float:
 
 
 def eventual_delivery(ev: Evidence) -> list[Violation]:
+    if ev.no_progress is not None:
+        return []  # the world never reached its quiet end: `no-progress` says why
     out = []
     deadline = ev.quiet_start + ev.bound
     for name, versions in sorted(ev.notifications().items()):
@@ -375,6 +382,13 @@ def audit_once(ev: Evidence) -> list[Violation]:
     return out
 
 
+def no_progress(ev: Evidence) -> list[Violation]:
+    if ev.no_progress is None:
+        return []
+    time = ev.steps[-1].time if ev.steps else 0.0
+    return [Violation(invariant="no-progress", notification=ev.no_progress_name, message=ev.no_progress, time=time)]
+
+
 CHECKS: Final[Mapping[str, Callable[[Evidence], list[Violation]]]] = {
     "no-duplicate-delivery": no_duplicate_delivery,
     "attempts-match-effects": attempts_match_effects,
@@ -385,6 +399,7 @@ CHECKS: Final[Mapping[str, Callable[[Evidence], list[Violation]]]] = {
     "lock-safety": lock_safety,
     "eventual-delivery": eventual_delivery,
     "audit-once": audit_once,
+    "no-progress": no_progress,
 }
 
 

@@ -10,10 +10,12 @@ invariant still fails, and writes a standalone pytest test.
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import json
 import os
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,26 @@ from notifier._yamlload import ConfigFileError
 
 FORMAT: Final = 1
 PACKAGES: Final = ("notifier", "fakes", "harness")
+#: An artifact keeps this many steps of the trace from its head and as many from its tail (the trace hash
+#: covers every step), so a run that looped until its budget leaves a file of a few MB, not hundreds.
+TRACE_KEEP: Final = 2000
+#: A longer tape is stored zlib-compressed (base64) under `tape_zlib`.
+TAPE_INLINE: Final = 5000
+
+
+def encode_tape(tape: list[int] | None) -> dict[str, Any]:
+    """The artifact fields that hold a tape: inline when short, compressed when long."""
+    if tape is None or len(tape) <= TAPE_INLINE:
+        return {"tape": tape}
+    packed = zlib.compress(json.dumps(tape, separators=(",", ":")).encode(), 9)
+    return {"tape": None, "tape_zlib": base64.b64encode(packed).decode()}
+
+
+def bounded_trace(lines: list[str]) -> tuple[list[str], int]:
+    """The head and tail of a trace that an artifact keeps, and how many steps in between it leaves out."""
+    if len(lines) <= 2 * TRACE_KEEP:
+        return lines, 0
+    return lines[:TRACE_KEEP] + lines[-TRACE_KEEP:], len(lines) - 2 * TRACE_KEEP
 
 
 @functools.cache
@@ -53,7 +75,7 @@ class Artifact:
         directory.mkdir(parents=True, exist_ok=True)
         data = {"format": FORMAT, "code": code_fingerprint(), "state": "running",
                 "scenario": scenario.model_dump(mode="json", by_alias=True), "seed": seed, "strategy": strategy,
-                "mutant": mutant, "tape": tape, "trace_hash": None, "violations": [], "trace": []}
+                "mutant": mutant, **encode_tape(tape), "trace_hash": None, "violations": [], "trace": []}
         artifact = cls(directory / f"{scenario.name}-{seed}.json", data)
         artifact.flush()
         return artifact
@@ -64,10 +86,23 @@ class Artifact:
         os.replace(temp, self.path)
 
     def finish(self, result: RunResult, trace: list[str]) -> None:
-        self.data.update(state="done", tape=result.tape, trace_hash=result.trace_hash, trace=trace,
+        kept, elided = bounded_trace(trace)
+        self.data.pop("tape_zlib", None)
+        self.data.update(state="done", **encode_tape(result.tape), trace_hash=result.trace_hash, trace=kept,
+                         trace_elided=elided, trace_steps=len(trace),
                          violations=[v.as_json() for v in result.violations],
-                         faults_fired=dict(sorted(result.faults_fired.items())))
+                         faults_fired=dict(sorted(result.faults_fired.items())),
+                         world_steps=result.world_steps, stopped=result.stopped)
         self.flush()
+
+    @property
+    def tape(self) -> list[int] | None:
+        """The recorded tape (None: draw from the seed)."""
+        packed = self.data.get("tape_zlib")
+        if packed is not None:
+            return list(json.loads(zlib.decompress(base64.b64decode(packed))))
+        tape = self.data.get("tape")
+        return None if tape is None else list(tape)
 
     @classmethod
     def load(cls, path: Path) -> Artifact:
@@ -89,10 +124,12 @@ class Artifact:
 def run_recorded(scenario: Scenario, seed: int, directory: Path, *, strategy: str = "random",
                  mutant: str | None = None, tape: list[int] | None = None, keep_passing: bool = False,
                  keep_world: bool = False, prepare: Callable[[Any], None] | None = None,
+                 max_steps: int | None = None, wall_seconds: float | None = None,
                  ) -> tuple[RunResult, Artifact | None]:
     """One run with its artifact written first; the artifact is kept if the run fails (or if asked)."""
     artifact = Artifact.start(directory, scenario, seed, strategy=strategy, mutant=mutant, tape=tape)
-    result = run(scenario, seed, strategy=strategy, mutant=mutant, tape=tape, keep=True, prepare=prepare)
+    result = run(scenario, seed, strategy=strategy, mutant=mutant, tape=tape, keep=True, prepare=prepare,
+                 max_steps=max_steps, wall_seconds=wall_seconds)
     assert result.world is not None
     kept: Artifact | None = None
     if result.violations or keep_passing:
@@ -116,22 +153,32 @@ class Replayed:
 def replay(artifact: Artifact) -> Replayed:
     """Run an artifact again; compare with what it recorded."""
     data = artifact.data
-    tape = data.get("tape")
+    # A world stopped by its wall budget stopped at a step count the run itself does not fix: replay it to
+    # that count, with no wall budget, and it stops where it stopped.
+    stopped_at = int(data["world_steps"]) if data.get("stopped") else None
     result = run(artifact.scenario, int(data["seed"]), strategy=str(data.get("strategy") or "random"),
-                 mutant=data.get("mutant"), tape=tape, keep=True)
+                 mutant=data.get("mutant"), tape=artifact.tape, keep=True, max_steps=stopped_at,
+                 wall_seconds=float("inf") if stopped_at is not None else None)
     assert result.world is not None
     lines = result.world.trace.lines()
     recorded = list(data.get("trace") or [])
     same = data.get("trace_hash") in (None, result.trace_hash) if data.get("state") == "running" else (
         data.get("trace_hash") == result.trace_hash)
     divergence = None
-    if not same and recorded:
-        step = first_divergence(recorded, lines)
+    if not same:
+        step = first_divergence(recorded, lines, int(data.get("trace_steps") or len(recorded)))
         if step is not None:
-            divergence = (f"step {step}: recorded {recorded[step] if step < len(recorded) else '(end)'}, "
+            divergence = (f"step {step}: recorded {_line_at(recorded, step)}, "
                           f"now {lines[step] if step < len(lines) else '(end)'}")
     result.world = result.rig = None
     return Replayed(result, same, divergence, data.get("code") != code_fingerprint())
+
+
+def _line_at(recorded: list[str], index: int) -> str:
+    for line in recorded:
+        if line.startswith(f"[{index},"):
+            return line
+    return "(end)" if recorded and index >= int(json.loads(recorded[-1])[0]) else "(not kept in the artifact)"
 
 
 # -- shrinking ------------------------------------------------------------------------------------
@@ -237,7 +284,7 @@ def shrink(artifact: Artifact, out_dir: Path, *, budget: int = 300) -> Shrunk:
     strategy = str(data.get("strategy") or "random")
     seed = int(data["seed"])
     scenario = artifact.scenario
-    tape = list(data.get("tape") or [])
+    tape = list(artifact.tape or [])
 
     def fails_with(s: Scenario, t: list[int]) -> bool:
         return any(v.invariant == invariant for v in run(s, seed, strategy=strategy, mutant=mutant,

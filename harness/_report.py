@@ -97,12 +97,20 @@ td {{ border-bottom: 1px solid #eee; padding: 2px 8px; vertical-align: top; }}
 <p>mutant: {html.escape(str(artifact.get('mutant') or 'none'))}; strategy: {html.escape(str(artifact.get('strategy')))};
 trace hash: <code>{html.escape(str(artifact.get('trace_hash')))}</code>; replay:
 <code>notifier-sim replay {html.escape(Path(str(artifact.get('path', ''))).name or 'ARTIFACT')}</code></p>
-<h2>Violations</h2><ul id="violations">{listed or '<li>none</li>'}</ul>
+<h2>Violations</h2><ul id="violations">{listed or '<li>none</li>'}</ul>{_elided(artifact)}
 <h2>Timeline</h2>
 <svg id="timeline" width="{WIDTH}" height="{height}" xmlns="http://www.w3.org/2000/svg">{''.join(marks)}</svg>
 <h2>Steps</h2><table id="steps"><tr><th>#</th><th>t</th><th>actor</th><th>kind</th><th>details</th></tr>{rows}</table>
 </body></html>
 """
+
+
+def _elided(artifact: dict[str, Any]) -> str:
+    elided = int(artifact.get("trace_elided") or 0)
+    if not elided:
+        return ""
+    return (f'\n<p id="elided">The run took {int(artifact.get("trace_steps") or 0):,} steps; the artifact keeps the '
+            f'first and the last of them, and {elided:,} steps in between are left out (the replay runs them all).</p>')
 
 
 def write_timeline(artifact_path: Path) -> Path:

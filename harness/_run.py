@@ -35,6 +35,9 @@ class RunResult:
     steps: int
     virtual_time: float
     explained_redeliveries: int = 0
+    #: Task steps the world took (where it found its budget spent, if `stopped` names the budget it spent).
+    world_steps: int = 0
+    stopped: str | None = None
     notes: list[str] = field(default_factory=list)
     world: World | None = None
     rig: Rig | None = None
@@ -100,8 +103,12 @@ def swarm(world: World, scenario: Scenario) -> dict[str, FaultIntensity]:
 
 
 def build(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list[int] | None = None,
-          mutant: str | None = None) -> tuple[World, Rig, PctScheduler | None]:
-    """The world of one run, ready to `run`, with the controller installed."""
+          mutant: str | None = None, max_steps: int | None = None, wall_seconds: float | None = None,
+          ) -> tuple[World, Rig, PctScheduler | None]:
+    """The world of one run, ready to `run`, with the controller installed.
+
+    `max_steps` and `wall_seconds` override the scenario's budgets (`wall_seconds=inf`: no wall budget).
+    """
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
     spec = scenario.world
@@ -115,7 +122,9 @@ def build(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list
         rig.mutations.append(MUTANTS[mutant].apply)
     world = World(seed=seed, reconciler=rig.reconciler, replicas=spec.replicas, workers=spec.workers,
                   fault_phase=scenario.phases.fault, leader_election=spec.leader_election,
-                  lease_duration=spec.lease_duration, tape=tape)
+                  lease_duration=spec.lease_duration, tape=tape,
+                  max_steps=max_steps if max_steps is not None else spec.max_steps,
+                  wall_seconds=_wall(wall_seconds if wall_seconds is not None else spec.wall_seconds))
     world.injector.intensities = swarm(world, scenario) if strategy == "swarm" else scenario.intensities()
     scheduler = PctScheduler(world, spec.replicas) if strategy == "pct" else None
     world.scheduler = scheduler
@@ -131,6 +140,10 @@ def build(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list
         for i, name in enumerate(spec_n.names()):
             world.at(spec_n.start + i * spec_n.every, _creator(world, _body(spec_n, name)), name=f"create-{name}")
     return world, rig, scheduler
+
+
+def _wall(seconds: float) -> float | None:
+    return None if seconds == float("inf") else seconds
 
 
 def _tracer(world: World, lane: str) -> Callable[[Receipt], None]:
@@ -166,19 +179,29 @@ def _body(spec: Any, name: str) -> KubeObject:
 
 def run(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list[int] | None = None,
         mutant: str | None = None, keep: bool = False,
-        prepare: Callable[[World], None] | None = None) -> RunResult:
-    """Run one seed of a scenario and judge it; `prepare` may script more client actions first."""
-    world, rig, scheduler = build(scenario, seed, strategy=strategy, tape=tape, mutant=mutant)
+        prepare: Callable[[World], None] | None = None, max_steps: int | None = None,
+        wall_seconds: float | None = None) -> RunResult:
+    """Run one seed of a scenario and judge it; `prepare` may script more client actions first.
+
+    A world that spends its step or wall budget (a controller that loops) stops there and is judged as it
+    stands: `no-progress`, with the safety invariants; liveness and expected outcomes are not judged.
+    """
+    world, rig, scheduler = build(scenario, seed, strategy=strategy, tape=tape, mutant=mutant, max_steps=max_steps,
+                                  wall_seconds=wall_seconds)
     if prepare is not None:
         prepare(world)
     until = scenario.phases.fault + scenario.phases.quiet
     world.run(until=until)
     evidence = evidence_of(world, rig, scenario)
-    violations = check(evidence, scenario.invariant_names()) + expectations(world, scenario)
+    violations = check(evidence, scenario.invariant_names())
+    if world.no_progress is None:
+        violations += expectations(world, scenario)
     result = RunResult(
         scenario=scenario.name, seed=seed, strategy=strategy, trace_hash=world.trace.hash(), violations=violations,
         faults_fired=dict(Counter(world.fired)), tape=list(world.choices.tape), steps=len(world.trace.steps),
-        virtual_time=until, explained_redeliveries=_explained(evidence),
+        virtual_time=world.env.now, explained_redeliveries=_explained(evidence),
+        world_steps=world.budget.stopped_at or world.budget.steps,
+        stopped=world.no_progress.budget if world.no_progress else None,
         notes=[scheduler.bound()] if scheduler is not None else [],
     )
     if keep:
@@ -202,7 +225,9 @@ def evidence_of(world: World, rig: Rig, scenario: Scenario) -> Evidence:
     return Evidence(changes=world.changes, receipts=receipts, steps=world.trace.steps, audit=rig.audit.events,
                     lock=scenario.world.lock, quiet_start=scenario.phases.fault,
                     end=scenario.phases.fault + scenario.phases.quiet, bound=scenario.phases.bound,
-                    lease_duration=scenario.world.lease_duration, healthy=healthy, names=names)
+                    lease_duration=scenario.world.lease_duration, healthy=healthy, names=names,
+                    no_progress=world.no_progress.message() if world.no_progress else None,
+                    no_progress_name=world.no_progress.name if world.no_progress else "")
 
 
 def expectations(world: World, scenario: Scenario) -> list[Violation]:

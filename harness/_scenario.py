@@ -18,6 +18,7 @@ from fakes.backends import Behavior
 from harness._faults import FAULTS, FaultIntensity
 from harness._invariants import INVARIANTS
 from harness._rig import slack_routing
+from harness._world import DEFAULT_MAX_STEPS, DEFAULT_WALL_SECONDS
 from notifier._yamlload import ConfigFileError, load_model
 
 KINDS = ("slack", "pagerduty", "teams", "console", "file", "log")
@@ -36,6 +37,8 @@ class WorldSpec(_Strict):
     guarantees: dict[Literal["slack", "pagerduty", "teams"], Literal["at-least-once", "at-most-once"]] = Field(
         default_factory=dict)
     lease_duration: float = Field(default=30.0, gt=0)
+    max_steps: int = Field(default=DEFAULT_MAX_STEPS, ge=1, description="task steps before `no-progress`")
+    wall_seconds: float = Field(default=DEFAULT_WALL_SECONDS, gt=0, description="wall seconds before `no-progress`")
 
 
 class BehaviorSpec(_Strict):

@@ -55,9 +55,15 @@ class Trace:
         return [step.line() for step in self.steps]
 
 
-def first_divergence(a: list[str], b: list[str]) -> int | None:
-    """The index of the first step where two traces' lines differ, or None if they are equal."""
-    for index, (left, right) in enumerate(zip(a, b, strict=False)):
-        if left != right:
-            return index
-    return None if len(a) == len(b) else min(len(a), len(b))
+def first_divergence(a: list[str], b: list[str], length: int | None = None) -> int | None:
+    """The index of the first step where two traces' lines differ, or None if they are equal.
+
+    `a` may be a kept part of a longer trace (an artifact keeps the head and the tail): each of its lines is
+    compared with the step of `b` that has its index, and `length` is how many steps the whole of `a` had.
+    """
+    total = len(a) if length is None else length
+    for left in a:
+        index = int(left[1:left.index(",")])
+        if index >= len(b) or left != b[index]:
+            return min(index, len(b))
+    return None if total == len(b) else min(total, len(b))

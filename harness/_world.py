@@ -9,14 +9,17 @@ that matters goes to the world's `Trace`; every change the API server commits is
 
 from __future__ import annotations
 
+import time
+from collections import Counter
 from collections.abc import Callable, Coroutine, Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Final
 
 import simpy
 
 from fakes.apiserver import ApiServer, Change, FakeKubeApi
 from fakes.backends import Backends
-from harness._bridge import EPOCH, SimRuntime, SimTask
+from harness._bridge import EPOCH, Budget, SimRuntime, SimTask
 from harness._choices import Choices
 from harness._faults import FAULTS, FaultIntensity, Injector, ReplicaApiFaults
 from harness._trace import Trace
@@ -24,6 +27,30 @@ from notifier import LeaderElectionConfig, Manager, Reconciler, Request, Result
 
 #: Kept for callers that list the API faults only.
 API_FAULTS: Mapping[str, str] = {name: what for name, what in FAULTS.items() if name.startswith(("api.", "watch."))}
+
+
+#: Task steps a world may take, and wall seconds it may run: no scenario we ship comes near either (bundled
+#: seeds take under 2,000 steps; the 5-replica x 500-notification bench scenario, which sets its own, 84,000),
+#: but a controller that loops stops, even in zero virtual time.
+DEFAULT_MAX_STEPS: Final = 100_000
+DEFAULT_WALL_SECONDS: Final = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class NoProgress:
+    """How a world that spent its budget stopped: what `no-progress` reports."""
+
+    budget: str  # "steps" or "wall"
+    steps: int
+    virtual_time: float
+    busiest: str
+    #: The name of the object the busiest actor worked on ("" if none).
+    name: str = ""
+
+    def message(self) -> str:
+        spent = "step budget" if self.budget == "steps" else "wall budget"
+        return (f"the world spent its {spent}: {self.steps:,} steps by virtual time {self.virtual_time:.6f} s; "
+                f"busiest of the last steps: {self.busiest}")
 
 
 class SimulationError(Exception):
@@ -44,7 +71,7 @@ class Replica:
         self._factory = reconciler
         self._workers = workers
         self._election = leader_election
-        self.runtime = SimRuntime(world.env, clock_offset=clock_offset)
+        self.runtime = SimRuntime(world.env, clock_offset=clock_offset, budget=world.budget)
         self.api = FakeKubeApi(world.server, self.runtime, faults=ReplicaApiFaults(world.injector, self))
         self.reconciler = reconciler(self)
         self.manager = Manager(api=self.api, runtime=self.runtime, reconciler=_Traced(self.reconciler, self),
@@ -116,6 +143,8 @@ class World:
         leader_election: run the managers with leader election.
         lease_duration: the delivery lock's lease duration (pauses are drawn past it).
         tape: a recorded tape to replay instead of drawing from the seed.
+        max_steps: task steps the world may take before it stops as `no-progress` (see `Budget`).
+        wall_seconds: wall seconds the world may run before it stops as `no-progress` (None: no limit).
     """
 
     def __init__(
@@ -131,6 +160,8 @@ class World:
         leader_election: bool = False,
         lease_duration: float = 30.0,
         tape: list[int] | None = None,
+        max_steps: int = DEFAULT_MAX_STEPS,
+        wall_seconds: float | None = DEFAULT_WALL_SECONDS,
     ) -> None:
         self.env = simpy.Environment()
         self.seed = seed
@@ -144,7 +175,10 @@ class World:
         self.server = ApiServer(clock=lambda: EPOCH + self.env.now)
         self.changes: list[Change] = []
         self.server.observers.append(self._record_change)
-        self.client = SimRuntime(self.env)
+        self.budget = Budget(self.env, max_steps=max_steps, wall_seconds=wall_seconds, clock=time.perf_counter)
+        #: Set when the world stopped on its budget instead of reaching its end.
+        self.no_progress: NoProgress | None = None
+        self.client = SimRuntime(self.env, budget=self.budget)
         #: The API as a user (kubectl, another controller) sees it: no faults.
         self.client_api = FakeKubeApi(self.server, self.client)
         self.backends = Backends(self.client)
@@ -241,13 +275,28 @@ class World:
         for fault, period, action in periodic:
             if self.injector.intensities.get(fault, FaultIntensity()).probability > 0:
                 self.every(period, action, name=fault)
+        self.budget.start()
         self.env.run(until=until)
+        if self.budget.exceeded is not None:
+            self.no_progress = NoProgress(self.budget.exceeded, self.budget.stopped_at, self.env.now,
+                                          *self._busiest())
+            self.trace.record("world", "world.no-progress", steps=self.budget.steps)
         self._shut_down()
         failed = [task for rt in self.runtimes() for task in rt.unretrieved_failures()]
         if failed:
             error = failed[0].exception()
             tail = "\n".join(str(step) for step in self.trace.steps[-10:])
             raise SimulationError(f"task {failed[0].name!r} failed: {error!r}\nlast steps:\n{tail}") from error
+
+    def _busiest(self, window: int = 5000) -> tuple[str, str]:
+        """The actor and object key most frequent among the last steps of the trace, and that object's name."""
+        counts = Counter((step.actor, str(dict(step.details).get("key") or dict(step.details).get("name") or ""))
+                         for step in self.trace.steps[-window:])
+        if not counts:
+            return "(no step was traced)", ""
+        (actor, key), count = max(counts.items(), key=lambda item: (item[1], item[0]))
+        seen = min(window, len(self.trace.steps))
+        return f"{actor}{' ' + key if key else ''} ({count} of the last {seen})", key.rpartition("/")[2]
 
     def runtimes(self) -> list[SimRuntime]:
         return [self.client, *(replica.runtime for replica in [*self.retired, *self.replicas])]

@@ -25,14 +25,35 @@ class Hunt:
                 "seconds": round(self.seconds, 3)}
 
 
-def hunt(name: str, seeds: int, *, strategy: str | None = None, first_seed: int = 0) -> Hunt:
-    """Run the mutant's scenario seed by seed until something catches it, or `seeds` run out."""
+#: The zoo's scenarios are bundled ones, whose seeds take under 2,000 steps: a mutant that makes the controller
+#: loop is caught as `no-progress` after this many, instead of the default budget meant for any scenario.
+ZOO_MAX_STEPS = 20_000
+
+
+def hunt(name: str, seeds: int, *, strategy: str | None = None, first_seed: int = 0,
+         deadline: float | None = None) -> Hunt:
+    """Run the mutant's scenario seed by seed until something catches it, or `seeds` run out.
+
+    With a `deadline` (a `time.perf_counter()` instant), no seed starts after it and none runs past it;
+    a hunt cut short this way is not caught, and says so in its `seeds` (fewer than asked).
+    """
     mutant = MUTANTS[name]
     scenario = load_scenario(bundled_dir() / f"{mutant.scenario}.yaml")
     chosen = strategy or ("random" if scenario.campaign.strategy == "hypothesis" else scenario.campaign.strategy)
     started = time.perf_counter()
     for tried, seed in enumerate(range(first_seed, first_seed + seeds), start=1):
-        result = run(scenario, seed, strategy=chosen, mutant=name)
+        wall = None
+        if deadline is not None:
+            wall = deadline - time.perf_counter()
+            if wall <= 0:
+                return Hunt(name=name, caught=False, invariant="", seeds=tried - 1,
+                            seconds=time.perf_counter() - started)
+        result = run(scenario, seed, strategy=chosen, mutant=name, max_steps=min(ZOO_MAX_STEPS,
+                     scenario.world.max_steps), wall_seconds=wall)
+        if result.stopped == "wall" and wall is not None and wall < scenario.world.wall_seconds:
+            # cut by the deadline, not by the scenario's own wall budget: no verdict
+            return Hunt(name=name, caught=False, invariant="", seeds=tried - 1,
+                        seconds=time.perf_counter() - started)
         if result.violations:
             names = [v.invariant for v in result.violations]
             invariant = next((n for n in mutant.catchers if n in names), names[0])

@@ -22,6 +22,34 @@ from notifier._yamlload import ConfigFileError
 DEFAULT_SEEDS = 20
 
 
+def _positive(option: str, *, zero: bool = False) -> Any:
+    """An argparse type: a whole number of 1 or more (0 or more with `zero`), named in the error."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{option} takes a whole number, not {text!r}") from None
+        if value < (0 if zero else 1):
+            raise argparse.ArgumentTypeError(f"{option} takes a number of {0 if zero else 1} or more, not {value}")
+        return value
+    return parse
+
+
+def _duration(option: str) -> Any:
+    def parse(text: str) -> float:
+        from harness._check import parse_budget
+
+        try:
+            seconds = parse_budget(text)
+        except ConfigFileError:
+            raise argparse.ArgumentTypeError(f"{option} takes a duration such as 30s, 2m or 90, not {text!r}") \
+                from None
+        if seconds <= 0:
+            raise argparse.ArgumentTypeError(f"{option} takes a duration above zero, not {text!r}")
+        return seconds
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="notifier-sim",
@@ -32,14 +60,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("scenarios", nargs="*", type=Path, metavar="SCENARIO",
                      help="Scenario files (default: every bundled scenario)")
     seeds = run.add_mutually_exclusive_group()
-    seeds.add_argument("--seed", type=int, default=None, help="Run this one seed")
-    seeds.add_argument("--seeds", type=int, default=None, help=f"Run seeds 0..N-1 (default: {DEFAULT_SEEDS})")
+    seeds.add_argument("--seed", type=_positive("--seed", zero=True), default=None, help="Run this one seed")
+    seeds.add_argument("--seeds", type=_positive("--seeds"), default=None,
+                       help=f"Run seeds 0..N-1 (default: {DEFAULT_SEEDS})")
     run.add_argument("--strategy", choices=("random", "pct", "swarm", "hypothesis"), default=None,
                      help="Exploration strategy (default: the scenario's); hypothesis searches tapes and "
                           "shrinks what fails")
     run.add_argument("--no-self-check", action="store_true",
                      help="Skip running each scenario's first seed twice to check determinism")
     run.add_argument("--mutant", default=None, help="Run with a bug-zoo mutant applied")
+    run.add_argument("--max-steps", type=_positive("--max-steps"), default=None,
+                     help="Task steps a world may take before it stops as no-progress (default: the scenario's)")
+    run.add_argument("--max-wall", type=_duration("--max-wall"), default=None,
+                     help="Wall time a world may take before it stops as no-progress, e.g. 30s "
+                          "(default: the scenario's)")
     run.add_argument("--json", action="store_true", help="Print one JSON object")
     run.add_argument("--report-dir", type=Path, default=Path("reports"),
                      help="Where failure artifacts go (default: reports/)")
@@ -50,12 +84,14 @@ def build_parser() -> argparse.ArgumentParser:
     shrink.add_argument("--out", type=Path, default=Path("reports/regressions"),
                         help="Where the regression test goes (default: reports/regressions/)")
     gate = commands.add_parser("check", help="The CI gate: every scenario within a budget, the zoo, determinism")
-    gate.add_argument("--budget", default="60s", help="Time budget, e.g. 60s or 5m (default: 60s)")
+    gate.add_argument("--budget", type=_duration("--budget"), default=60.0,
+                      help="Time budget for the whole gate, e.g. 60s or 5m (default: 60s)")
     gate.add_argument("--junit", type=Path, default=None, help="Write JUnit XML here")
     gate.add_argument("--mutant", default=None, help="Force a mutant on every run (the gate must then fail)")
     gate.add_argument("--report-dir", type=Path, default=Path("reports"), help="Where artifacts go")
     zoo = commands.add_parser("zoo", help="Run every mutant of the bug zoo and show what caught it")
-    zoo.add_argument("--seeds", type=int, default=100, help="Seeds to try per mutant before it escapes (default: 100)")
+    zoo.add_argument("--seeds", type=_positive("--seeds"), default=100,
+                     help="Seeds to try per mutant before it escapes (default: 100)")
     zoo.add_argument("--json", action="store_true", help="Print one JSON object")
     sandbox = commands.add_parser("serve", help="A local sandbox: the fake API server and fake Slack, PagerDuty "
                                   "and Teams on loopback, for `notifier run` and kubectl")
@@ -129,12 +165,13 @@ def _run(args: argparse.Namespace) -> int:
                 print(f"{scenario.name:<36} hypothesis: no violation in {len(seeds)} examples")
             continue
         if not args.no_self_check:
-            self_check(scenario, seeds[0], strategy=strategy, mutant=args.mutant)
+            self_check(scenario, seeds[0], strategy=strategy, mutant=args.mutant, max_steps=args.max_steps)
         if strategy == "pct" and not args.json:
             print(f"  {PctScheduler(World(seed=0, reconciler=_unused), scenario.world.replicas).bound()}")
         for seed in seeds:
             result, artifact = run_recorded(scenario, seed, args.report_dir / "failures", strategy=strategy,
-                                            mutant=args.mutant)
+                                            mutant=args.mutant, max_steps=args.max_steps,
+                                            wall_seconds=args.max_wall)
             runs.append(result.as_json())
             fired.update({name: 1 for name in result.faults_fired})
             if result.violations and artifact is not None:
@@ -193,10 +230,10 @@ def _shrink(path: Path, out: Path) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from harness._check import check, parse_budget, write_junit
+    from harness._check import check, write_junit
     from harness.mutants import MUTANTS
 
-    budget = parse_budget(args.budget)
+    budget = args.budget
     if args.mutant is not None and args.mutant not in MUTANTS:
         raise ConfigFileError("--mutant", 0, "", f"unknown mutant {args.mutant!r}; known: {', '.join(MUTANTS)}")
     started = time.perf_counter()
@@ -245,7 +282,10 @@ def _unused(replica: Any) -> Any:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # argparse has printed the usage and the bad value (exit 2), or the help (0)
+        return stop.code if isinstance(stop.code, int) else 2
     logging.getLogger("notifier").setLevel(logging.CRITICAL)
     try:
         if args.command == "list":

@@ -255,6 +255,35 @@ def _timestamp_window_dedup(r: NotificationReconciler) -> None:
     r.write_status = write
 
 
+def _touch_every_reconcile(r: NotificationReconciler) -> None:
+    """A reconciler that stamps an annotation on the object at every reconcile: each write is a watch event
+    that queues the next reconcile, so it loops forever without virtual time passing."""
+    from notifier import NOTIFICATIONS
+
+    inner = r.reconcile
+    touches = [0]
+
+    async def reconcile(request: Any) -> Any:
+        result = await inner(request)
+        touches[0] += 1
+        patch = {"metadata": {"annotations": {"notifier.kubernaut.ai/last-reconcile": str(touches[0])}}}
+        await r.api.patch(NOTIFICATIONS, request.namespace, request.name, patch)
+        return result
+    r.reconcile = reconcile  # type: ignore[method-assign]
+
+
+def _requeue_every_millisecond(r: NotificationReconciler) -> None:
+    """A reconciler that asks to be called again 1 ms later, forever, even once the notification is done."""
+    from notifier import Result
+
+    inner = r.reconcile
+
+    async def reconcile(request: Any) -> Any:
+        await inner(request)
+        return Result(requeue_after=0.001)
+    r.reconcile = reconcile  # type: ignore[method-assign]
+
+
 #: Shared by every reconciler of every world in this process: the Go suite's global mock registry.
 _SHARED_CHANNELS: dict[str, Any] = {}
 
@@ -302,6 +331,11 @@ MUTANTS: Final[Mapping[str, Mutant]] = {m.name: m for m in (
            bug="orchestrator state (the channel registry) shared between worlds, as the Go suite's globals were",
            caught_by="lock-safety", scenario="two-replicas-lease", apply=_shared_state,
            also=("attempts-match-effects", "no-duplicate-delivery", "eventual-delivery", "expected-outcome")),
+    Mutant(name="touch-every-reconcile",
+           bug="each reconcile writes an annotation, whose watch event queues the next: a loop in zero virtual time",
+           caught_by="no-progress", scenario="slack-retries", apply=_touch_every_reconcile),
+    Mutant(name="requeue-every-millisecond", bug="every reconcile requeues itself 1 ms later, forever",
+           caught_by="no-progress", scenario="slack-retries", apply=_requeue_every_millisecond),
     Mutant(name="exhaustion-one-reconcile-late",
            bug="exhaustion decided from pre-batch attempts: PartiallySent one backoff late",
            caught_by="expected-outcome", scenario="partial-failure-503", apply=_late_exhaustion),

@@ -24,6 +24,7 @@ BREAKERS = {
     "lock-safety": "lease-without-fencing",
     "eventual-delivery": "lost-requeue",
     "audit-once": "no-audit-idempotency",
+    "no-progress": "requeue-every-millisecond",
 }
 
 
