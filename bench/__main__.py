@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import _detection, _overhead, _realtime, _scaling, _throughput
-from bench._common import ROOT, quiet
+from bench._common import FINDINGS, ROOT, quiet
 from bench._table import table
 
 SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
@@ -58,11 +58,19 @@ def main(argv: list[str] | None = None) -> int:
         began = time.perf_counter()
         report["sections"][name] = {**SECTIONS[name](args.quick), "seconds": round(time.perf_counter() - began, 1)}
         report["wall_seconds"] = round(time.perf_counter() - started, 1)
+        report["violations"] = list(FINDINGS)
         # Written after every section: an interrupted bench keeps what it measured.
         args.out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
         print(f"bench: {name} done in {report['sections'][name]['seconds']} s", file=sys.stderr, flush=True)
     print(table(report))
     print(f"\nwrote {args.out} in {report['wall_seconds']} s")
+    if FINDINGS:
+        # A violation in a benchmark is a finding in the controller or the harness, never noise.
+        print(f"\n{len(FINDINGS)} run(s) of the correct controller broke an invariant:")
+        for finding in FINDINGS:
+            print(f"  {finding['scenario']} seed {finding['seed']} ({finding['strategy']}): {finding['invariant']}: "
+                  f"{finding['message']}\n    replay: notifier-sim replay {finding['artifact']}")
+        return 1
     return 0
 
 

@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness._replay import run_recorded
+from harness._run import RunResult
 from harness._scenario import Scenario, load_scenario
 
 HERE = Path(__file__).resolve().parent
@@ -19,6 +21,27 @@ ROOT = HERE.parent
 
 def scenario(name: str) -> Scenario:
     return load_scenario(HERE / "scenarios" / f"{name}.yaml")
+
+
+#: Violations that runs of the correct controller showed during this bench: each one is a finding to chase,
+#: never noise. `python -m bench` prints them with their artifacts and exits 1 after writing its figures.
+FINDINGS: list[dict[str, object]] = []
+FAILURES_DIR = ROOT / "reports" / "failures"
+
+
+def judge(spec: Scenario, result: RunResult) -> None:
+    """Record a violating run as a finding, with a replayable artifact.
+
+    The measured loop runs without artifacts (writing one per seed would be measured too); a run is a pure
+    function of its scenario, seed and strategy, so running it again recorded gives the same failure.
+    """
+    if not result.violations:
+        return
+    again, artifact = run_recorded(spec, result.seed, FAILURES_DIR, strategy=result.strategy)
+    v = (again.violations or result.violations)[0]
+    FINDINGS.append({"scenario": spec.name, "seed": result.seed, "strategy": result.strategy,
+                     "invariant": v.invariant, "message": f"{v.notification} {v.channel} {v.message}".strip(),
+                     "artifact": str(artifact.path) if artifact is not None else None})
 
 
 def quiet() -> None:

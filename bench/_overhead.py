@@ -12,7 +12,7 @@ from typing import Any
 
 import simpy
 
-from bench._common import ROOT, median, scenario
+from bench._common import ROOT, judge, median, scenario
 from fakes.apiserver import ApiServer, FakeKubeApi
 from harness._bridge import EPOCH, SimRuntime
 from harness._run import run
@@ -91,10 +91,13 @@ def _enclosing(key: tuple[str, int, str], stats: dict[Any, Any]) -> tuple[str, i
 def profile(seeds: int) -> dict[str, Any]:
     spec = scenario("three-replicas-all-faults")
     profiler = cProfile.Profile()
+    results = []
     profiler.enable()
     for seed in range(seeds):
-        run(spec, seed, strategy="swarm")
+        results.append(run(spec, seed, strategy="swarm"))
     profiler.disable()
+    for result in results:
+        judge(spec, result)
     stats: dict[Any, Any] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
     own: Counter[tuple[str, int, str]] = Counter()
     calls: Counter[tuple[str, int, str]] = Counter()

@@ -7,7 +7,7 @@ import asyncio
 import time
 from typing import Any
 
-from bench._common import median, scenario
+from bench._common import judge, median, scenario
 from fakes.backends import Backends
 from harness._realtime import deliver_on_asyncio
 from harness._run import _body, run
@@ -23,6 +23,7 @@ def _to_terminal(spec: Scenario, seed: int) -> tuple[float, float, str]:
     started = time.perf_counter()
     result = run(spec, seed, strategy="random", keep=True)
     wall = time.perf_counter() - started
+    judge(spec, result)
     assert result.world is not None
     obj = result.world.server.get(NOTIFICATIONS, "default", "alert")
     status = obj.get("status", {})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bench._common import scenario
+from bench._common import judge, scenario
 from harness._run import run
 
 #: (scenario file, wall budget in seconds, most seeds): every scenario runs at least one seed.
@@ -31,6 +31,7 @@ def measure(name: str, budget: float, most: int) -> dict[str, Any]:
         steps += result.steps
         virtual += result.virtual_time
         violations += bool(result.violations)
+        judge(spec, result)
         seeds += 1
     wall = time.perf_counter() - started
     notifications = sum(n.count for n in spec.notifications)

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench._common import peak_rss_mib, quiet
+from bench._common import FINDINGS, judge, peak_rss_mib, quiet
 from harness._run import run
 from harness._scenario import load_scenario
+from notifier._yamlload import ConfigFileError
 
 
 def campaign(path: Path, seeds: int, strategy: str | None = None) -> dict[str, Any]:
@@ -35,6 +37,7 @@ def campaign(path: Path, seeds: int, strategy: str | None = None) -> dict[str, A
         explained += result.explained_redeliveries
         if result.violations:
             bad.append({"seed": seed, "violations": [v.as_json() for v in result.violations[:3]]})
+            judge(scenario, result)
         if seed + 1 in (seeds // 10, seeds):
             memory_at[seed + 1] = peak_rss_mib()
     wall = time.perf_counter() - started
@@ -42,19 +45,33 @@ def campaign(path: Path, seeds: int, strategy: str | None = None) -> dict[str, A
         "scenario": scenario.name, "strategy": chosen, "seeds": seeds, "wall_seconds": round(wall, 2),
         "seeds_per_second": round(seeds / wall, 2), "ms_per_seed": round(1000 * wall / seeds, 3),
         "peak_rss_mib": peak_rss_mib(), "peak_rss_mib_at_seed": memory_at,
-        "violating_seeds": len(bad), "first_violations": bad[:5], "explained_redeliveries": explained,
+        "violating_seeds": len(bad), "first_violations": bad[:5], "findings": list(FINDINGS),
+        "explained_redeliveries": explained,
         "never_fired": sorted(set(scenario.faults) - set(fired)), "runs_with_fault": dict(sorted(fired.items())),
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None) -> int:
+    """Prints the campaign's JSON; exit 1 if any seed broke an invariant (each has an artifact), 2 on bad input."""
+    parser = argparse.ArgumentParser(prog="python -m bench.campaign", description=__doc__.splitlines()[0])
     parser.add_argument("scenario", type=Path)
     parser.add_argument("--seeds", type=int, default=2000)
-    parser.add_argument("--strategy", default=None, help="random, pct or swarm (default: the scenario's)")
-    args = parser.parse_args()
-    print(json.dumps(campaign(args.scenario, args.seeds, args.strategy), indent=1))
+    parser.add_argument("--strategy", choices=("random", "pct", "swarm"), default=None,
+                        help="default: the scenario's")
+    args = parser.parse_args(argv)
+    if args.seeds < 1:
+        parser.error(f"--seeds takes a number of 1 or more, not {args.seeds}")
+    try:
+        report = campaign(args.scenario, args.seeds, args.strategy)
+    except ConfigFileError as error:
+        print(f"python -m bench.campaign: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(report, indent=1))
+    for finding in report["findings"]:
+        print(f"VIOLATION seed {finding['seed']}: {finding['invariant']}: {finding['message']}; "
+              f"replay: notifier-sim replay {finding['artifact']}", file=sys.stderr)
+    return 1 if report["findings"] else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from harness._replay import run_recorded
 from harness._run import RunResult, run
-from harness._scenario import Scenario, bundled, load_scenario
+from harness._scenario import Scenario, bundled, bundled_dir, load_scenario
 from harness._zoo import hunt
 from harness.mutants import MUTANTS
 from notifier._yamlload import ConfigFileError
@@ -64,6 +64,9 @@ def check(budget: float, *, mutant: str | None = None, report_dir: Path = Path("
     deadline = started + budget
     verdict = Verdict()
     scenarios: list[Scenario] = [load_scenario(path) for path in bundled()]
+    if not scenarios:
+        raise ConfigFileError(str(bundled_dir()), 0, "", "no bundled scenario is installed there: the gate would "
+                                                          "check nothing")
     failures_dir = report_dir / "failures"
     seeds = {scenario.name: 0 for scenario in scenarios}
     failed: dict[str, str] = {}

@@ -197,9 +197,29 @@ def load_scenario(path: Path) -> Scenario:
 
 
 def bundled_dir() -> Path:
-    """The scenarios shipped with the project (`scenarios/` beside the packages)."""
-    return Path(__file__).resolve().parent.parent / "scenarios"
+    """The scenarios shipped with the project: `harness/scenarios/` in an installed wheel, `scenarios/` beside
+    the packages in a checkout (and an editable install)."""
+    here = Path(__file__).resolve().parent
+    shipped = here / "scenarios"
+    return shipped if shipped.is_dir() else here.parent / "scenarios"
 
 
 def bundled() -> list[Path]:
     return sorted(bundled_dir().glob("*.yaml"))
+
+
+def resolve_scenario(text: str) -> Path:
+    """A scenario argument: a path to a file, or the name of a bundled scenario (as `list` prints it).
+
+    Raises:
+        ConfigFileError: neither a file nor a bundled name (the message lists the bundled names).
+    """
+    path = Path(text)
+    if path.is_file() or path.suffix in (".yaml", ".yml") or "/" in text:
+        return path  # loading it names the file if it cannot be read
+    named = bundled_dir() / f"{text}.yaml"
+    if named.is_file():
+        return named
+    names = ", ".join(p.stem for p in bundled())
+    raise ConfigFileError(text, 0, "", f"no such scenario file, and no bundled scenario of that name; bundled: "
+                                       f"{names}")

@@ -75,3 +75,22 @@ def test_the_table_renders_from_the_json_alone(report: dict) -> None:
 def test_an_unknown_section_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--only", "speed"]) == 2
     assert "unknown section 'speed'" in capsys.readouterr().err
+
+
+def test_a_violation_in_a_campaign_is_printed_with_its_artifact_and_fails_the_command(tmp_path: Path) -> None:
+    """A benchmark never counts a violation and moves on: it names the run, its artifact, and exits 1."""
+    impossible = tmp_path / "impossible.yaml"
+    impossible.write_text("name: bench-impossible\nchannels: {c: [console]}\n"
+                          "notifications: [{name: n, channels: c}]\nexpect: [{name: n, phase: Failed}]\n")
+    done = subprocess.run([sys.executable, "-m", "bench.campaign", str(impossible), "--seeds", "2"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 1, done.stderr[-2000:]
+    findings = json.loads(done.stdout)["findings"]
+    try:
+        assert [f["seed"] for f in findings] == [0, 1] and {f["invariant"] for f in findings} == {"expected-outcome"}
+        for finding in findings:
+            assert Path(finding["artifact"]).is_file()
+            assert f"replay: notifier-sim replay {finding['artifact']}" in done.stderr
+    finally:
+        for finding in findings:
+            Path(finding["artifact"]).unlink(missing_ok=True)
