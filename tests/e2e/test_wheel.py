@@ -30,11 +30,14 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return site
 
 
+#: `notifier-sim`, saying first which harness it imported.
+ENTRY = "import sys, harness.cli; print(harness.cli.__file__, file=sys.stderr); sys.exit(harness.cli.main())"
+
+
 def sim(site: Path, cwd: Path, *argv: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(site)}  # before the checkout's editable install on the path
-    return subprocess.run([sys.executable, "-c", "import sys, harness.cli; print(harness.cli.__file__, "
-                           "file=sys.stderr); sys.exit(harness.cli.main())", *argv], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=240, check=False)
+    return subprocess.run([sys.executable, "-c", ENTRY, *argv], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=240, check=False)
 
 
 @pytest.mark.timeout(300)
