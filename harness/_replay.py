@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from pydantic import ValidationError
+
 from harness._run import RunResult, run
 from harness._scenario import Scenario
 from harness._trace import first_divergence
@@ -71,12 +73,19 @@ class Artifact:
 
     @classmethod
     def start(cls, directory: Path, scenario: Scenario, seed: int, *, strategy: str, mutant: str | None,
-              tape: list[int] | None = None) -> Artifact:
+              tape: list[int] | None = None, stem: str | None = None,
+              test: str | None = None) -> Artifact:
+        """Write the artifact of a run about to start: `<stem>.json` (default `<scenario>-<seed>`) in `directory`.
+
+        `test` is the pytest node id of a run whose test scripted client actions (`prepare`) that the artifact
+        cannot hold: only that test, run again with `--sim-replay`, replays it.
+        """
         directory.mkdir(parents=True, exist_ok=True)
         data = {"format": FORMAT, "code": code_fingerprint(), "state": "running",
                 "scenario": scenario.model_dump(mode="json", by_alias=True), "seed": seed, "strategy": strategy,
-                "mutant": mutant, **encode_tape(tape), "trace_hash": None, "violations": [], "trace": []}
-        artifact = cls(directory / f"{scenario.name}-{seed}.json", data)
+                "mutant": mutant, **encode_tape(tape), "trace_hash": None, "violations": [], "trace": [],
+                "test": test}
+        artifact = cls(directory / f"{stem or f'{scenario.name}-{seed}'}.json", data)
         artifact.flush()
         return artifact
 
@@ -102,6 +111,8 @@ class Artifact:
         if packed is not None:
             return list(json.loads(zlib.decompress(base64.b64decode(packed))))
         tape = self.data.get("tape")
+        if tape is not None and not isinstance(tape, list):
+            raise TypeError(f"a tape is a list, not {type(tape).__name__}")
         return None if tape is None else list(tape)
 
     @classmethod
@@ -114,7 +125,51 @@ class Artifact:
             raise ConfigFileError(str(path), 0, "", f"not a failure artifact (bad JSON: {error})") from None
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ConfigFileError(str(path), 0, "format", f"not a format-{FORMAT} failure artifact")
-        return cls(path, data)
+        artifact = cls(path, data)
+        artifact.validate()
+        return artifact
+
+    def validate(self) -> None:
+        """Check every field a replay reads, naming the first bad one (ConfigFileError)."""
+        from harness._run import STRATEGIES
+        from harness.mutants import MUTANTS
+
+        data, where = self.data, str(self.path)
+
+        def bad(field: str, problem: str) -> ConfigFileError:
+            return ConfigFileError(where, 0, field, problem)
+
+        if not isinstance(data.get("scenario"), dict):
+            raise bad("scenario", "missing: the artifact must hold the scenario it ran")
+        try:
+            Scenario.model_validate(data["scenario"])
+        except ValidationError as error:
+            first = error.errors()[0]
+            raise bad("scenario." + ".".join(str(part) for part in first["loc"]), first["msg"]) from None
+        seed = data.get("seed")
+        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+            raise bad("seed", f"must be a whole number of 0 or more, not {seed!r}")
+        if data.get("strategy", "random") not in STRATEGIES:
+            raise bad("strategy", f"unknown strategy {data.get('strategy')!r}; known: {', '.join(STRATEGIES)}")
+        if "mutant" not in data:
+            raise bad("mutant", "missing: null for the correct controller, or a mutant's name")
+        if data["mutant"] is not None and data["mutant"] not in MUTANTS:
+            raise bad("mutant", f"unknown mutant {data['mutant']!r}; known: {', '.join(MUTANTS)}")
+        try:
+            tape = self.tape
+        except (ValueError, TypeError, zlib.error) as error:
+            raise bad("tape_zlib" if "tape_zlib" in data else "tape", f"not a tape ({error})") from None
+        if tape is not None:
+            wrong = next((i for i, value in enumerate(tape)
+                          if not isinstance(value, int) or isinstance(value, bool) or value < 0), None)
+            if wrong is not None:
+                raise bad(f"tape[{wrong}]", f"a tape holds whole numbers of 0 or more, not {tape[wrong]!r}")
+        for field, kind in (("trace_hash", str), ("world_steps", int)):
+            if data.get(field) is not None and not isinstance(data[field], kind):
+                raise bad(field, f"must be a {kind.__name__}, not {data[field]!r}")
+        trace = data.get("trace", [])
+        if not isinstance(trace, list) or not all(isinstance(line, str) and line.startswith("[") for line in trace):
+            raise bad("trace", "must be a list of trace lines")
 
     @property
     def scenario(self) -> Scenario:
@@ -124,10 +179,11 @@ class Artifact:
 def run_recorded(scenario: Scenario, seed: int, directory: Path, *, strategy: str = "random",
                  mutant: str | None = None, tape: list[int] | None = None, keep_passing: bool = False,
                  keep_world: bool = False, prepare: Callable[[Any], None] | None = None,
-                 max_steps: int | None = None, wall_seconds: float | None = None,
-                 ) -> tuple[RunResult, Artifact | None]:
+                 max_steps: int | None = None, wall_seconds: float | None = None, stem: str | None = None,
+                 test: str | None = None) -> tuple[RunResult, Artifact | None]:
     """One run with its artifact written first; the artifact is kept if the run fails (or if asked)."""
-    artifact = Artifact.start(directory, scenario, seed, strategy=strategy, mutant=mutant, tape=tape)
+    artifact = Artifact.start(directory, scenario, seed, strategy=strategy, mutant=mutant, tape=tape, stem=stem,
+                              test=test if prepare is not None else None)
     result = run(scenario, seed, strategy=strategy, mutant=mutant, tape=tape, keep=True, prepare=prepare,
                  max_steps=max_steps, wall_seconds=wall_seconds)
     assert result.world is not None
@@ -172,6 +228,23 @@ def replay(artifact: Artifact) -> Replayed:
                           f"now {lines[step] if step < len(lines) else '(end)'}")
     result.world = result.rig = None
     return Replayed(result, same, divergence, data.get("code") != code_fingerprint())
+
+
+def replay_verdict(artifact: Artifact, result: RunResult) -> str:
+    """Whether a run reproduced an artifact: its trace hash, or where the two traces part."""
+    data = artifact.data
+    recorded = data.get("trace_hash")
+    if recorded == result.trace_hash:
+        return f"same trace hash {recorded}"
+    text = f"DIFFERENT trace hash: recorded {recorded}, now {result.trace_hash}"
+    if result.world is not None:
+        lines = result.world.trace.lines()
+        kept = list(data.get("trace") or [])
+        step = first_divergence(kept, lines, int(data.get("trace_steps") or len(kept)))
+        if step is not None:
+            text += (f"; first divergent step {step}: recorded {_line_at(kept, step)}, now "
+                     f"{lines[step] if step < len(lines) else '(end)'}")
+    return text
 
 
 def _line_at(recorded: list[str], index: int) -> str:
@@ -279,6 +352,10 @@ def shrink(artifact: Artifact, out_dir: Path, *, budget: int = 300) -> Shrunk:
     data = artifact.data
     if not data.get("violations"):
         raise ConfigFileError(str(artifact.path), 0, "violations", "the artifact records no violation to shrink")
+    if data.get("test"):
+        raise ConfigFileError(str(artifact.path), 0, "test", "this run's test scripted client actions (prepare) "
+                                                             "that the artifact cannot hold, so it cannot be shrunk "
+                                                             "apart from its test")
     invariant = str(data["violations"][0]["invariant"])
     mutant = data.get("mutant")
     strategy = str(data.get("strategy") or "random")

@@ -1,19 +1,25 @@
 """The `sim` fixture's object: build scenarios, run them in isolated worlds, look at what happened.
 
 Each `run` is recorded (its artifact is written before it starts) so a failing test hands over a replay
-command; nothing is shared between runs, tests or xdist workers.
+command; nothing is shared between runs, tests or xdist workers. Artifact names carry a hash of the test's full
+node id, so no two tests (or parametrized variants) ever write the same file. A run whose test scripts client
+actions (`prepare`) replays only through its test: its replay command is `pytest NODEID --sim-replay FILE`.
+Under `--sim-replay`, the run of the replayed scenario takes the artifact's seed, strategy, mutant and tape,
+and says whether it gave the recorded trace hash.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from fakes.backends import Receipt
-from harness._replay import run_recorded
+from harness._replay import Artifact, replay_verdict, run_recorded
 from harness._run import RunResult
 from harness._scenario import Scenario
 from notifier import NOTIFICATIONS, KubeObject
@@ -27,6 +33,8 @@ class SimRun:
 
     result: RunResult
     artifact: Path
+    #: The command that replays this run: `notifier-sim replay`, or `pytest ... --sim-replay` under `prepare`.
+    replay: str = ""
 
     @property
     def world(self) -> Any:
@@ -88,13 +96,17 @@ class Sim:
     """What the `sim` fixture gives a test."""
 
     def __init__(self, *, seed: int, name: str, report_dir: Path, strategy: str | None,
-                 runs: list[tuple[int, str]]) -> None:
+                 runs: list[str], nodeid: str = "", replaying: Artifact | None = None) -> None:
         self.seed = seed
-        self._name = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:60] or "sim-test"
+        tag = hashlib.blake2b(nodeid.encode(), digest_size=4).hexdigest()
+        slug = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:40].strip("-") or "sim-test"
+        self._name = f"{slug}-{tag}" if nodeid else slug
+        self._nodeid = nodeid
         self._report_dir = report_dir / "failures"
         self._strategy = strategy
         self._runs = runs
         self._artifacts: list[Path] = []
+        self._replaying = replaying
 
     def scenario(self, **spec: Any) -> Scenario:
         """A scenario from keyword fields (as in a YAML file); `name` defaults to the test's."""
@@ -106,20 +118,37 @@ class Sim:
         """Run `scenario` in a fresh world; `prepare(world)` may script client actions (`world.at`)."""
         chosen = seed if seed is not None else self.seed
         how = strategy or self._strategy or "random"  # the scenario's faults as written, unless asked otherwise
-        planned = self._report_dir / f"{scenario.name}-{chosen}.json"
-        self._runs.append((chosen, str(planned)))  # named before the run: a timeout still reports it
+        tape = None
+        replaying = self._replaying
+        directory = self._report_dir
+        if replaying is not None and replaying.data["scenario"].get("name") == scenario.name:
+            data = replaying.data
+            chosen, how, mutant, tape = int(data["seed"]), str(data.get("strategy") or how), data.get("mutant"), \
+                replaying.tape
+            directory = self._report_dir.parent / "replays"  # the replayed artifact stays as it was
+        else:
+            replaying = None
+        stem = f"{self._name}-{chosen}" if scenario.name == self._name else f"{self._name}-{scenario.name}-{chosen}"
+        planned = directory / f"{stem}.json"
+        command = (f"pytest {shlex.quote(self._nodeid)} --sim-replay {shlex.quote(str(planned))}"
+                   if prepare is not None and self._nodeid else f"notifier-sim replay {planned}")
+        self._runs.append(f"seed {chosen}; replay: {command}")  # named before the run: a timeout still reports it
         self._artifacts.append(planned)
-        result, artifact = run_recorded(scenario, chosen, self._report_dir, strategy=how, mutant=mutant,
-                                        keep_passing=True, keep_world=True, prepare=prepare)
+        result, artifact = run_recorded(scenario, chosen, directory, strategy=how, mutant=mutant, tape=tape,
+                                        keep_passing=True, keep_world=True, prepare=prepare, stem=stem,
+                                        test=self._nodeid)
         assert artifact is not None and artifact.path == planned
-        return SimRun(result, artifact.path)
+        if replaying is not None:
+            verdict = replay_verdict(replaying, result)
+            self._runs.append(f"seed {chosen}: replayed {replaying.path}: {verdict}")
+            print(f"notifier-sim: replayed {replaying.path}: {verdict}")
+        return SimRun(result, artifact.path, command)
 
     def check(self, run: SimRun) -> SimRun:
         """Fail, naming every violation and the replay command, unless every invariant held."""
         if run.violations:
             lines = [f"{v.invariant}: {v.notification} {v.channel} {v.message}".strip() for v in run.violations]
-            raise AssertionError("invariants broken:\n  " + "\n  ".join(lines) +
-                                 f"\nreplay: notifier-sim replay {run.artifact}")
+            raise AssertionError("invariants broken:\n  " + "\n  ".join(lines) + f"\nreplay: {run.replay}")
         return run
 
     def discard_artifacts(self) -> None:

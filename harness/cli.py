@@ -206,9 +206,17 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _replay(path: Path) -> int:
+    """Exit 0 or 1 as the replayed run's verdict, 3 if it did not reproduce the recorded trace."""
+    import shlex
+
     from harness._replay import Artifact, replay
 
     artifact = Artifact.load(path)
+    test = artifact.data.get("test")
+    if test:
+        raise ConfigFileError(str(path), 0, "test", f"this run's test scripted client actions (prepare) that the "
+                                                    f"artifact cannot hold; replay it through its test: pytest "
+                                                    f"{shlex.quote(test)} --sim-replay {shlex.quote(str(path))}")
     replayed = replay(artifact)
     result = replayed.result
     print(f"replayed {artifact.data['scenario']['name']} seed {artifact.data['seed']}"
@@ -217,12 +225,15 @@ def _replay(path: Path) -> int:
         print("  note: the code changed since the artifact was written")
     if replayed.same:
         print(f"  same trace hash {result.trace_hash}")
-    else:
-        print(f"  DIFFERENT trace hash: recorded {artifact.data.get('trace_hash')}, now {result.trace_hash}")
-        if replayed.divergence:
-            print(f"  first divergent {replayed.divergence}")
     for v in result.violations:
         print(f"  {v.invariant}: {v.notification} {v.channel} {v.message}".rstrip())
+    if not replayed.same:
+        print(f"notifier-sim: the replay diverged: recorded trace hash {artifact.data.get('trace_hash')}, now "
+              f"{result.trace_hash}; first divergent {replayed.divergence or 'step unknown'}"
+              + (" (the code changed since the artifact was written)" if replayed.code_changed else
+                 " (the artifact's tape or trace was edited, or the run reads something outside its ports)"),
+              file=sys.stderr)
+        return 3
     return 1 if result.violations else 0
 
 

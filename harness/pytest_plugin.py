@@ -1,8 +1,9 @@
 """The pytest plugin of notifier-sim: the `sim` fixture, per-test seeds, many-seed tests, replay lines.
 
 Light on import: only `pytest` at module level; the harness is imported inside hooks and fixtures. A test's
-seed is `base + crc32(nodeid)` (plus the seed index under `sim_seeds`), so it does not depend on the xdist
-worker, the test order or PYTHONHASHSEED. Every simulated run writes its failure artifact before it starts;
+seed is `base + crc32(nodeid)` (plus the seed index under `sim_seeds`, whose `seedN` id is left out of the node
+id first, so that parametrized variants get seeds of their own), so it does not depend on the xdist worker,
+the test order or PYTHONHASHSEED. Every simulated run writes its failure artifact before it starts;
 a failing test's report carries the seed and the replay command, and the artifact stays (also when pytest-
 timeout kills the test); a passing test's artifacts are removed.
 """
@@ -24,7 +25,7 @@ REPORT_OPTION = "--sim-report-dir"
 DEFAULT_SEED = 1729
 MARKER = "sim_seeds"
 _BASE_SEED = pytest.StashKey[int]()
-_RUNS = pytest.StashKey[list[tuple[int, str]]]()
+_RUNS = pytest.StashKey[list[str]]()
 _SPENT = pytest.StashKey[dict[str, float]]()
 
 
@@ -84,10 +85,20 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("sim", list(range(count)), indirect=True, ids=[f"seed{i}" for i in range(count)])
 
 
+def base_id(nodeid: str, index: int = 0) -> str:
+    """The node id without the `seed<index>` part that `sim_seeds` adds (other parameters stay)."""
+    head, bracket, params = nodeid.partition("[")
+    if not bracket or not params.endswith("]"):
+        return nodeid
+    parts = params[:-1].split("-")
+    if f"seed{index}" in parts:
+        parts.remove(f"seed{index}")
+    return head + (f"[{'-'.join(parts)}]" if parts else "")
+
+
 def test_seed(config: pytest.Config, nodeid: str, index: int = 0) -> int:
     """The seed of one test (and one of its sim_seeds indexes): base + crc32(node id without the index)."""
-    base_id = nodeid.split("[seed", 1)[0]
-    return config.stash[_BASE_SEED] + zlib.crc32(base_id.encode()) + index
+    return config.stash[_BASE_SEED] + zlib.crc32(base_id(nodeid, index).encode()) + index
 
 
 @pytest.fixture
@@ -99,27 +110,41 @@ def sim(request: pytest.FixtureRequest) -> Any:
 
     index = int(getattr(request, "param", 0))
     config = request.config
-    seed = test_seed(config, request.node.nodeid, index)
+    nodeid = request.node.nodeid
+    seed = test_seed(config, nodeid, index)
     budget = config.getoption(BUDGET_OPTION)
-    base_id = request.node.nodeid.split("[seed", 1)[0]
+    key = base_id(nodeid, index)
     spent = config.stash[_SPENT]
-    if budget is not None and index > 0 and spent.get(base_id, 0.0) >= budget:
+    # The first seed of a test to run always runs, whatever the order (pytest-randomly) or the worker.
+    if budget is not None and key in spent and spent[key] >= budget:
         pytest.skip(f"{BUDGET_OPTION} of {budget:g}s spent on the earlier seeds of this test")
     started = time.perf_counter()
-    replay = config.getoption(REPLAY_OPTION)
-    if replay is not None:
-        import json
-
-        seed = int(json.loads(Path(replay).read_text())["seed"])
-    runs: list[tuple[int, str]] = []
+    replaying = _replaying(config)
+    if replaying is not None:
+        seed = int(replaying.data["seed"])
+    runs: list[str] = []
     request.node.stash[_RUNS] = runs
     fixture = Sim(seed=seed, name=request.node.name, report_dir=config.getoption(REPORT_OPTION),
-                  strategy=config.getoption(STRATEGY_OPTION), runs=runs)
+                  strategy=config.getoption(STRATEGY_OPTION), runs=runs, nodeid=nodeid, replaying=replaying)
     yield fixture
-    spent[base_id] = spent.get(base_id, 0.0) + time.perf_counter() - started
+    spent[key] = spent.get(key, 0.0) + time.perf_counter() - started
     report = getattr(request.node, "_sim_call_report", None)
-    if report is not None and report.passed:
+    if report is not None and report.passed and replaying is None:
         fixture.discard_artifacts()
+
+
+def _replaying(config: pytest.Config) -> Any:
+    """The artifact named by --sim-replay, loaded (a bad file is a usage error naming it), or None."""
+    path = config.getoption(REPLAY_OPTION)
+    if path is None:
+        return None
+    from harness._replay import Artifact
+    from notifier._yamlload import ConfigFileError
+
+    try:
+        return Artifact.load(Path(path))
+    except ConfigFileError as error:
+        raise pytest.UsageError(f"{REPLAY_OPTION}: {error}") from None
 
 
 @pytest.hookimpl(wrapper=True)
@@ -129,8 +154,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         item._sim_call_report = report  # type: ignore[attr-defined]
         runs = item.stash.get(_RUNS, [])
         if report.failed and runs:
-            lines = [f"seed {seed}; replay: notifier-sim replay {path}" for seed, path in runs]
-            report.sections.append(("notifier-sim", "\n".join(lines)))
+            report.sections.append(("notifier-sim", "\n".join(runs)))
     return report
 
 

@@ -57,7 +57,7 @@ def test_sim_seeds_marker_runs_the_body_over_distinct_seeds(pytester: pytest.Pyt
             SEEN.append(sim.seed)
             assert len(set(SEEN)) == len(SEEN)
     """)
-    result = pytester.runpytest("-p", "no:cacheprovider", "-v")
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:randomly", "-v")
     result.assert_outcomes(passed=4)
     result.stdout.fnmatch_lines(["*test_body?seed0? PASSED*", "*test_body?seed3? PASSED*"])
 
@@ -87,7 +87,10 @@ def test_a_test_killed_by_a_timeout_leaves_its_replay_artifact(pytester: pytest.
     (artifact,) = list((pytester.path / "reports" / "failures").glob("*.json"))
     data = json.loads(artifact.read_text())
     assert data["state"] == "running" and data["seed"] > 0
-    result.stdout.fnmatch_lines([f"*seed {data['seed']}; replay: notifier-sim replay *{artifact.name}"])
+    # The test scripts client actions (prepare), which the artifact cannot hold: it replays through the test.
+    result.stdout.fnmatch_lines([f"*seed {data['seed']}; replay: pytest test_slow.py::test_slow --sim-replay "
+                                 f"*{artifact.name}"])
+    assert data["test"] == "test_slow.py::test_slow"
 
 
 def test_sim_budget_stops_further_seeds_once_spent(pytester: pytest.Pytester) -> None:
@@ -100,3 +103,68 @@ def test_sim_budget_stops_further_seeds_once_spent(pytester: pytest.Pytester) ->
     """)
     result = pytester.runpytest("-p", "no:cacheprovider", "--sim-budget", "0.3s")
     result.assert_outcomes(passed=2, skipped=3)
+
+
+def test_parametrized_variants_get_seeds_and_artifacts_of_their_own(pytester: pytest.Pytester) -> None:
+    """Under `sim_seeds` and `parametrize`, no two variants share a seed or an artifact, in parallel too: a
+    passing variant never deletes a failing one's artifact."""
+    pytester.makepyfile(test_variants="""
+        import json, pytest
+
+        @pytest.mark.sim_seeds(3)
+        @pytest.mark.parametrize("kind", ["ok", "fail"])
+        def test_body(sim, kind):
+            scenario = sim.scenario(channels={"c": ["console"]}, notifications=[{"name": "a", "channels": "c"}])
+            sim.run(scenario)
+            print("SEED", kind, sim.seed)
+            assert kind == "ok"
+    """)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-n", "2", "--sim-seed", "42", "-rA",
+                                "--sim-report-dir", str(pytester.path / "reports"))
+    result.assert_outcomes(passed=3, failed=3)
+    seeds = re.findall(r"^SEED (\w+) (\d+)$", result.stdout.str(), re.MULTILINE)
+    assert len(seeds) == 6 and len({seed for _, seed in seeds}) == 6
+    kept = sorted(p.name for p in (pytester.path / "reports" / "failures").glob("*.json"))
+    assert len(kept) == 3  # each failing variant's own artifact, none deleted by a passing one
+    replays = re.findall(r"replay: notifier-sim replay (\S+)$", result.stdout.str(), re.MULTILINE)
+    assert sorted(Path(line).name for line in set(replays)) == kept
+
+
+def test_a_failing_test_with_prepare_replays_from_the_line_it_prints(pytester: pytest.Pytester) -> None:
+    """Client actions scripted in the test are not in the artifact: the printed line re-runs the test, which
+    replays the artifact's seed and strategy and reports the same trace hash and the same violation."""
+    pytester.makepyfile(test_prepared="""
+        def test_labelled_then_failing(sim):
+            from notifier import NOTIFICATIONS
+
+            scenario = sim.scenario(channels={"c": ["slack"]},
+                                    backends={"slack:c": {"default": 503}},
+                                    notifications=[{"name": "a", "channels": "c",
+                                                    "retryPolicy": {"maxAttempts": 2, "initialBackoffSeconds": 1,
+                                                                    "backoffMultiplier": 2,
+                                                                    "maxBackoffSeconds": 60}}],
+                                    expect=[{"name": "a", "phase": "Sent"}])
+
+            def prepare(world):
+                async def touch():
+                    await world.client_api.patch(NOTIFICATIONS, "default", "a",
+                                                 {"metadata": {"labels": {"touched": "yes"}}})
+                world.at(0.5, touch, name="touch")
+            sim.check(sim.run(scenario, prepare=prepare))
+    """)
+    first = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--sim-report-dir",
+                                          str(pytester.path / "reports"))
+    first.assert_outcomes(failed=1)
+    (line,) = re.findall(r"^seed \d+; replay: (pytest .+)$", first.stdout.str(), re.MULTILINE)[:1]
+    assert line.startswith("pytest test_prepared.py::test_labelled_then_failing --sim-replay ")
+    artifact = Path(line.rsplit(" ", 1)[1])
+    recorded = json.loads(artifact.read_text())
+    assert recorded["violations"][0]["invariant"] == "expected-outcome"
+    plain = subprocess.run([sys.executable, "-m", "harness.cli", "replay", str(artifact)], capture_output=True,
+                           text=True, timeout=60, check=False)
+    assert plain.returncode == 2 and "pytest test_prepared.py::test_labelled_then_failing --sim-replay" in plain.stderr
+    again = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--sim-report-dir",
+                                          str(pytester.path / "reports"), *line.split()[1:])
+    again.assert_outcomes(failed=1)
+    again.stdout.fnmatch_lines([f"*replayed {artifact}: same trace hash {recorded['trace_hash']}*"])
+    again.stdout.fnmatch_lines(["*expected-outcome: a*phase is 'Failed', expected 'Sent'*"])
