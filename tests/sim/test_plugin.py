@@ -88,8 +88,8 @@ def test_a_test_killed_by_a_timeout_leaves_its_replay_artifact(pytester: pytest.
     data = json.loads(artifact.read_text())
     assert data["state"] == "running" and data["seed"] > 0
     # The test scripts client actions (prepare), which the artifact cannot hold: it replays through the test.
-    result.stdout.fnmatch_lines([f"*seed {data['seed']}; replay: pytest test_slow.py::test_slow --sim-replay "
-                                 f"*{artifact.name}"])
+    line = f"*seed {data['seed']}; replay: pytest test_slow.py::test_slow --sim-replay *{artifact.name}"
+    result.stdout.fnmatch_lines([line])
     assert data["test"] == "test_slow.py::test_slow"
 
 
