@@ -359,8 +359,18 @@ def _faulted(obj: dict[str, Any], channel: str) -> bool:
 
 
 def audit_once(ev: Evidence) -> list[Violation]:
+    """One `message.sent` per delivered channel, at most; none only where this notification's own history
+    allows it: the replica that recorded the success crashed after the success was persisted and before it
+    finished a reconcile of this notification (its audit call was still ahead, and its memory of the outcome
+    died with it). Another replica's crash, or any crash outside that window, excuses nothing."""
     out = []
-    crashed = any(step.kind == "replica.crash" for step in ev.steps)
+    commits: dict[int, int] = {}
+    lives: dict[str, list[Step]] = defaultdict(list)  # per replica: its crashes and its ends of reconciles
+    for step in ev.steps:
+        if step.actor == "apiserver" and step.kind.startswith("commit."):
+            commits[int(str(dict(step.details)["rv"]))] = step.index
+        elif step.kind in ("replica.crash", "reconcile.end"):
+            lives[step.actor].append(step)
     sent = Counter((e.resource_uid, e.payload.get("channel", "")) for e in ev.audit
                    if e.event_type == "notification.message.sent")
     final_events = Counter((e.resource_uid, e.event_type) for e in ev.audit if e.event_type in (
@@ -371,7 +381,7 @@ def audit_once(ev: Evidence) -> list[Violation]:
         successes = Counter(a.channel for a in _attempts(final) if a.status is AttemptStatus.SUCCESS)
         for channel, deliveries in sorted(successes.items()):
             count = sent[(uid, channel)]
-            if count > deliveries or (count == 0 and not crashed):
+            if count > deliveries or (count == 0 and not _lost_with_a_crash(versions, channel, commits, lives)):
                 out.append(Violation(invariant="audit-once", notification=name, channel=channel,
                                      message=f"{count} message.sent events for {deliveries} recorded "
                                              f"deliveries"))
@@ -387,6 +397,27 @@ def no_progress(ev: Evidence) -> list[Violation]:
         return []
     time = ev.steps[-1].time if ev.steps else 0.0
     return [Violation(invariant="no-progress", notification=ev.no_progress_name, message=ev.no_progress, time=time)]
+
+
+def _lost_with_a_crash(versions: list[Change], channel: str, commits: dict[int, int],
+                       lives: dict[str, list[Step]]) -> bool:
+    """Whether the replica that recorded a success of `channel` crashed after the success was persisted and
+    before it ended a reconcile of this notification."""
+    meta = versions[-1].object["metadata"]
+    key = f"{meta.get('namespace', '')}/{meta['name']}"
+    for change in versions:
+        for attempt in _attempts(change.object):
+            if attempt.channel == channel and attempt.status is AttemptStatus.SUCCESS:
+                persisted = commits.get(change.revision, -1)
+                for step in lives.get(attempt.replica, ()):
+                    if step.index < persisted:
+                        continue
+                    if step.kind == "replica.crash":
+                        return True
+                    if dict(step.details).get("key") == key:
+                        return False  # a reconcile ended: it audited what it persisted
+                return False
+    return False
 
 
 CHECKS: Final[Mapping[str, Callable[[Evidence], list[Violation]]]] = {

@@ -104,7 +104,7 @@ def slack_routing(*receivers: tuple[str, list[str]], default: str = "console-onl
     Each receiver is (name, channel kinds) where kinds are `slack`, `pagerduty`, `teams`, `console`, `file`,
     `log`; credentialed kinds use the credential ref `<kind>-<name>`.
     """
-    lines = ["route:", f"  receiver: {default}", "  routes:"]
+    lines = ["route:", f"  receiver: {default}", "  routes:" if receivers else "  routes: []"]
     for name, _ in receivers:
         lines += [f"    - match: {{test-channel-set: {name}}}", f"      receiver: {name}"]
     lines += ["receivers:", f"  - name: {default}", "    consoleConfigs: [{}]"]

@@ -129,7 +129,7 @@ class Scenario(_Strict):
     description: str = ""
     world: WorldSpec = WorldSpec()
     channels: dict[str, tuple[Literal["slack", "pagerduty", "teams", "console", "file", "log"], ...]] = Field(
-        default_factory=dict)
+        default_factory=dict, validate_default=True)
     backends: dict[str, EndpointSpec] = Field(default_factory=dict)
     notifications: tuple[NotificationSpec, ...] = Field(min_length=1)
     faults: dict[str, FaultSpec] = Field(default_factory=dict)
@@ -138,6 +138,17 @@ class Scenario(_Strict):
     expect: tuple[ExpectSpec, ...] = ()
     campaign: CampaignSpec = CampaignSpec()
     reload_channels: dict[str, tuple[str, ...]] | None = None
+
+    @field_validator("channels")
+    @classmethod
+    def _some_channels(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        if not value:
+            raise ValueError("a scenario needs at least one channel set for its notifications, e.g. "
+                             "channels: {slack-only: [slack]}")
+        for name, kinds in value.items():
+            if not kinds:
+                raise ValueError(f"channel set {name!r} names no channel; use some of {', '.join(KINDS)}")
+        return value
 
     @field_validator("faults")
     @classmethod

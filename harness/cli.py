@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from notifier._yamlload import ConfigFileError
 
@@ -50,8 +50,15 @@ def _duration(option: str) -> Any:
     return parse
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument is one line naming it (exit 2), not the whole usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="notifier-sim",
         description="Run the notifier controller, unchanged, in a deterministic simulated cluster.",
     )

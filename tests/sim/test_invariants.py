@@ -72,3 +72,22 @@ def test_violation_names_the_notification_channel_time_and_steps() -> None:
     assert violation.notification == "flaky" and violation.channel == "slack:console-slack"
     assert len(violation.steps) == 2 and violation.steps[0] < violation.steps[1]
     assert "attempt 2 came 0.000 s after attempt 1" in violation.message
+
+
+def test_audit_once_judges_each_notification_by_its_own_history_not_by_any_crash() -> None:
+    """A controller that never audits its deliveries is caught even in a run where some replica crashed: a
+    crash excuses a missing `message.sent` only for the successes its replica persisted before it died."""
+    from harness._invariants import audit_once
+    from harness._run import build, evidence_of
+
+    crashed_runs = 0
+    for seed in range(20):
+        world, rig, _ = build(ALL_FAULTS, seed, strategy="random")
+        rig.mutations.append(lambda r: setattr(r.auditor, "sent", lambda n, channel: False))
+        world.run(until=ALL_FAULTS.phases.fault + ALL_FAULTS.phases.quiet)
+        if not any(step.kind == "replica.crash" for step in world.trace.steps):
+            continue
+        crashed_runs += 1
+        caught = audit_once(evidence_of(world, rig, ALL_FAULTS))
+        assert caught and all("0 message.sent events" in v.message for v in caught)
+    assert crashed_runs >= 3
