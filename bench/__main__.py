@@ -16,6 +16,7 @@ from typing import Any
 from bench import _detection, _overhead, _realtime, _scaling, _throughput
 from bench._common import FINDINGS, ROOT, quiet
 from bench._table import table
+from harness._progress import Progress, progress
 
 SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "throughput": _throughput.section,
@@ -36,6 +37,19 @@ def _machine() -> dict[str, Any]:
             "commit": commit or "unknown"}
 
 
+def _section(name: str, args: argparse.Namespace, report: dict[str, Any], started: float, bar: Progress) -> None:
+    print(f"bench: {name} ...", file=sys.stderr, flush=True)
+    bar.advance("bench", 0, f"bench: {name}")
+    began = time.perf_counter()
+    report["sections"][name] = {**SECTIONS[name](args.quick), "seconds": round(time.perf_counter() - began, 1)}
+    report["wall_seconds"] = round(time.perf_counter() - started, 1)
+    report["violations"] = list(FINDINGS)
+    # Written after every section: an interrupted bench keeps what it measured.
+    args.out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    print(f"bench: {name} done in {report['sections'][name]['seconds']} s", file=sys.stderr, flush=True)
+    bar.advance("bench")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--only", default=",".join(SECTIONS),
@@ -53,15 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {"machine": _machine(), "quick": args.quick, "sections": {}}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    for name in chosen:
-        print(f"bench: {name} ...", file=sys.stderr, flush=True)
-        began = time.perf_counter()
-        report["sections"][name] = {**SECTIONS[name](args.quick), "seconds": round(time.perf_counter() - began, 1)}
-        report["wall_seconds"] = round(time.perf_counter() - started, 1)
-        report["violations"] = list(FINDINGS)
-        # Written after every section: an interrupted bench keeps what it measured.
-        args.out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-        print(f"bench: {name} done in {report['sections'][name]['seconds']} s", file=sys.stderr, flush=True)
+    with progress() as bar:
+        bar.task("bench", len(chosen), "bench")
+        for name in chosen:
+            _section(name, args, report, started, bar)
     print(table(report))
     print(f"\nwrote {args.out} in {report['wall_seconds']} s")
     if FINDINGS:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness._progress import Progress
 from harness._replay import run_recorded
 from harness._run import RunResult, run
 from harness._scenario import Scenario, bundled, bundled_dir, load_scenario
@@ -52,13 +53,14 @@ class Verdict:
 
 
 def check(budget: float, *, mutant: str | None = None, report_dir: Path = Path("reports"),
-          zoo_seeds: int = 60, on_case: Callable[[Case], None] | None = None) -> Verdict:
+          zoo_seeds: int = 60, on_case: Callable[[Case], None] | None = None,
+          bar: Progress | None = None) -> Verdict:
     """The gate, within `budget` wall seconds in all: no run starts after it and none runs past it.
 
     Each scenario's seed 0 runs twice (the determinism self-check; the first run is also its seed 0), then
     the zoo hunts every mutant, then seeds 1, 2, ... of every scenario take turns until the budget is spent.
     What the budget did not reach is a failed case that says so: the gate is never green for work it skipped.
-    `on_case` is told of each case as it is decided (progress).
+    `on_case` is told of each case as it is decided; `bar` shows the budget being spent.
     """
     started = time.perf_counter()
     deadline = started + budget
@@ -81,6 +83,11 @@ def check(budget: float, *, mutant: str | None = None, report_dir: Path = Path("
         verdict.cases.append(case)
         if on_case is not None:
             on_case(case)
+        moved(f"{case.suite}: {case.name}")
+
+    def moved(what: str) -> None:
+        if bar is not None:
+            bar.update("check", completed=min(budget, time.perf_counter() - started), description=f"check: {what}")
 
     def remaining() -> float:
         return deadline - time.perf_counter()
@@ -102,6 +109,7 @@ def check(budget: float, *, mutant: str | None = None, report_dir: Path = Path("
             return None  # cut by the gate's budget: not a verdict on the controller
         seeds[scenario.name] = seed + 1
         verdict.runs += 1
+        moved(f"{scenario.name} seed {seed}")
         if result.violations and scenario.name not in failed:
             v = result.violations[0]
             failed[scenario.name] = (f"seed {seed}: {v.invariant}: {v.notification} {v.channel} {v.message}; "

@@ -347,7 +347,8 @@ class Shrunk:
     test_path: Path
 
 
-def shrink(artifact: Artifact, out_dir: Path, *, budget: int = 300) -> Shrunk:
+def shrink(artifact: Artifact, out_dir: Path, *, budget: int = 300,
+           on_run: Callable[[], None] | None = None) -> Shrunk:
     """Minimise an artifact's failure and write a standalone regression test for it."""
     data = artifact.data
     if not data.get("violations"):
@@ -364,6 +365,8 @@ def shrink(artifact: Artifact, out_dir: Path, *, budget: int = 300) -> Shrunk:
     tape = list(artifact.tape or [])
 
     def fails_with(s: Scenario, t: list[int]) -> bool:
+        if on_run is not None:
+            on_run()
         return any(v.invariant == invariant for v in run(s, seed, strategy=strategy, mutant=mutant,
                                                           tape=t).violations)
 

@@ -6,6 +6,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from harness._progress import Progress
 from harness._run import run
 from harness._scenario import bundled_dir, load_scenario
 from harness.mutants import MUTANTS
@@ -62,5 +63,12 @@ def hunt(name: str, seeds: int, *, strategy: str | None = None, first_seed: int 
     return Hunt(name=name, caught=False, invariant="", seeds=seeds, seconds=time.perf_counter() - started)
 
 
-def hunt_all(seeds: int) -> list[Hunt]:
-    return [hunt(name, seeds) for name in MUTANTS]
+def hunt_all(seeds: int, *, bar: Progress | None = None) -> list[Hunt]:
+    out = []
+    if bar is not None:
+        bar.task("zoo", len(MUTANTS), "zoo")
+    for name in MUTANTS:
+        out.append(hunt(name, seeds))
+        if bar is not None:
+            bar.advance("zoo", description=f"zoo: {name}")
+    return out

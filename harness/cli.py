@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from harness._progress import Progress, progress
 from notifier._yamlload import ConfigFileError
 
 DEFAULT_SEEDS = 20
@@ -133,12 +134,8 @@ def _list(as_json: bool) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from harness._explore import hypothesis_search, self_check
-    from harness._replay import run_recorded
-    from harness._report import write_summary, write_timeline
-    from harness._run import PctScheduler
+    from harness._report import write_summary
     from harness._scenario import bundled, bundled_dir, load_scenario, resolve_scenario
-    from harness._world import World
     from harness.mutants import MUTANTS
 
     if args.mutant is not None and args.mutant not in MUTANTS:
@@ -151,13 +148,34 @@ def _run(args: argparse.Namespace) -> int:
     seeds = [args.seed] if args.seed is not None else list(range(args.seeds if args.seeds is not None
                                                                    else DEFAULT_SEEDS))
     runs: list[dict[str, Any]] = []
-    ran = 0
-    ok = True
     started = time.perf_counter()
     if not args.json:
         print(f"notifier-sim: {len(scenarios)} scenario(s) x {len(seeds)} seed(s)"
               + (f", mutant {args.mutant}" if args.mutant else ""))
         print(f"{'scenario':<36} {'runs':>5} {'violations':>10} {'faults fired':>13} {'wall':>7}")
+    with progress() as bar:
+        ok, ran = _run_scenarios(args, scenarios, seeds, runs, bar)
+    if not ran:  # never reachable with a scenario and a seed; kept so that no path reports green for nothing
+        raise ConfigFileError("notifier-sim run", 0, "", "no run took place, so nothing was checked")
+    write_summary(args.report_dir / "summary.json", runs, ok=ok, wall=time.perf_counter() - started)
+    if args.json:
+        print(json.dumps({"ok": ok, "runs": runs}))
+    else:
+        verdict = "all invariants held" if ok else "VIOLATIONS found"
+        print(f"{verdict} over {ran} runs in {time.perf_counter() - started:.1f}s")
+    return 0 if ok else 1
+
+
+def _run_scenarios(args: argparse.Namespace, scenarios: list[Any], seeds: list[int], runs: list[dict[str, Any]],
+                   bar: Progress) -> tuple[bool, int]:
+    """Every seed of every scenario; (every invariant held, how many runs took place)."""
+    from harness._explore import hypothesis_search, self_check
+    from harness._replay import run_recorded
+    from harness._report import write_timeline
+    from harness._run import PctScheduler
+    from harness._world import World
+
+    ok, ran = True, 0
     for scenario in scenarios:
         strategy = args.strategy or scenario.campaign.strategy
         fired: Counter[str] = Counter()
@@ -181,10 +199,12 @@ def _run(args: argparse.Namespace) -> int:
             self_check(scenario, seeds[0], strategy=strategy, mutant=args.mutant, max_steps=args.max_steps)
         if strategy == "pct" and not args.json:
             print(f"  {PctScheduler(World(seed=0, reconciler=_unused), scenario.world.replicas).bound()}")
+        bar.task("run", len(seeds), f"{scenario.name} ({strategy})")
         for seed in seeds:
             result, artifact = run_recorded(scenario, seed, args.report_dir / "failures", strategy=strategy,
                                             mutant=args.mutant, max_steps=args.max_steps,
                                             wall_seconds=args.max_wall)
+            bar.advance("run")
             runs.append(result.as_json())
             ran += 1
             fired.update({name: 1 for name in result.faults_fired})
@@ -201,15 +221,7 @@ def _run(args: argparse.Namespace) -> int:
                   f"{time.perf_counter() - first:>6.1f}s")
             for line in failures[:6]:
                 print(line)
-    if not ran:  # never reachable with a scenario and a seed; kept so that no path reports green for nothing
-        raise ConfigFileError("notifier-sim run", 0, "", "no run took place, so nothing was checked")
-    write_summary(args.report_dir / "summary.json", runs, ok=ok, wall=time.perf_counter() - started)
-    if args.json:
-        print(json.dumps({"ok": ok, "runs": runs}))
-    else:
-        verdict = "all invariants held" if ok else "VIOLATIONS found"
-        print(f"{verdict} over {ran} runs in {time.perf_counter() - started:.1f}s")
-    return 0 if ok else 1
+    return ok, ran
 
 
 def _replay(path: Path) -> int:
@@ -247,7 +259,9 @@ def _replay(path: Path) -> int:
 def _shrink(path: Path, out: Path) -> int:
     from harness._replay import Artifact, shrink
 
-    done = shrink(Artifact.load(path), out)
+    with progress() as bar:
+        bar.task("shrink", None, f"shrink {path.name}: runs tried")
+        done = shrink(Artifact.load(path), out, on_run=lambda: bar.advance("shrink"))
     print(f"shrunk {path.name}: {done.invariant} still fails")
     print(f"  before: {done.before}")
     print(f"  after:  {done.after}")
@@ -265,7 +279,9 @@ def _check(args: argparse.Namespace) -> int:
         raise ConfigFileError("--mutant", 0, "", f"unknown mutant {args.mutant!r}; known: {', '.join(MUTANTS)}")
     started = time.perf_counter()
     print(f"notifier-sim check: budget {budget:g}s" + (f", mutant {args.mutant} forced" if args.mutant else ""))
-    verdict = check(budget, mutant=args.mutant, report_dir=args.report_dir)
+    with progress() as bar:
+        bar.task("check", budget, "check")
+        verdict = check(budget, mutant=args.mutant, report_dir=args.report_dir, bar=bar)
     for case in verdict.cases:
         mark = "ok  " if case.failure is None else "FAIL"
         print(f"{mark} {case.suite:<12} {case.name:<48} {case.seconds:7.2f}s")
@@ -290,7 +306,8 @@ def _check(args: argparse.Namespace) -> int:
 def _zoo(seeds: int, as_json: bool) -> int:
     from harness._zoo import hunt_all
 
-    rows = hunt_all(seeds)
+    with progress() as bar:
+        rows = hunt_all(seeds, bar=bar)
     if as_json:
         print(json.dumps({"mutants": [row.as_json() for row in rows]}))
     else:
