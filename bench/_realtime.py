@@ -44,9 +44,12 @@ def virtual_vs_wall(seeds: int) -> dict[str, Any]:
 
 
 def _scaled(spec: Scenario, policy: dict[str, int]) -> Scenario:
+    """The scenario under another retry policy, expecting what that policy gives: console once, and Slack
+    (503 every time) `maxAttempts` times."""
     notification = spec.notifications[0].model_dump(by_alias=True, exclude_none=True)
+    expect = [{**e.model_dump(exclude_none=True), "total_attempts": 1 + policy["maxAttempts"]} for e in spec.expect]
     return spec.model_validate({**spec.model_dump(by_alias=True),
-                                "notifications": [{**notification, "retryPolicy": policy}]})
+                                "notifications": [{**notification, "retryPolicy": policy}], "expect": expect})
 
 
 def _endpoints(backends: Backends, credentials: dict[str, str]) -> None:

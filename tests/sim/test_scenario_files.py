@@ -23,7 +23,7 @@ BAD = [
      "unknown fault 'api.teleport'"),
     ("wrong-type", GOOD.replace("name: ok\n", "name: ok\nworld: {replicas: two}\n"), 2, "world.replicas",
      "valid integer"),
-    ("missing-field", "name: ok\nchannels: {}\n", 1, "notifications", "required field is missing"),
+    ("missing-field", "name: ok\nchannels: {c: [console]}\n", 1, "notifications", "required field is missing"),
     ("negative-count", GOOD.replace("{name: alert, channels: slack-only}",
                                     "{name: alert, channels: slack-only, count: -3}"), 5, "notifications[0].count",
      "greater than or equal to 1"),
