@@ -54,13 +54,14 @@ class Verdict:
 
 def check(budget: float, *, mutant: str | None = None, report_dir: Path = Path("reports"),
           zoo_seeds: int = 60, on_case: Callable[[Case], None] | None = None,
-          bar: Progress | None = None) -> Verdict:
+          bar: Progress | None = None, max_seeds: int | None = None) -> Verdict:
     """The gate, within `budget` wall seconds in all: no run starts after it and none runs past it.
 
     Each scenario's seed 0 runs twice (the determinism self-check; the first run is also its seed 0), then
     the zoo hunts every mutant, then seeds 1, 2, ... of every scenario take turns until the budget is spent.
     What the budget did not reach is a failed case that says so: the gate is never green for work it skipped.
-    `on_case` is told of each case as it is decided; `bar` shows the budget being spent.
+    With `max_seeds`, the gate also ends once every scenario has run that many seeds. `on_case` is told of each
+    case as it is decided; `bar` shows the budget being spent.
     """
     started = time.perf_counter()
     deadline = started + budget
@@ -148,7 +149,7 @@ def check(budget: float, *, mutant: str | None = None, report_dir: Path = Path("
     while remaining() > 0:
         progressed = False
         for scenario in scenarios:
-            if scenario.name in failed:
+            if scenario.name in failed or (max_seeds is not None and seeds[scenario.name] >= max_seeds):
                 continue
             if seed_run(scenario, seeds[scenario.name]) is None:
                 break

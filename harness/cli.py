@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     gate = commands.add_parser("check", help="The CI gate: every scenario within a budget, the zoo, determinism")
     gate.add_argument("--budget", type=_duration("--budget"), default=60.0,
                       help="Time budget for the whole gate, e.g. 60s or 5m (default: 60s)")
+    gate.add_argument("--seeds", type=_positive("--seeds"), default=None,
+                      help="End once every scenario has run this many seeds (default: run seeds until the budget "
+                           "is spent)")
     gate.add_argument("--junit", type=Path, default=None, help="Write JUnit XML here")
     gate.add_argument("--mutant", default=None, help="Force a mutant on every run (the gate must then fail)")
     gate.add_argument("--report-dir", type=Path, default=Path("reports"), help="Where artifacts go")
@@ -281,7 +284,7 @@ def _check(args: argparse.Namespace) -> int:
     print(f"notifier-sim check: budget {budget:g}s" + (f", mutant {args.mutant} forced" if args.mutant else ""))
     with progress() as bar:
         bar.task("check", budget, "check")
-        verdict = check(budget, mutant=args.mutant, report_dir=args.report_dir, bar=bar)
+        verdict = check(budget, mutant=args.mutant, report_dir=args.report_dir, bar=bar, max_seeds=args.seeds)
     for case in verdict.cases:
         mark = "ok  " if case.failure is None else "FAIL"
         print(f"{mark} {case.suite:<12} {case.name:<48} {case.seconds:7.2f}s")

@@ -82,5 +82,5 @@ def test_check_with_a_looping_controller_ends_within_its_budget_and_fails(tmp_pa
                            "touch-every-reconcile", "--report-dir", str(tmp_path)],
                           capture_output=True, text=True, timeout=80)
     assert done.returncode == 1, done.stdout + done.stderr
-    assert time.perf_counter() - began < 5 + 15  # the budget, plus the interpreter's start and the shutdown
+    assert time.perf_counter() - began < 5 + 25  # the budget, plus the interpreter's start and the shutdown
     assert "the gate FAILED" in done.stdout and "Traceback" not in done.stderr

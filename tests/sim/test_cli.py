@@ -136,21 +136,24 @@ def test_check_passes_on_the_correct_controller_and_writes_valid_junit(tmp_path:
     import xml.etree.ElementTree as ET
 
     junit = tmp_path / "junit.xml"
-    assert main(["check", "--budget", "8s", "--junit", str(junit), "--report-dir", str(tmp_path)]) == 0
+    # A budget no loaded machine spends, and a bounded amount of work: the gate ends after 2 seeds a scenario.
+    assert main(["check", "--budget", "300s", "--seeds", "2", "--junit", str(junit),
+                 "--report-dir", str(tmp_path)]) == 0
     suites = {s.get("name"): s for s in ET.parse(junit).getroot()}
     assert sorted(suites) == ["determinism", "scenarios", "zoo"]
     assert all(s.get("failures") == "0" for s in suites.values())
     assert int(suites["zoo"].get("tests") or 0) >= 12
     assert capsys.readouterr().out.rstrip().splitlines()[-1].startswith("check: ")
     summary = json.loads((tmp_path / "check-summary.json").read_text())
-    assert summary["ok"] is True and summary["runs"] >= 1 and len(summary["cases"]) >= 3 * 14
+    assert summary["ok"] is True and summary["runs"] == 2 * 14 and len(summary["cases"]) >= 3 * 14
 
 
 def test_check_fails_with_a_mutant_forced(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     junit = tmp_path / "junit.xml"
-    argv = ["check", "--budget", "2s", "--junit", str(junit), "--report-dir", str(tmp_path), "--mutant", "no-lease"]
+    argv = ["check", "--budget", "300s", "--seeds", "3", "--junit", str(junit), "--report-dir", str(tmp_path),
+            "--mutant", "no-lease"]
     assert main(argv) == 1
-    assert "<failure" in junit.read_text()
+    assert "<failure" in junit.read_text() and "no-duplicate-delivery" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("budget", "seconds"), [("60s", 60.0), ("2m", 120.0), ("90", 90.0), ("1.5m", 90.0)])
