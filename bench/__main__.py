@@ -16,7 +16,7 @@ from typing import Any
 from bench import _detection, _overhead, _realtime, _scaling, _throughput
 from bench._common import FINDINGS, ROOT, quiet
 from bench._table import table
-from harness._progress import Progress, progress
+from harness import Progress, progress
 
 SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "throughput": _throughput.section,

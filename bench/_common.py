@@ -11,9 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness._replay import run_recorded
-from harness._run import RunResult
-from harness._scenario import Scenario, load_scenario
+from harness import RunResult, Scenario, load_scenario, run_recorded
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent

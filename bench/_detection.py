@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench._common import median
-from harness._run import STRATEGIES
-from harness._zoo import hunt
+from harness import STRATEGIES, hunt
 from harness.mutants import MUTANTS
 
 #: Campaign k hunts from seed k * SPACING, so that no two campaigns share a seed.

@@ -14,8 +14,7 @@ import simpy
 
 from bench._common import ROOT, judge, median, scenario
 from fakes.apiserver import ApiServer, FakeKubeApi
-from harness._bridge import EPOCH, SimRuntime
-from harness._run import run
+from harness import EPOCH, SimRuntime, run
 from notifier import NOTIFICATIONS
 
 TASKS = 10

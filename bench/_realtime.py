@@ -9,9 +9,7 @@ from typing import Any
 
 from bench._common import judge, median, scenario
 from fakes.backends import Backends
-from harness._realtime import deliver_on_asyncio
-from harness._run import _body, run
-from harness._scenario import Scenario
+from harness import Scenario, deliver_on_asyncio, notification_body, run
 from notifier import NOTIFICATIONS, parse_time
 
 #: The default policy scaled down as far as the CRD allows: 1 s is the least initial backoff it admits.
@@ -60,7 +58,7 @@ def _endpoints(backends: Backends, credentials: dict[str, str]) -> None:
 def real_vs_simulated(runs: int, policy: dict[str, int]) -> dict[str, Any]:
     spec = _scaled(scenario("default-policy"), policy)
     spec_n = spec.notifications[0]
-    body = _body(spec_n, "alert")
+    body = notification_body(spec_n, "alert")
     real_walls, phases = [], set()
     for _ in range(runs):
         started = time.perf_counter()

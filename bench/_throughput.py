@@ -7,7 +7,7 @@ import time
 from typing import Any
 
 from bench._common import judge, scenario
-from harness._run import run
+from harness import run
 
 #: (scenario file, wall budget in seconds, most seeds): every scenario runs at least one seed.
 SCENARIOS = (("single", 10.0, 2000), ("three-replicas-all-faults", 40.0, 400), ("five-replicas-500", 30.0, 3))

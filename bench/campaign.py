@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from bench._common import FINDINGS, judge, peak_rss_mib, quiet
-from harness._run import run
-from harness._scenario import load_scenario
-from notifier._yamlload import ConfigFileError
+from harness import load_scenario, run
+from notifier import ConfigFileError
 
 
 def campaign(path: Path, seeds: int, strategy: str | None = None) -> dict[str, Any]:

@@ -14,8 +14,7 @@ import sys
 from pathlib import Path
 
 from bench._common import ROOT, quiet
-from harness._run import STRATEGIES, run
-from harness._scenario import bundled, load_scenario
+from harness import STRATEGIES, bundled, load_scenario, run
 
 LIST = ROOT / "tests" / "sim" / "trace_hashes.json"
 SEEDS = range(20)

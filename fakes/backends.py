@@ -20,7 +20,7 @@ import httpx
 import respx
 
 from notifier import Runtime
-from notifier._webhooks import PAGERDUTY_URL
+from notifier.assembly import PAGERDUTY_URL
 
 Outcome = Literal["status", "timeout-after-receive", "reset", "tls-error"]
 

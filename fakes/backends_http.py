@@ -23,7 +23,7 @@ import httpx
 
 from fakes._loopback import LoopbackServer, QuietHandler
 from fakes.backends import Backends, Receipt
-from notifier._adapters import AsyncioRuntime
+from notifier.adapters import AsyncioRuntime
 
 log = logging.getLogger("fakes.backends.http")
 #: How long a "timeout-after-receive" answer keeps the connection before closing it unanswered.

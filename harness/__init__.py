@@ -1,31 +1,72 @@
 """The deterministic simulator that runs the notifier controller, unchanged, against fakes.
 
 One simpy environment per world; every choice from one seeded, recorded source; every step traced.
+
+The user API: `load_scenario` (or `Scenario` from fields), `run` (one seed: a `RunResult` with its
+`Violation`s), `replay` and `shrink` of a failure `Artifact`, `check` (the CI gate), and the pytest plugin's
+`Sim` fixture and `SimRun`. The world's building blocks (`World`, `SimRuntime`, the fault injector) are
+exported for tests that build worlds by hand.
 """
 
-from harness._bridge import EPOCH, SimEvent, SimLock, SimQueue, SimRuntime, SimTask
+from harness._bridge import EPOCH, Budget, SimEvent, SimLock, SimQueue, SimRuntime, SimTask
+from harness._check import Verdict, check
 from harness._choices import Choices, derive_seed
+from harness._errors import DeterminismError, HarnessError, SimulationError
 from harness._faults import FAULTS, FaultIntensity, Injector
+from harness._invariants import INVARIANTS, Violation
+from harness._progress import Progress, progress
+from harness._realtime import deliver_on_asyncio
+from harness._replay import Artifact, Replayed, Shrunk, replay, run_recorded, shrink
+from harness._run import STRATEGIES, RunResult, notification_body, run
+from harness._scenario import Scenario, bundled, load_scenario
+from harness._simfixture import Sim, SimRun
 from harness._trace import Step, Trace, first_divergence
-from harness._world import API_FAULTS, Replica, SimulationError, World
+from harness._world import Replica, World
+from harness._zoo import Hunt, hunt
 
 __all__ = [
-    "API_FAULTS",
     "EPOCH",
     "FAULTS",
+    "INVARIANTS",
+    "STRATEGIES",
+    "Artifact",
+    "Budget",
     "Choices",
+    "DeterminismError",
     "FaultIntensity",
+    "HarnessError",
+    "Hunt",
     "Injector",
+    "Progress",
+    "Replayed",
     "Replica",
+    "RunResult",
+    "Scenario",
+    "Shrunk",
+    "Sim",
     "SimEvent",
     "SimLock",
     "SimQueue",
+    "SimRun",
     "SimRuntime",
     "SimTask",
     "SimulationError",
     "Step",
     "Trace",
+    "Verdict",
+    "Violation",
     "World",
+    "bundled",
+    "check",
+    "deliver_on_asyncio",
     "derive_seed",
     "first_divergence",
+    "hunt",
+    "load_scenario",
+    "notification_body",
+    "progress",
+    "replay",
+    "run",
+    "run_recorded",
+    "shrink",
 ]

@@ -18,7 +18,7 @@ from harness._run import RunResult, run
 from harness._scenario import Scenario, bundled, bundled_dir, load_scenario
 from harness._zoo import hunt
 from harness.mutants import MUTANTS
-from notifier._yamlload import ConfigFileError
+from notifier import ConfigFileError
 
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(s|m|h)?$")
 

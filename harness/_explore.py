@@ -10,20 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from harness._errors import DeterminismError
 from harness._run import RunResult, run
 from harness._scenario import Scenario
 from harness._trace import first_divergence
-
-
-class DeterminismError(Exception):
-    """The same scenario, seed and code gave two different traces."""
-
-    def __init__(self, scenario: str, seed: int, step: int, first: str, second: str) -> None:
-        super().__init__(f"{scenario} seed {seed} is not deterministic: the traces part at step {step}:\n"
-                         f"  first run:  {first}\n  second run: {second}")
-        self.scenario = scenario
-        self.seed = seed
-        self.step = step
 
 
 def self_check(scenario: Scenario, seed: int, *, strategy: str = "random", mutant: str | None = None,

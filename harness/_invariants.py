@@ -17,10 +17,19 @@ from fakes.backends import Receipt
 from harness._bridge import EPOCH
 from harness._trace import Step
 from notifier import LEASES, NOTIFICATIONS, parse_time
-from notifier._backoff import backoff_bounds
-from notifier._model import NOT_ATTEMPTS, TERMINAL, AttemptStatus, DeliveryAttempt, Phase, RetryPolicy, count_deliveries
-from notifier._observe import AuditEvent
-from notifier._phase import TRANSITIONS
+from notifier.assembly import AuditEvent
+from notifier.model import (
+    EXTERNAL_KINDS,
+    NOT_ATTEMPTS,
+    TERMINAL,
+    TRANSITIONS,
+    AttemptStatus,
+    DeliveryAttempt,
+    Phase,
+    RetryPolicy,
+    backoff_bounds,
+    count_deliveries,
+)
 
 INVARIANTS: Final[Mapping[str, str]] = {
     "no-duplicate-delivery": "no channel receives a notification twice, unless the second send is a counted "
@@ -64,7 +73,7 @@ class Evidence:
     steps: list[Step]
     audit: list[AuditEvent]
     lock: str
-    external_kinds: frozenset[str] = frozenset({"slack", "pagerduty", "teams"})
+    external_kinds: frozenset[str] = frozenset(EXTERNAL_KINDS)
     quiet_start: float = 0.0
     end: float = 0.0
     bound: float = 0.0

@@ -1,5 +1,5 @@
 """The controller the way teams test one today: on real asyncio, with respx answering for the backends and
-real sleeps between retries. The same assembly as production (`notifier._app.assemble`), an in-process fake
+real sleeps between retries. The same assembly as production (`notifier.assembly.assemble`), an in-process fake
 API server, and nothing simulated: time is the wall clock.
 
 Used to prove that the simulated controller ends as the real one does, and to measure what the simulator saves.
@@ -15,12 +15,9 @@ from prometheus_client import CollectorRegistry
 
 from fakes.apiserver import ApiServer, FakeKubeApi, ResourceRules
 from fakes.backends import Backends
-from notifier import NOTIFICATIONS, KubeObject, Manager
-from notifier._adapters import AsyncioRuntime
-from notifier._app import LocalChannels, assemble
-from notifier._observe import MemoryAuditSink
-from notifier._reconciler import ControllerConfig
-from notifier._resources import clone
+from notifier import NOTIFICATIONS, KubeObject, Manager, clone
+from notifier.adapters import AsyncioRuntime
+from notifier.assembly import ControllerConfig, LocalChannels, MemoryAuditSink, assemble
 
 
 def _server(runtime: AsyncioRuntime, min_backoff: int | None) -> ApiServer:

@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from harness._run import RunResult, run
 from harness._scenario import Scenario
 from harness._trace import first_divergence
-from notifier._yamlload import ConfigFileError
+from notifier import ConfigFileError
 
 FORMAT: Final = 1
 PACKAGES: Final = ("notifier", "fakes", "harness")
@@ -395,8 +395,7 @@ mutant that broke it: NOTIFIER_SIM_MUTANT={mutant or "<name>"} pytest {name}.py
 import json
 import os
 
-from harness._run import run
-from harness._scenario import Scenario
+from harness import Scenario, run
 
 SCENARIO = Scenario.model_validate(json.loads(r"""{spec}"""))
 TAPE = {tape!r}

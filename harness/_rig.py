@@ -18,12 +18,17 @@ from prometheus_client import CollectorRegistry
 from harness._choices import derive_seed
 from harness._faults import FaultyTransport, faulty_writer
 from harness._world import Replica, World
-from notifier import KubeObject
-from notifier._app import LocalChannels, assemble
-from notifier._observe import MemoryAuditSink
-from notifier._reconciler import ControllerConfig, LockMode, NotificationReconciler
-from notifier._resources import clone
-from notifier._routing import Router
+from notifier import KubeObject, clone
+from notifier.assembly import (
+    ControllerConfig,
+    LocalChannels,
+    LockMode,
+    MemoryAuditSink,
+    NotificationReconciler,
+    Router,
+    assemble,
+)
+from notifier.model import EXTERNAL_KINDS
 
 #: (resourceVersion, object) as a replica's cache reader returned it.
 Snapshot = tuple[str, KubeObject]
@@ -71,7 +76,7 @@ class Rig:
                 seen.append((current["metadata"]["resourceVersion"], current))
             if len(seen) > 1 and injector.fires("informer.stale-view", replica.name, key=f"{namespace}/{name}"):
                 back = world.choices.draw(f"informer.stale-view.depth@{replica.name}", 1, len(seen) - 1)
-                return _copy(seen[-1 - back][1])
+                return clone(seen[-1 - back][1])
             return current
 
         def write(path: Path, data: bytes) -> None:
@@ -94,11 +99,7 @@ class Rig:
         return reconciler
 
 
-def _copy(obj: KubeObject) -> KubeObject:
-    return clone(obj)
-
-
-def slack_routing(*receivers: tuple[str, list[str]], default: str = "console-only") -> str:
+def routing_for(*receivers: tuple[str, list[str]], default: str = "console-only") -> str:
     """A routing file with one route per receiver, chosen by `extensions.test-channel-set` (the Go suite's way).
 
     Each receiver is (name, channel kinds) where kinds are `slack`, `pagerduty`, `teams`, `console`, `file`,
@@ -111,7 +112,7 @@ def slack_routing(*receivers: tuple[str, list[str]], default: str = "console-onl
     for name, kinds in receivers:
         lines.append(f"  - name: {name}")
         for kind in kinds:
-            if kind in ("slack", "pagerduty", "teams"):
+            if kind in EXTERNAL_KINDS:
                 lines.append(f"    {kind}Configs: [{{credentialRef: {kind}-{name}}}]")
             else:
                 lines.append(f"    {kind}Configs: [{{}}]")

@@ -138,7 +138,8 @@ def build(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list
         rig.credentials[f"{kind}-{name}"] = endpoint.secret
     for spec_n in scenario.notifications:
         for i, name in enumerate(spec_n.names()):
-            world.at(spec_n.start + i * spec_n.every, _creator(world, _body(spec_n, name)), name=f"create-{name}")
+            world.at(spec_n.start + i * spec_n.every, _creator(world, notification_body(spec_n, name)),
+                     name=f"create-{name}")
     return world, rig, scheduler
 
 
@@ -157,7 +158,8 @@ def _creator(world: World, body: KubeObject) -> Callable[[], Coroutine[Any, Any,
     return lambda: world.client_api.create(NOTIFICATIONS, world.namespace, body)
 
 
-def _body(spec: Any, name: str) -> KubeObject:
+def notification_body(spec: Any, name: str) -> KubeObject:
+    """The NotificationRequest a scenario's notification spec creates under `name`."""
     body: KubeObject = {
         "apiVersion": NOTIFICATIONS.api_version, "kind": NOTIFICATIONS.kind,
         "metadata": {"name": name, "namespace": "default"},

@@ -21,8 +21,7 @@ from fakes.apiserver import ApiServer, Change, HttpApiServer
 from fakes.apiserver._tls import self_signed
 from fakes.backends import Receipt
 from fakes.backends_http import HttpBackends
-from notifier import NOTIFICATIONS
-from notifier._yamlload import ConfigFileError
+from notifier import NOTIFICATIONS, ConfigFileError
 
 DEFAULT_PORT = 6443
 TOKEN = "notifier-sim-sandbox-token"

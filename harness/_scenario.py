@@ -17,12 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from fakes.backends import Behavior
 from harness._faults import FAULTS, FaultIntensity
 from harness._invariants import INVARIANTS
-from harness._rig import slack_routing
+from harness._rig import routing_for
 from harness._world import DEFAULT_MAX_STEPS, DEFAULT_WALL_SECONDS
-from notifier._yamlload import ConfigFileError, load_model
-
-KINDS = ("slack", "pagerduty", "teams", "console", "file", "log")
-EXTERNAL = ("slack", "pagerduty", "teams")
+from notifier import ConfigFileError, load_model
+from notifier.model import CHANNEL_KINDS, EXTERNAL_KINDS, ChannelKind, ExternalKind
 
 
 class _Strict(BaseModel):
@@ -34,7 +32,7 @@ class WorldSpec(_Strict):
     workers: int = Field(default=1, ge=1, le=64)
     lock: Literal["lease", "none"] = "lease"
     leader_election: bool = False
-    guarantees: dict[Literal["slack", "pagerduty", "teams"], Literal["at-least-once", "at-most-once"]] = Field(
+    guarantees: dict[ExternalKind, Literal["at-least-once", "at-most-once"]] = Field(
         default_factory=dict)
     lease_duration: float = Field(default=30.0, gt=0)
     max_steps: int = Field(default=DEFAULT_MAX_STEPS, ge=1, description="task steps before `no-progress`")
@@ -128,7 +126,7 @@ class Scenario(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][-a-z0-9]*$")
     description: str = ""
     world: WorldSpec = WorldSpec()
-    channels: dict[str, tuple[Literal["slack", "pagerduty", "teams", "console", "file", "log"], ...]] = Field(
+    channels: dict[str, tuple[ChannelKind, ...]] = Field(
         default_factory=dict, validate_default=True)
     backends: dict[str, EndpointSpec] = Field(default_factory=dict)
     notifications: tuple[NotificationSpec, ...] = Field(min_length=1)
@@ -147,7 +145,7 @@ class Scenario(_Strict):
                              "channels: {slack-only: [slack]}")
         for name, kinds in value.items():
             if not kinds:
-                raise ValueError(f"channel set {name!r} names no channel; use some of {', '.join(KINDS)}")
+                raise ValueError(f"channel set {name!r} names no channel; use some of {', '.join(CHANNEL_KINDS)}")
         return value
 
     @field_validator("faults")
@@ -180,14 +178,14 @@ class Scenario(_Strict):
         return self
 
     def endpoint_keys(self) -> list[str]:
-        return [f"{kind}:{name}" for name, kinds in self.channels.items() for kind in kinds if kind in EXTERNAL]
+        return [f"{kind}:{name}" for name, kinds in self.channels.items() for kind in kinds if kind in EXTERNAL_KINDS]
 
     def invariant_names(self) -> list[str]:
         return list(INVARIANTS) if "all" in self.invariants else list(self.invariants)
 
     def routing(self, channels: dict[str, tuple[str, ...]] | None = None) -> str:
         sets = channels if channels is not None else self.channels
-        return slack_routing(*((name, list(kinds)) for name, kinds in sorted(sets.items())))
+        return routing_for(*((name, list(kinds)) for name, kinds in sorted(sets.items())))
 
     def intensities(self) -> dict[str, FaultIntensity]:
         return {name: FaultIntensity(probability=f.probability, max_seconds=f.max_seconds)

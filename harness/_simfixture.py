@@ -75,7 +75,7 @@ class SimRun:
 
     def completed_after(self, name: str) -> float:
         """Virtual seconds from creation to the first terminal write."""
-        from notifier._model import TERMINAL, Phase
+        from notifier.model import TERMINAL, Phase
 
         created = None
         for step in self.world.trace.steps:

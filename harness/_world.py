@@ -21,13 +21,10 @@ from fakes.apiserver import ApiServer, Change, FakeKubeApi
 from fakes.backends import Backends
 from harness._bridge import EPOCH, Budget, SimRuntime, SimTask
 from harness._choices import Choices
-from harness._faults import FAULTS, FaultIntensity, Injector, ReplicaApiFaults
+from harness._errors import SimulationError
+from harness._faults import FaultIntensity, Injector, ReplicaApiFaults
 from harness._trace import Trace
 from notifier import LeaderElectionConfig, Manager, Reconciler, Request, Result
-
-#: Kept for callers that list the API faults only.
-API_FAULTS: Mapping[str, str] = {name: what for name, what in FAULTS.items() if name.startswith(("api.", "watch."))}
-
 
 #: Task steps a world may take, and wall seconds it may run: no scenario we ship comes near either (bundled
 #: seeds take under 2,000 steps; the 5-replica x 500-notification bench scenario, which sets its own, 84,000),
@@ -51,10 +48,6 @@ class NoProgress:
         spent = "step budget" if self.budget == "steps" else "wall budget"
         return (f"the world spent its {spent}: {self.steps:,} steps by virtual time {self.virtual_time:.6f} s; "
                 f"busiest of the last steps: {self.busiest}")
-
-
-class SimulationError(Exception):
-    """The simulation itself went wrong (a task failed unobserved): not a verdict on the controller."""
 
 
 class Replica:

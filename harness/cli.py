@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from harness._progress import Progress, progress
-from notifier._yamlload import ConfigFileError
+from notifier import ConfigFileError
 
 DEFAULT_SEEDS = 20
 
@@ -355,7 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"notifier-sim: {error}", file=sys.stderr)
         return 2
     except Exception as error:
-        from harness._explore import DeterminismError
+        from harness._errors import DeterminismError
 
         if isinstance(error, DeterminismError):
             print(f"notifier-sim: determinism self-check failed: {error}", file=sys.stderr)

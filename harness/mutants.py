@@ -14,11 +14,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from notifier import LEASES
-from notifier._model import DeliveryAttempt, Phase
-from notifier._observe import Auditor
-from notifier._plan import Plan
-from notifier._reconciler import NotificationReconciler
-from notifier._status import Written, apply_status
+from notifier.assembly import Auditor, NotificationReconciler
+from notifier.model import DeliveryAttempt, Phase, Plan, Written, apply_status
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -175,8 +172,7 @@ def _counted_counters(r: NotificationReconciler) -> None:
 
 def _pending_to_sent(r: NotificationReconciler) -> None:
     """NT-BUG-008: the Sending write is lost to a stale read and the phase jumps Pending -> Sent unchecked."""
-    from notifier import NOTIFICATIONS
-    from notifier._resources import format_time
+    from notifier import NOTIFICATIONS, format_time
 
     async def write(api: Any, runtime: Any, namespace: str, name: str, *, phase: Any = None,
                     reason: str = "", message: str = "", require_change: bool = False, **change: Any) -> Written:
@@ -230,7 +226,7 @@ def _timestamp_window_dedup(r: NotificationReconciler) -> None:
     error within one (second-truncated) second, whatever its number; with concurrent reconciles that hides a
     second send instead of preventing it."""
     from notifier import NOTIFICATIONS, ConflictError, parse_time
-    from notifier._status import apply_status as exact
+    from notifier.model import apply_status as exact
 
     _no_claims_no_mutex(r)
 

@@ -139,7 +139,7 @@ def _replaying(config: pytest.Config) -> Any:
     if path is None:
         return None
     from harness._replay import Artifact
-    from notifier._yamlload import ConfigFileError
+    from notifier import ConfigFileError
 
     try:
         return Artifact.load(Path(path))

@@ -18,10 +18,19 @@ from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
 from fakes.apiserver._server import ApiServer, merge_patch
-from notifier import EVENTS, LEASES, NOTIFICATIONS, KubeApiError, KubeObject, ResourceType
-from notifier._crd import crd_manifest
-from notifier._errors import BadRequestError, NotFoundError
-from notifier._resources import format_time, parse_time
+from notifier import (
+    EVENTS,
+    LEASES,
+    NOTIFICATIONS,
+    BadRequestError,
+    KubeApiError,
+    KubeObject,
+    NotFoundError,
+    ResourceType,
+    crd_manifest,
+    format_time,
+    parse_time,
+)
 
 KUBERNETES_VERSION: Final = {"major": "1", "minor": "32", "gitVersion": "v1.32.0-notifier-sim",
                              "gitCommit": "0000000000000000000000000000000000000000", "gitTreeState": "clean",

@@ -28,6 +28,9 @@ from fakes.apiserver._schema import (
     validate_transition,
 )
 from notifier import (
+    EVENTS,
+    LEASES,
+    NOTIFICATIONS,
     AlreadyExistsError,
     BadRequestError,
     ConflictError,
@@ -37,11 +40,11 @@ from notifier import (
     NotFoundError,
     ResourceType,
     WatchEvent,
+    WatchEventType,
+    clone,
+    crd_manifest,
     format_time,
 )
-from notifier._crd import crd_manifest
-from notifier._ports import WatchEventType
-from notifier._resources import EVENTS, LEASES, NOTIFICATIONS, clone
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

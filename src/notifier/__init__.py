@@ -4,6 +4,7 @@ The controller reaches time, concurrency and the Kubernetes API only through the
 so the same code runs on asyncio against a real cluster and inside the deterministic simulator.
 """
 
+from notifier._crd import crd_manifest
 from notifier._errors import (
     AlreadyExistsError,
     AttemptClaimedError,
@@ -41,17 +42,20 @@ from notifier._ports import (
     Runtime,
     Task,
     WatchEvent,
+    WatchEventType,
 )
 from notifier._resources import (
     EVENTS,
     LEASES,
     NOTIFICATIONS,
+    clone,
     format_micro_time,
     format_time,
     object_key,
     parse_time,
 )
 from notifier._workqueue import RateLimiter, WorkQueue
+from notifier._yamlload import ConfigFileError, load_model
 
 __all__ = [
     "EVENTS",
@@ -65,6 +69,7 @@ __all__ = [
     "BackendUnavailableError",
     "BadRequestError",
     "ConfigError",
+    "ConfigFileError",
     "ConflictError",
     "Event",
     "ForbiddenError",
@@ -96,10 +101,14 @@ __all__ = [
     "Runtime",
     "Task",
     "WatchEvent",
+    "WatchEventType",
     "WorkQueue",
+    "clone",
+    "crd_manifest",
     "error_from_status",
     "format_micro_time",
     "format_time",
+    "load_model",
     "object_key",
     "parse_time",
 ]

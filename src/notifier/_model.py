@@ -120,9 +120,6 @@ class DeliveryAttempt:
     def permanent(self) -> bool:
         return self.status is AttemptStatus.FAILED and PERMANENT_MARKER in self.error
 
-    def with_outcome(self, status: AttemptStatus, **changes: Any) -> DeliveryAttempt:
-        return replace(self, status=status, **changes)
-
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "uid": self.uid,

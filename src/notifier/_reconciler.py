@@ -33,7 +33,7 @@ from notifier._lease import DeliveryLock, Tenure
 from notifier._manager import Request, Result
 from notifier._model import AttemptStatus, DeliveryAttempt, Notification, Phase, Reason, enrich
 from notifier._observe import Auditor, EventRecorder, Metrics
-from notifier._phase import ChannelState, decide_transition
+from notifier._phase import decide_transition
 from notifier._plan import AT_LEAST_ONCE, Plan, Planned, after_batch, plan_batch
 from notifier._ports import KubeApi, KubeObject, Lock, Runtime
 from notifier._resources import NOTIFICATIONS, format_micro_time, parse_time
@@ -423,11 +423,6 @@ class NotificationReconciler:
         self._mutex.pop(uid, None)
         self._unpersisted.pop(uid, None)
         self._tenures.pop(uid, None)
-
-    def states(self, n: Notification, channels: tuple[str, ...]) -> dict[str, ChannelState]:
-        """The channels' states as the planner sees them now (for diagnostics and tests)."""
-        return self.plan_batch(n, channels, now=self.runtime.now(), guarantee=self._guarantee, stale=self._stale(n),
-                          reserved=self._reserved).states
 
 
 __all__ = ["ControllerConfig", "KubeApiError", "NotificationReconciler"]

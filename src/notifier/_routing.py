@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -22,7 +22,12 @@ from notifier._yamlload import ConfigFileError, load_model
 
 FALLBACK_RECEIVER = "default-console-fallback"
 INITIAL_RECEIVER = "console-fallback"
-CREDENTIAL_KINDS = ("slack", "pagerduty", "teams")
+#: The kinds of channel, and those of them that leave the cluster (need credentials, can duplicate): the one
+#: place they are written.
+ExternalKind = Literal["slack", "pagerduty", "teams"]
+ChannelKind = Literal[ExternalKind, "console", "file", "log"]
+EXTERNAL_KINDS: tuple[str, ...] = get_args(ExternalKind)
+CHANNEL_KINDS: tuple[str, ...] = get_args(ChannelKind)
 
 
 class _Strict(BaseModel):
@@ -250,8 +255,3 @@ class Router:
 
     def resolve(self, n: Notification) -> Resolution:
         return resolve(self.config, n)
-
-
-def route_summary(config: RoutingConfig) -> dict[str, Any]:
-    """A secret-free description of the config, for logs and reports."""
-    return {"receivers": [r.name for r in config.receivers], "routes": len(config.route.routes)}

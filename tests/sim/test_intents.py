@@ -6,11 +6,11 @@ import pytest
 
 from fakes.backends import Receipt
 from harness import World
-from harness._rig import Rig, slack_routing
+from harness._rig import Rig, routing_for
 from notifier import NOTIFICATIONS, KubeObject
 from tests.conftest import notification
 
-ROUTING = slack_routing(("slack-only", ["slack"]))
+ROUTING = routing_for(("slack-only", ["slack"]))
 POLICY = {"maxAttempts": 3, "initialBackoffSeconds": 1, "backoffMultiplier": 2, "maxBackoffSeconds": 60}
 
 

@@ -12,14 +12,14 @@ import pytest
 from fakes.backends import Backends, Endpoint
 from harness import FaultIntensity, World
 from harness._realtime import deliver_on_asyncio
-from harness._rig import Rig, slack_routing
+from harness._rig import Rig, routing_for
 from notifier import NOTIFICATIONS, KubeObject, parse_time
 from notifier._backoff import backoff_bounds
 from notifier._model import RetryPolicy
 from tests.conftest import notification
 
 POLICY = {"maxAttempts": 3, "initialBackoffSeconds": 1, "backoffMultiplier": 2, "maxBackoffSeconds": 60}
-ROUTING = slack_routing(("slack-only", ["slack"]), ("console-slack", ["console", "slack"]))
+ROUTING = routing_for(("slack-only", ["slack"]), ("console-slack", ["console", "slack"]))
 
 
 @dataclass(frozen=True)

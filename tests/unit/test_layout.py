@@ -14,6 +14,9 @@ import fakes.apiserver
 import harness
 import notifier
 import notifier._adapters
+import notifier.adapters
+import notifier.assembly
+import notifier.model
 
 ROOT = Path(__file__).resolve().parents[2]
 FORBIDDEN = {"notifier": ("fakes", "harness"), "fakes": ("harness",)}
@@ -41,12 +44,50 @@ def test_dependencies_point_one_way(package: str, folder: str) -> None:
     assert offenders == []
 
 
-@pytest.mark.parametrize("module", [notifier, notifier._adapters, fakes.apiserver, harness])
+@pytest.mark.parametrize("module", [notifier, notifier._adapters, notifier.adapters, notifier.assembly,
+                                    notifier.model, fakes.apiserver, harness])
 def test_all_names_exactly_the_public_names_once(module: object) -> None:
     exported = list(module.__all__)  # type: ignore[attr-defined]
     public = sorted(name for name in vars(module) if not name.startswith("_") and not _is_submodule(module, name))
     assert len(exported) == len(set(exported))
     assert sorted(exported) == public
+
+
+def _modules_imported(path: Path) -> set[str]:
+    """Every module an import statement of the file names, in full."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def _private(module: str, package: str) -> bool:
+    return module.startswith(f"{package}._")
+
+
+@pytest.mark.parametrize("folder", ["fakes", "harness", "bench"])
+def test_nothing_outside_the_controller_imports_its_private_modules(folder: str) -> None:
+    """fakes, harness and bench use `notifier`, `notifier.model`, `notifier.assembly` and `notifier.adapters`."""
+    offenders = sorted(f"{path.relative_to(ROOT)} imports {name}" for path in (ROOT / folder).rglob("*.py")
+                       for name in _modules_imported(path) if _private(name, "notifier"))
+    assert offenders == []
+
+
+def test_bench_and_generated_regression_tests_use_only_the_public_harness(tmp_path: Path) -> None:
+    from harness._replay import regression_test
+    from harness._scenario import load_scenario
+
+    offenders = sorted(f"{path.relative_to(ROOT)} imports {name}" for path in (ROOT / "bench").rglob("*.py")
+                       for name in _modules_imported(path) if _private(name, "harness"))
+    assert offenders == []
+    scenario = load_scenario(harness.bundled()[0])
+    generated = tmp_path / "test_probe.py"
+    generated.write_text(regression_test("test_probe", scenario, [1, 2], 0, "random", "lock-safety", None))
+    assert not {name for name in _modules_imported(generated) if _private(name, "harness")}
+    assert not {name for name in _modules_imported(generated) if _private(name, "notifier")}
 
 
 def _is_submodule(module: object, name: str) -> bool:

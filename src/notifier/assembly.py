@@ -1,0 +1,30 @@
+"""Building the controller: the production assembly of a reconciler and its router from ports, and the parts a
+host (the `notifier run` command, or the simulator's worlds) wires: configuration, the audit sink, the delivery
+Lease.
+"""
+
+from notifier._app import LocalChannels, assemble
+from notifier._lease import DeliveryLock, LeaseClaimant, Tenure, delivery_lease_name
+from notifier._observe import AuditEvent, Auditor, AuditSink, MemoryAuditSink
+from notifier._reconciler import CacheReader, ControllerConfig, LockMode, NotificationReconciler
+from notifier._routing import Router
+from notifier._webhooks import PAGERDUTY_URL
+
+__all__ = [
+    "PAGERDUTY_URL",
+    "AuditEvent",
+    "AuditSink",
+    "Auditor",
+    "CacheReader",
+    "ControllerConfig",
+    "DeliveryLock",
+    "LeaseClaimant",
+    "LocalChannels",
+    "LockMode",
+    "MemoryAuditSink",
+    "NotificationReconciler",
+    "Router",
+    "Tenure",
+    "assemble",
+    "delivery_lease_name",
+]
