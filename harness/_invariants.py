@@ -50,6 +50,12 @@ INVARIANTS: Final[Mapping[str, str]] = {
 }
 
 
+#: How far apart two readings of one instant may be, in seconds: a Lease's renewTime is a MicroTime, rounded to
+#: the microsecond, and a replica's clock reading is a float of about 1.8e9 seconds (steps of 2.4e-7). A send in
+#: the same instant as the renewal before it is covered by that renewal, however the two were rounded.
+MICRO_TIME: Final = 2e-6
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Violation:
     invariant: str
@@ -325,7 +331,7 @@ def lock_safety(ev: Evidence) -> list[Violation]:
             out.append(Violation(invariant="lock-safety", notification=name, channel=channel, time=step.time,
                                  steps=(step.index,), message=f"{step.actor} sent under token {token}, which it "
                                                               f"never held"))
-        elif all(local >= renew + ev.lease_duration for renew in renewed if renew <= local):
+        elif all(local >= renew + ev.lease_duration + MICRO_TIME for renew in renewed if renew <= local + MICRO_TIME):
             out.append(Violation(invariant="lock-safety", notification=name, channel=channel, time=step.time,
                                  steps=(step.index,), message=f"{step.actor} sent attempt {number} after its "
                                                               f"tenure {token} expired by its own clock"))

@@ -91,3 +91,36 @@ def test_audit_once_judges_each_notification_by_its_own_history_not_by_any_crash
         caught = audit_once(evidence_of(world, rig, ALL_FAULTS))
         assert caught and all("0 message.sent events" in v.message for v in caught)
     assert crashed_runs >= 3
+
+
+def test_a_send_in_the_instant_of_a_renewal_is_covered_however_the_two_times_were_rounded() -> None:
+    """Found by a 1,500-seed bench campaign (three replicas, every fault, swarm seed 1484): a renewal and the
+    send after it in one instant; the renewTime rounded up to .999800, the replica's clock read .999799."""
+    from fakes.apiserver import Change
+    from harness import Step
+    from harness._invariants import Evidence, lock_safety
+    from notifier import LEASES
+
+    def lease(rv: int, renew: str) -> Change:
+        return Change(revision=rv, type="MODIFIED", resource=LEASES, namespace="default", object={
+            "metadata": {"name": "notification-delivery-x", "namespace": "default"},
+            "spec": {"holderIdentity": "replica-0", "renewTime": renew, "leaseTransitions": 0}})
+
+    def commit(index: int, time: float, rv: int) -> Step:
+        return Step(index, time, "apiserver", "commit.modified", (("name", "notification-delivery-x"), ("rv", rv)))
+
+    def send(local_time: float) -> Step:
+        return Step(2, 84.9997995853424, "replica-0", "http.issue", (
+            ("attempt", 1), ("channel", "slack:x"), ("local_time", local_time), ("token", "replica-0@0"),
+            ("uid", "u")))
+
+    changes = [lease(1, "2026-01-01T00:00:10.000000Z"), lease(2, "2026-01-01T00:01:24.999800Z")]
+    steps = [commit(0, 10.0, 1), commit(1, 84.9998, 2)]
+
+    def expired(local_time: float) -> list[str]:
+        ev = Evidence(changes=changes, receipts=[], steps=[*steps, send(local_time)], audit=[], lock="lease")
+        return [v.message for v in lock_safety(ev) if "expired by its own clock" in v.message]
+
+    assert expired(1767225684.999799) == []
+    assert expired(1767225600 + 84.9998 + 30.001) == ["replica-0 sent attempt 1 after its tenure replica-0@0 "
+                                                      "expired by its own clock"]
