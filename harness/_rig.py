@@ -8,7 +8,7 @@ router.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,8 +18,10 @@ from prometheus_client import CollectorRegistry
 from harness._choices import derive_seed
 from harness._faults import FaultyTransport, faulty_writer
 from harness._world import Replica, World
-from notifier import KubeObject, clone
+from harness.mutants import Host, Mutant
+from notifier import KubeObject, Reconciler, clone
 from notifier.assembly import (
+    PRODUCTION,
     ControllerConfig,
     LocalChannels,
     LockMode,
@@ -49,8 +51,8 @@ class Rig:
     files: list[tuple[str, str]] = field(default_factory=list)
     reconcilers: dict[str, NotificationReconciler] = field(default_factory=dict)
     routers: dict[str, Router] = field(default_factory=dict)
-    #: Bug-zoo mutants, applied to every reconciler built (see `harness.mutants`).
-    mutations: list[Callable[[NotificationReconciler], None]] = field(default_factory=list)
+    #: Bug-zoo mutants, built into every replica (see `harness.mutants`).
+    mutations: list[Mutant] = field(default_factory=list)
 
     def install(self, world: World) -> None:
         """Hook the rig's world-level faults (routing reloads) into the world."""
@@ -61,8 +63,8 @@ class Rig:
         for router in self.routers.values():
             router.load_text(text)
 
-    def reconciler(self, replica: Replica) -> NotificationReconciler:
-        """The reconciler factory a World takes."""
+    def reconciler(self, replica: Replica) -> Reconciler:
+        """The reconciler factory a World takes: the production assembly, with the mutants' seams and wraps."""
         world = replica.world
         injector = world.injector
         transport = FaultyTransport(world.backends.transport(), injector, replica)
@@ -82,6 +84,11 @@ class Rig:
         def write(path: Path, data: bytes) -> None:
             self.files.append((path.name, data.decode()))
 
+        host = Host(api=replica.api, runtime=replica.runtime, cache=cache)
+        seams = PRODUCTION
+        for mutant in self.mutations:
+            if mutant.seams is not None:
+                seams = mutant.seams(seams, host)
         reconciler, router = assemble(
             api=replica.api, runtime=replica.runtime, cache=cache, http=http,
             rng=random.Random(derive_seed(world.seed, replica.name, replica.incarnation, "rng")),
@@ -90,13 +97,15 @@ class Rig:
                                     lease_duration=self.lease_duration, intent_timeout=self.lease_duration),
             local=LocalChannels(console_write=self.console.append, log_write=lambda line: None,
                                 file_dir=Path("/notifications"), file_writer=faulty_writer(injector, replica, write)),
-            routing_text=self.routing,
+            routing_text=self.routing, seams=seams,
         )
-        for mutate in self.mutations:
-            mutate(reconciler)
         self.reconcilers[replica.name] = reconciler
         self.routers[replica.name] = router
-        return reconciler
+        wrapped: Reconciler = reconciler
+        for mutant in self.mutations:
+            if mutant.wrap is not None:
+                wrapped = mutant.wrap(wrapped, host)
+        return wrapped
 
 
 def routing_for(*receivers: tuple[str, list[str]], default: str = "console-only") -> str:

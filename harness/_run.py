@@ -119,7 +119,7 @@ def build(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list
     if mutant is not None:
         from harness.mutants import MUTANTS
 
-        rig.mutations.append(MUTANTS[mutant].apply)
+        rig.mutations.append(MUTANTS[mutant])
     world = World(seed=seed, reconciler=rig.reconciler, replicas=spec.replicas, workers=spec.workers,
                   fault_phase=scenario.phases.fault, leader_election=spec.leader_election,
                   lease_duration=spec.lease_duration, tape=tape,

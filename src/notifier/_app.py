@@ -18,10 +18,11 @@ from prometheus_client import CollectorRegistry
 from notifier._breaker import Breakers
 from notifier._channels import Channel, ConsoleChannel, FileChannel, LogChannel
 from notifier._errors import ConfigError
-from notifier._observe import Auditor, AuditSink, EventRecorder, Metrics
+from notifier._observe import AuditSink, EventRecorder, Metrics
 from notifier._ports import KubeApi, Runtime
 from notifier._reconciler import CacheReader, ControllerConfig, NotificationReconciler
 from notifier._routing import CredentialConfig, PagerDutyConfig, Router
+from notifier._seams import PRODUCTION, Seams
 from notifier._webhooks import PAGERDUTY_URL, WebhookChannel, pagerduty_payload, slack_payload, teams_payload
 
 
@@ -82,16 +83,18 @@ def assemble(
     local: LocalChannels = LocalChannels(),
     routing_text: str = "",
     routing_path: str = "routing.yaml",
+    seams: Seams = PRODUCTION,
 ) -> tuple[NotificationReconciler, Router]:
-    """Wire one replica's reconciler; raises ConfigFileError for a bad routing file."""
+    """Wire one replica's reconciler; raises ConfigFileError for a bad routing file. `seams`: the reconciler's
+    replaceable decisions (production: the defaults)."""
     router = Router(webhook_factory(http), credentials)
     router.load_text(routing_text, routing_path)
     metrics = Metrics(registry)
     breakers = Breakers(runtime.now, on_change=lambda kind, state: metrics.breaker.labels(channel=kind).set(state))
     reconciler = NotificationReconciler(
         api=api, runtime=runtime, cache=cache, router=router, local_channels=local_channels(runtime, local),
-        breakers=breakers, auditor=Auditor(audit, runtime),
+        breakers=breakers, auditor=seams.auditor(audit, runtime),
         events=EventRecorder(api, runtime, component="notification-controller", instance=config.identity),
-        metrics=metrics, rng=rng, config=config,
+        metrics=metrics, rng=rng, config=config, seams=seams,
     )
     return reconciler, router

@@ -166,8 +166,9 @@ def delivery_lease_name(uid: str) -> str:
 class DeliveryLock:
     """The per-notification Lease that external sends happen under (30 s by default)."""
 
-    def __init__(self, api: KubeApi, runtime: Runtime, *, identity: str, duration: float = 30.0) -> None:
-        self.claimant = LeaseClaimant(api, runtime, identity=identity, duration=duration)
+    def __init__(self, api: KubeApi, runtime: Runtime, *, identity: str, duration: float = 30.0,
+                 claimant: type[LeaseClaimant] = LeaseClaimant) -> None:
+        self.claimant = claimant(api, runtime, identity=identity, duration=duration)
 
     async def acquire(self, notification: KubeObject) -> Tenure | None:
         meta = notification["metadata"]

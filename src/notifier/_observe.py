@@ -9,6 +9,7 @@ injected prometheus registry, with the breaker-state help text corrected.
 from __future__ import annotations
 
 import logging
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -66,10 +67,12 @@ class MemoryAuditSink:
 class Auditor:
     """Builds the four audit events and emits each event key once per notification, per process."""
 
-    def __init__(self, sink: AuditSink, runtime: Runtime) -> None:
+    def __init__(self, sink: AuditSink, runtime: Runtime, *,
+                 memory: MutableMapping[str, dict[str, None]] | None = None) -> None:
         self._sink = sink
         self._runtime = runtime
-        self._emitted: dict[str, dict[str, None]] = {}
+        #: What was emitted, by `namespace/name@uid` then event key: the idempotency record.
+        self._emitted: MutableMapping[str, dict[str, None]] = {} if memory is None else memory
 
     def forget(self, key: str) -> None:
         """Drop the idempotency records of a deleted notification (`namespace/name`, any uid)."""

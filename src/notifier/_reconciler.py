@@ -29,17 +29,17 @@ from notifier._errors import (
     KubeApiError,
     NotFoundError,
 )
-from notifier._lease import DeliveryLock, Tenure
+from notifier._lease import Tenure
 from notifier._manager import Request, Result
 from notifier._model import AttemptStatus, DeliveryAttempt, Notification, Phase, Reason, enrich
 from notifier._observe import Auditor, EventRecorder, Metrics
-from notifier._phase import decide_transition
-from notifier._plan import AT_LEAST_ONCE, Plan, Planned, after_batch, plan_batch
+from notifier._plan import AT_LEAST_ONCE, Plan, Planned
 from notifier._ports import KubeApi, KubeObject, Lock, Runtime
 from notifier._resources import NOTIFICATIONS, format_micro_time, parse_time
 from notifier._routing import Router
 from notifier._sanitize import sanitize
-from notifier._status import merge_attempts, write_status
+from notifier._seams import PRODUCTION, Seams
+from notifier._status import merge_attempts
 
 log = logging.getLogger("notifier.reconciler")
 
@@ -78,7 +78,8 @@ class NotificationReconciler:
 
     def __init__(self, *, api: KubeApi, runtime: Runtime, cache: CacheReader, router: Router,
                  local_channels: Mapping[str, Channel], breakers: Breakers, auditor: Auditor,
-                 events: EventRecorder, metrics: Metrics, rng: random.Random, config: ControllerConfig) -> None:
+                 events: EventRecorder, metrics: Metrics, rng: random.Random, config: ControllerConfig,
+                 seams: Seams = PRODUCTION) -> None:
         self.api = api
         self.runtime = runtime
         self.cache = cache
@@ -90,16 +91,10 @@ class NotificationReconciler:
         self.metrics = metrics
         self.rng = rng
         self.config = config
-        self.lock = DeliveryLock(api, runtime, identity=config.identity, duration=config.lease_duration) \
+        #: The replaceable decisions (production: `Seams()`); see `notifier._seams`.
+        self.seams = seams
+        self.lock = seams.delivery_lock(api, runtime, config.identity, config.lease_duration) \
             if config.lock == "lease" else None
-        # Seams: the pure decisions and the status writer, as attributes, so that the bug zoo can swap one of
-        # them for a known-bad version in a simulated run. Production never changes them.
-        self.write_status = write_status
-        self.plan_batch = plan_batch
-        self.decide_transition = decide_transition
-        self.after_batch = after_batch
-        #: Claim every attempt with a write-ahead intent before sending it.
-        self.claim_attempts = True
         self._mutex: dict[str, Lock] = {}
         self._unpersisted: dict[str, list[DeliveryAttempt]] = {}
         self._reserved: dict[tuple[str, str], int] = {}
@@ -120,7 +115,7 @@ class NotificationReconciler:
         if Notification.from_object(cached).phase.terminal and not self._unpersisted.get(uid):
             await self._finish(uid)
             return Result()
-        mutex = self._mutex.setdefault(uid, self.runtime.lock())
+        mutex = self._mutex.setdefault(uid, self.runtime.lock()) if self.seams.exclusive else self.runtime.lock()
         async with mutex:
             return await self._reconcile_locked(request, cached)
 
@@ -129,9 +124,9 @@ class NotificationReconciler:
         phase = Notification.from_object(cached).phase
         if phase is Phase.NONE:
             with contextlib.suppress(IllegalTransition):  # a concurrent initializer won: go on from the API
-                await self.write_status(self.api, self.runtime, ns, name, phase=Phase.PENDING,
-                                        reason=Reason.INITIALIZED, message="Notification request received",
-                                        require_change=True)
+                await self.seams.write_status(self.api, self.runtime, ns, name, phase=Phase.PENDING,
+                                              reason=Reason.INITIALIZED, message="Notification request received",
+                                              require_change=True)
             self.metrics.phase.labels(phase="Pending").set(1)
         try:
             fresh = await self.api.get(NOTIFICATIONS, ns, name)
@@ -139,8 +134,8 @@ class NotificationReconciler:
             return Result()
         n = Notification.from_object(fresh)
         if n.phase is Phase.PENDING:
-            sending = await self.write_status(self.api, self.runtime, ns, name, phase=Phase.SENDING,
-                                         reason=Reason.PROCESSING, message="Processing delivery channels")
+            sending = await self.seams.write_status(self.api, self.runtime, ns, name, phase=Phase.SENDING,
+                                                    reason=Reason.PROCESSING, message="Processing delivery channels")
             fresh = sending.object
             n = Notification.from_object(fresh)
             self.metrics.phase.labels(phase="Sending").set(1)
@@ -153,14 +148,14 @@ class NotificationReconciler:
 
     async def _settle_carried(self, n: Notification) -> None:
         """Outcomes whose write seemed to fail but did land (a timeout after apply) are audited now."""
-        carried = self._unpersisted.get(n.uid)
-        if not carried:
-            return
+        carried = self._unpersisted.get(n.uid) or []
         persisted = {(a.identity, a.status) for a in n.attempts}
         landed = [a for a in carried if (a.identity, a.status) in persisted]
         if landed:
             self._unpersisted[n.uid] = [a for a in carried if a not in landed]
-            await self._audit_outcomes(n, landed)
+        audited = self.seams.audited(n, landed)
+        if audited:
+            await self._audit_outcomes(n, audited)
 
     def _withdrawals(self, n: Notification) -> list[DeliveryAttempt]:
         """Our own intents that we know were never sent (the fence failed, or the intent write timed out):
@@ -174,6 +169,9 @@ class NotificationReconciler:
         return out
 
     async def _deliver(self, fresh: KubeObject, n: Notification) -> Result:
+        wait = self.seams.hold(n, self.runtime.now())
+        if wait is not None:
+            return Result(requeue_after=wait)
         n = enrich(n)
         withdrawn = self._withdrawals(n)
         carried = list(self._unpersisted.get(n.uid, []))  # outcomes an earlier write failed to persist
@@ -181,10 +179,10 @@ class NotificationReconciler:
             # Plan from what this process knows, not only from what the server has: an outcome we hold but
             # could not write yet (a success above all) must stop the channel being sent again.
             n = replace(n, attempts=tuple(merge_attempts(n.attempts, [*withdrawn, *carried])))
-        resolution = self.router.resolve(n)
+        resolution = self.seams.resolve(self.router, n)
         channels, condition = resolution.channels, resolution.condition()
-        plan = self.plan_batch(n, channels, now=self.runtime.now(), guarantee=self._guarantee, stale=self._stale(n),
-                               reserved=self._reserved, due=self._due)
+        plan = self.seams.plan_batch(n, channels, now=self.runtime.now(), guarantee=self._guarantee,
+                                     stale=self._stale(n), reserved=self._reserved, due=self._due)
         send = list(plan.send)
         tenure: Tenure | None = None
         lease_busy = False
@@ -196,12 +194,12 @@ class NotificationReconciler:
         # Every attempt is claimed before it is sent (one compare-and-swap for the batch), so two senders can
         # never both send the same attempt; external ones also carry the Lease tenure that fences them.
         intents = [self._intent(n, p, tenure if self._is_external(p.channel) else None) for p in send] \
-            if self.claim_attempts else []
+            if self.seams.claim_attempts else []
         if plan.unknown or intents or withdrawn:
             try:
-                await self.write_status(self.api, self.runtime, n.namespace, n.name, phase=None,
-                                   attempts=[*carried, *withdrawn, *plan.unknown, *intents],
-                                   conditions=[condition], claim=intents)
+                await self.seams.write_status(self.api, self.runtime, n.namespace, n.name, phase=None,
+                                              attempts=[*carried, *withdrawn, *plan.unknown, *intents],
+                                              conditions=[condition], claim=intents)
             except AttemptClaimedError as error:
                 log.info("%s: %s", n.key, error)
                 return Result(requeue_after=self.config.lock_retry)
@@ -228,11 +226,12 @@ class NotificationReconciler:
     async def _conclude(self, n: Notification, plan: Plan, channels: tuple[str, ...],
                         outcomes: list[DeliveryAttempt], to_write: list[DeliveryAttempt],
                         condition: dict[str, str], tenure: Tenure | None, waiting: bool) -> Result:
-        states = self.after_batch(plan.states, outcomes)
+        states = self.seams.after_batch(plan.states, outcomes)
         due = self._next_due(plan, outcomes)
         now = self.runtime.now()
         retry_in = max(0.0, due - now) if due is not None else 0.0
-        decision = self.decide_transition(n.phase, channels, states, n.retry_policy.max_attempts, retry_in=retry_in)
+        decision = self.seams.decide_transition(n.phase, channels, states, n.retry_policy.max_attempts,
+                                                retry_in=retry_in)
         if plan.in_progress and decision.terminal:
             decision = replace(decision, phase=n.phase)  # someone else is mid-send: no verdict before theirs
         conditions = [condition]
@@ -242,9 +241,9 @@ class NotificationReconciler:
         changes = decision.phase is not n.phase or bool(to_write)
         if changes:
             try:
-                written = await self.write_status(self.api, self.runtime, n.namespace, n.name, phase=decision.phase,
-                                             reason=decision.reason, message=decision.message, attempts=to_write,
-                                             conditions=conditions)
+                written = await self.seams.write_status(
+                    self.api, self.runtime, n.namespace, n.name, phase=decision.phase, reason=decision.reason,
+                    message=decision.message, attempts=to_write, conditions=conditions)
             except IllegalTransition:
                 return Result(requeue=True)  # someone moved it meanwhile; look again
             self._unpersisted.pop(n.uid, None)
@@ -343,7 +342,7 @@ class NotificationReconciler:
         return max(retry_at, seen + (retry_at - written))
 
     def _channel(self, key: str) -> Channel | None:
-        return self.local_channels.get(key) or self.router.channels.get(key)
+        return self.local_channels.get(key) or self.seams.channels(self.router).get(key)
 
     def _is_external(self, key: str) -> bool:
         channel = self._channel(key)

@@ -7,11 +7,13 @@ from notifier._app import LocalChannels, assemble
 from notifier._lease import DeliveryLock, LeaseClaimant, Tenure, delivery_lease_name
 from notifier._observe import AuditEvent, Auditor, AuditSink, MemoryAuditSink
 from notifier._reconciler import CacheReader, ControllerConfig, LockMode, NotificationReconciler
-from notifier._routing import Router
+from notifier._routing import Resolution, Router
+from notifier._seams import PRODUCTION, Seams, StatusWriter
 from notifier._webhooks import PAGERDUTY_URL
 
 __all__ = [
     "PAGERDUTY_URL",
+    "PRODUCTION",
     "AuditEvent",
     "AuditSink",
     "Auditor",
@@ -23,7 +25,10 @@ __all__ = [
     "LockMode",
     "MemoryAuditSink",
     "NotificationReconciler",
+    "Resolution",
     "Router",
+    "Seams",
+    "StatusWriter",
     "Tenure",
     "assemble",
     "delivery_lease_name",

@@ -77,13 +77,23 @@ def test_violation_names_the_notification_channel_time_and_steps() -> None:
 def test_audit_once_judges_each_notification_by_its_own_history_not_by_any_crash() -> None:
     """A controller that never audits its deliveries is caught even in a run where some replica crashed: a
     crash excuses a missing `message.sent` only for the successes its replica persisted before it died."""
+    import dataclasses
+
     from harness._invariants import audit_once
     from harness._run import build, evidence_of
+    from harness.mutants import Mutant
+    from notifier.assembly import Auditor
 
+    class Mute(Auditor):
+        def sent(self, n: object, channel: str) -> bool:
+            return False
+
+    never_audits = Mutant(name="never-audits", bug="", caught_by="audit-once", scenario="",
+                          seams=lambda seams, host: dataclasses.replace(seams, auditor=Mute))
     crashed_runs = 0
     for seed in range(20):
         world, rig, _ = build(ALL_FAULTS, seed, strategy="random")
-        rig.mutations.append(lambda r: setattr(r.auditor, "sent", lambda n, channel: False))
+        rig.mutations.append(never_audits)
         world.run(until=ALL_FAULTS.phases.fault + ALL_FAULTS.phases.quiet)
         if not any(step.kind == "replica.crash" for step in world.trace.steps):
             continue

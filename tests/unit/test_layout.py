@@ -109,3 +109,13 @@ def test_notifier_crd_prints_a_crd_with_a_status_subresource() -> None:
     assert crd["metadata"]["name"] == "notificationrequests.kubernaut.ai"
     assert crd["spec"]["versions"][0]["subresources"] == {"status": {}}
     assert crd["spec"]["names"]["shortNames"] == ["notif", "notifs"]
+
+
+def test_mutants_touch_no_private_attribute_of_the_controller() -> None:
+    """Mutants replace declared seams (`notifier.assembly.Seams`) or wrap the `Reconciler` port: a rename
+    inside the controller cannot silently disarm one."""
+    tree = ast.parse((ROOT / "harness" / "mutants.py").read_text())
+    private = sorted(f"line {node.lineno}: .{node.attr}" for node in ast.walk(tree)
+                     if isinstance(node, ast.Attribute) and node.attr.startswith("_")
+                     and not (node.attr.startswith("__") and node.attr.endswith("__")))
+    assert private == []

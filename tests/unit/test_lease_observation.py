@@ -7,7 +7,6 @@ over a live Lease. The `lease-observed-before-read` mutant puts that bug back; t
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ from fakes.apiserver import ApiServer, FakeKubeApi, NoFaults
 from harness import EPOCH, SimRuntime
 from harness.mutants import MUTANTS
 from notifier import LEASES, ResourceType
-from notifier._lease import DeliveryLock, delivery_lease_name
+from notifier.assembly import PRODUCTION, DeliveryLock, delivery_lease_name
 
 NR = {"apiVersion": "kubernaut.ai/v1alpha1", "kind": "NotificationRequest",
       "metadata": {"name": "n1", "namespace": "default", "uid": "uid-1"}}
@@ -43,9 +42,13 @@ def takeover_after_a_slow_read(mutant: str | None) -> tuple[Any, str]:
     server = ApiServer(clock=lambda: EPOCH + env.now)
     runtime_a, runtime_b = SimRuntime(env), SimRuntime(env)
     lock_a = DeliveryLock(FakeKubeApi(server, runtime_a), runtime_a, identity="a")
-    lock_b = DeliveryLock(FakeKubeApi(server, runtime_b, faults=FirstGetIsSlow()), runtime_b, identity="b")
+    seams = PRODUCTION
     if mutant is not None:
-        MUTANTS[mutant].apply(SimpleNamespace(lock=lock_b))  # type: ignore[arg-type]
+        chosen = MUTANTS[mutant].seams
+        assert chosen is not None
+        seams = chosen(seams, None)  # type: ignore[arg-type]  # this mutant needs nothing of a host
+    lock_b = seams.delivery_lock(FakeKubeApi(server, runtime_b, faults=FirstGetIsSlow()), runtime_b, "b", 30.0)
+    assert lock_b is not None
     outcomes: dict[str, Any] = {}
 
     async def b() -> None:

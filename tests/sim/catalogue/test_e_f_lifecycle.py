@@ -116,7 +116,7 @@ def test_deletion_before_the_first_reconcile(sim: Sim) -> None:
 def test_rapid_create_delete_cycles_do_not_duplicate_deliveries(sim: Sim) -> None:
     """7.2 F34: should handle rapid create-delete cycles without duplicate deliveries (<= 1 per cycle)."""
     async def cycles(world: Any) -> None:
-        from harness._run import _body
+        from harness import notification_body as _body
         from harness._scenario import NotificationSpec
 
         for _ in range(5):
@@ -145,7 +145,7 @@ def test_concurrent_creates_and_deletes_on_different_objects(sim: Sim) -> None:
 def test_create_delete_create_with_the_same_name(sim: Sim) -> None:
     """7.2 F35: should handle rapid create-delete-create with the same CRD name: each is its own notification."""
     async def recreate(world: Any) -> None:
-        from harness._run import _body
+        from harness import notification_body as _body
         from harness._scenario import NotificationSpec
 
         await delete(world)
@@ -161,7 +161,7 @@ def test_create_delete_create_with_the_same_name(sim: Sim) -> None:
 def test_extremely_rapid_create_delete_leaves_nothing(sim: Sim) -> None:
     """7.2 F36: should handle extremely rapid create-delete (stress): no notification remains."""
     async def churn(world: Any) -> None:
-        from harness._run import _body
+        from harness import notification_body as _body
         from harness._scenario import NotificationSpec
 
         for i in range(20):
