@@ -55,7 +55,7 @@ def plan_batch(
     now: float,
     guarantee: Callable[[str], str],
     stale: Callable[[DeliveryAttempt], bool],
-    reserved: Mapping[tuple[str, str], int],
+    reserved: Mapping[str, int],
     due: Callable[[DeliveryAttempt], float] | None = None,
 ) -> Plan:
     """Plan one batch. Pure.
@@ -66,7 +66,7 @@ def plan_batch(
         now: the planner's clock.
         guarantee: a channel key's delivery guarantee (`at-least-once` or `at-most-once`).
         stale: whether a pending intent's sender can no longer be sending it.
-        reserved: in-flight reservations of this process, by (uid, channel).
+        reserved: this process's sends of the notification in flight, by channel.
         due: when a failed attempt's retry may start by the planner's clock (default: its `retryAt`).
     """
     limit = n.retry_policy.max_attempts
@@ -96,7 +96,7 @@ def plan_batch(
             if ready_at > now:
                 next_due = ready_at if next_due is None else min(next_due, ready_at)
                 continue
-        if state.attempts + reserved.get((n.uid, channel), 0) + 1 > limit:
+        if state.attempts + reserved.get(channel, 0) + 1 > limit:
             continue
         number = max([a.attempt for a in attempts], default=0) + 1
         send.append(Planned(channel=channel, attempt=number,

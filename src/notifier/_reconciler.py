@@ -31,10 +31,11 @@ from notifier._errors import (
 )
 from notifier._lease import Tenure
 from notifier._manager import Request, Result
+from notifier._memory import DeliveryMemory
 from notifier._model import AttemptStatus, DeliveryAttempt, Notification, Phase, Reason, enrich
 from notifier._observe import Auditor, EventRecorder, Metrics
 from notifier._plan import AT_LEAST_ONCE, Plan, Planned
-from notifier._ports import KubeApi, KubeObject, Lock, Runtime
+from notifier._ports import KubeApi, KubeObject, Runtime
 from notifier._resources import NOTIFICATIONS, format_micro_time, parse_time
 from notifier._routing import Router
 from notifier._sanitize import sanitize
@@ -95,13 +96,8 @@ class NotificationReconciler:
         self.seams = seams
         self.lock = seams.delivery_lock(api, runtime, config.identity, config.lease_duration) \
             if config.lock == "lease" else None
-        self._mutex: dict[str, Lock] = {}
-        self._unpersisted: dict[str, list[DeliveryAttempt]] = {}
-        self._reserved: dict[tuple[str, str], int] = {}
-        self._tenures: dict[str, Tenure] = {}
-        self._seen: dict[tuple[str, str, int], float] = {}
-        self._seen_pending: dict[tuple[str, str, int], float] = {}
-        self._unsent: dict[str, set[tuple[str, str, int]]] = {}
+        #: What this process knows of each notification beyond the server, by uid (see `notifier._memory`).
+        self.memories: dict[str, DeliveryMemory] = {}
 
     # -- the reconcile ----------------------------------------------------------------------------
 
@@ -109,13 +105,15 @@ class NotificationReconciler:
         cached = self.cache(request.namespace, request.name)
         if cached is None:
             self.auditor.forget(request.key)
+            self._forget(request.key)
             return Result()
         await self.events.record(cached, "Normal", "ReconcileStarted", "Reconciliation started")
         uid = str(cached["metadata"].get("uid", ""))
-        if Notification.from_object(cached).phase.terminal and not self._unpersisted.get(uid):
+        if Notification.from_object(cached).phase.terminal and not self._carried(uid):
             await self._finish(uid)
             return Result()
-        mutex = self._mutex.setdefault(uid, self.runtime.lock()) if self.seams.exclusive else self.runtime.lock()
+        memory = self._memory(uid, request.key)
+        mutex = memory.mutex if self.seams.exclusive else self.runtime.lock()
         async with mutex:
             return await self._reconcile_locked(request, cached)
 
@@ -131,6 +129,7 @@ class NotificationReconciler:
         try:
             fresh = await self.api.get(NOTIFICATIONS, ns, name)
         except NotFoundError:
+            self._forget(request.key)  # deleted while we looked: nothing of it is kept
             return Result()
         n = Notification.from_object(fresh)
         if n.phase is Phase.PENDING:
@@ -148,11 +147,11 @@ class NotificationReconciler:
 
     async def _settle_carried(self, n: Notification) -> None:
         """Outcomes whose write seemed to fail but did land (a timeout after apply) are audited now."""
-        carried = self._unpersisted.get(n.uid) or []
+        carried = self._carried(n.uid)
         persisted = {(a.identity, a.status) for a in n.attempts}
         landed = [a for a in carried if (a.identity, a.status) in persisted]
         if landed:
-            self._unpersisted[n.uid] = [a for a in carried if a not in landed]
+            self._memory(n.uid, n.key).unpersisted = [a for a in carried if a not in landed]
         audited = self.seams.audited(n, landed)
         if audited:
             await self._audit_outcomes(n, audited)
@@ -160,7 +159,8 @@ class NotificationReconciler:
     def _withdrawals(self, n: Notification) -> list[DeliveryAttempt]:
         """Our own intents that we know were never sent (the fence failed, or the intent write timed out):
         they are withdrawn as `cancelled`, which is no attempt at all, rather than left to look unknown."""
-        unsent = self._unsent.get(n.uid)
+        memory = self.memories.get(n.uid)
+        unsent = memory.unsent if memory is not None else None
         if not unsent:
             return []
         out = [replace(a, status=AttemptStatus.CANCELLED, error="withdrawn: never sent")
@@ -174,7 +174,8 @@ class NotificationReconciler:
             return Result(requeue_after=wait)
         n = enrich(n)
         withdrawn = self._withdrawals(n)
-        carried = list(self._unpersisted.get(n.uid, []))  # outcomes an earlier write failed to persist
+        memory = self._memory(n.uid, n.key)
+        carried = list(memory.unpersisted)  # outcomes an earlier write failed to persist
         if withdrawn or carried:
             # Plan from what this process knows, not only from what the server has: an outcome we hold but
             # could not write yet (a success above all) must stop the channel being sent again.
@@ -182,7 +183,7 @@ class NotificationReconciler:
         resolution = self.seams.resolve(self.router, n)
         channels, condition = resolution.channels, resolution.condition()
         plan = self.seams.plan_batch(n, channels, now=self.runtime.now(), guarantee=self._guarantee,
-                                     stale=self._stale(n), reserved=self._reserved, due=self._due)
+                                     stale=self._stale(n), reserved=memory.reserved, due=self._due(memory))
         send = list(plan.send)
         tenure: Tenure | None = None
         lease_busy = False
@@ -204,22 +205,21 @@ class NotificationReconciler:
                 log.info("%s: %s", n.key, error)
                 return Result(requeue_after=self.config.lock_retry)
             except KubeApiError:
-                self._unsent.setdefault(n.uid, set()).update(a.identity for a in intents)
+                memory.unsent.update(a.identity for a in intents)
                 raise  # the intents may have landed; either way nothing was sent
-            self._unsent.pop(n.uid, None)
-            self._unpersisted.pop(n.uid, None)
+            memory.unsent.clear()
+            memory.unpersisted = []
             await self._audit_outcomes(n, carried)
             carried = []
         outcomes: list[DeliveryAttempt] = []
         for index, planned in enumerate(send):
             outcome = await self._send(n, planned, tenure)
             if outcome is None:  # the fence failed: this and the rest of the batch were never sent
-                self._unsent.setdefault(n.uid, set()).update(
-                    (n.uid, p.channel, p.attempt) for p in send[index:])
+                memory.unsent.update((n.uid, p.channel, p.attempt) for p in send[index:])
                 lease_busy = True
                 break
             outcomes.append(outcome)
-            self._unpersisted.setdefault(n.uid, []).append(outcome)
+            memory.unpersisted.append(outcome)
         waiting = bool(plan.in_progress) or lease_busy
         return await self._conclude(n, plan, channels, outcomes, [*carried, *outcomes], condition, tenure, waiting)
 
@@ -246,7 +246,7 @@ class NotificationReconciler:
                     message=decision.message, attempts=to_write, conditions=conditions)
             except IllegalTransition:
                 return Result(requeue=True)  # someone moved it meanwhile; look again
-            self._unpersisted.pop(n.uid, None)
+            self._memory(n.uid, n.key).unpersisted = []
             await self._audit_outcomes(n, to_write)
             if written.moved:
                 await self._announce(written.object, n, decision.phase, retry_in)
@@ -266,7 +266,6 @@ class NotificationReconciler:
     async def _send(self, n: Notification, planned: Planned, tenure: Tenure | None) -> DeliveryAttempt | None:
         channel = self._channel(planned.channel)
         kind = planned.channel.split(":", 1)[0]
-        key = (n.uid, planned.channel)
         breaker = self.breakers.for_kind(kind)
         if channel is not None and channel.external and not breaker.allow():
             error = BackendUnavailableError(f"{kind} circuit breaker is open (too many failures, preventing "
@@ -277,11 +276,12 @@ class NotificationReconciler:
         if channel is not None and channel.external and tenure is not None and self.lock is not None \
                 and not await self.lock.fence(tenure):
             log.warning("%s lost the lease of %s before sending %s", self.config.identity, n.key, planned.channel)
-            self._tenures.pop(n.uid, None)
+            self._memory(n.uid, n.key).tenure = None
             return None
         start = self.runtime.now()  # after the fence: the attempt's time is when it really goes out
         base = self._attempt(n, planned, tenure, start)
-        self._reserved[key] = self._reserved.get(key, 0) + 1
+        reserved = self._memory(n.uid, n.key).reserved  # this record's, even if the record is dropped meanwhile
+        reserved[planned.channel] = reserved.get(planned.channel, 0) + 1
         try:
             if channel is None:
                 raise BackendRejectedError(f"channel not registered: {planned.channel}")
@@ -293,9 +293,9 @@ class NotificationReconciler:
                 breaker.record(False)
             return self._failed(n, base, error, self.runtime.now() - start)
         finally:
-            self._reserved[key] -= 1
-            if not self._reserved[key]:
-                del self._reserved[key]
+            reserved[planned.channel] -= 1
+            if not reserved[planned.channel]:
+                del reserved[planned.channel]
         if channel.external:
             breaker.record(True)
         self.metrics.attempts.labels(channel=planned.channel, status="success").inc()
@@ -327,19 +327,21 @@ class NotificationReconciler:
             elif attempt.status in (AttemptStatus.FAILED, AttemptStatus.UNKNOWN):
                 self.auditor.failed(n, attempt.channel, attempt.attempt, attempt.error)
 
-    def _due(self, attempt: DeliveryAttempt) -> float:
+    def _due(self, memory: DeliveryMemory) -> Callable[[DeliveryAttempt], float]:
         """When a failed attempt may be retried, by this replica's clock and its own observation.
 
         `retryAt` was written by the sender's clock; a skewed clock here could make it seem due early. So the
         wait is also measured from when this process first saw the failure (as Leases are judged), and the
         later of the two counts: the spacing between attempts never shrinks below the backoff.
         """
-        written = parse_time(attempt.timestamp)
-        retry_at = parse_time(attempt.retry_at)
-        seen = self._seen.setdefault(attempt.identity, self.runtime.now())
-        if attempt.replica == self.config.identity:
-            seen = min(seen, written)
-        return max(retry_at, seen + (retry_at - written))
+        def due(attempt: DeliveryAttempt) -> float:
+            written = parse_time(attempt.timestamp)
+            retry_at = parse_time(attempt.retry_at)
+            seen = memory.seen_failed.setdefault(attempt.identity, self.runtime.now())
+            if attempt.replica == self.config.identity:
+                seen = min(seen, written)
+            return max(retry_at, seen + (retry_at - written))
+        return due
 
     def _channel(self, key: str) -> Channel | None:
         return self.local_channels.get(key) or self.seams.channels(self.router).get(key)
@@ -358,7 +360,8 @@ class NotificationReconciler:
         Another replica's: stale once this process has watched it stay pending for `intent_timeout` by its own
         clock (the writer's timestamp is never compared with our clock).
         """
-        mine = {a.identity for a in self._unpersisted.get(n.uid, [])} | self._unsent.get(n.uid, set())
+        memory = self._memory(n.uid, n.key)
+        mine = {a.identity for a in memory.unpersisted} | memory.unsent
         now = self.runtime.now()
 
         def stale(intent: DeliveryAttempt) -> bool:
@@ -366,7 +369,7 @@ class NotificationReconciler:
                 return False
             if intent.replica == self.config.identity:
                 return True
-            seen = self._seen_pending.setdefault(intent.identity, now)
+            seen = memory.seen_pending.setdefault(intent.identity, now)
             return now - seen >= self.config.intent_timeout
         return stale
 
@@ -380,11 +383,8 @@ class NotificationReconciler:
         if self.lock is None:
             return None
         tenure = await self.lock.acquire(fresh)
-        uid = str(fresh["metadata"].get("uid", ""))
-        if tenure is None:
-            self._tenures.pop(uid, None)
-        else:
-            self._tenures[uid] = tenure
+        meta = fresh["metadata"]
+        self._memory(str(meta.get("uid", "")), f"{meta.get('namespace', '')}/{meta.get('name', '')}").tenure = tenure
         return tenure
 
     def _next_due(self, plan: Plan, outcomes: list[DeliveryAttempt]) -> float | None:
@@ -409,19 +409,31 @@ class NotificationReconciler:
 
     async def _finish(self, uid: str) -> None:
         """The notification is terminal: give its Lease back if we hold it, and forget it."""
-        tenure = self._tenures.get(uid)
+        memory = self.memories.get(uid)
+        tenure = memory.tenure if memory is not None else None
         if tenure is not None and self.lock is not None:
             await self.lock.release(tenure)
         self._clear(uid)
 
     def _clear(self, uid: str) -> None:
-        for seen in (self._seen, self._seen_pending):
-            for identity in [identity for identity in seen if identity[0] == uid]:
-                del seen[identity]
-        self._unsent.pop(uid, None)
-        self._mutex.pop(uid, None)
-        self._unpersisted.pop(uid, None)
-        self._tenures.pop(uid, None)
+        """The notification is done: this process forgets it."""
+        self.memories.pop(uid, None)
+
+    def _forget(self, key: str) -> None:
+        """The notification `key` was deleted (any uid of that name): this process forgets it."""
+        for uid in [uid for uid, memory in self.memories.items() if memory.key == key]:
+            del self.memories[uid]
+
+    def _memory(self, uid: str, key: str) -> DeliveryMemory:
+        """This process's record of a notification, created on first use."""
+        memory = self.memories.get(uid)
+        if memory is None:
+            memory = self.memories[uid] = DeliveryMemory(key=key, mutex=self.runtime.lock())
+        return memory
+
+    def _carried(self, uid: str) -> list[DeliveryAttempt]:
+        memory = self.memories.get(uid)
+        return memory.unpersisted if memory is not None else []
 
 
 __all__ = ["ControllerConfig", "KubeApiError", "NotificationReconciler"]
