@@ -121,11 +121,12 @@ def _cache_before_status_write(s: Seams, host: Host) -> Seams:
 
 
 def _no_backoff_gate(s: Seams, host: Host) -> Seams:
+    """NT-BUG-007: the planner never waits for a failed attempt's retryAt."""
     inner = s.plan_batch
 
-    def plan(*args: Any, **kwargs: Any) -> Any:
-        kwargs["due"] = lambda attempt: 0.0
-        return inner(*args, **kwargs)
+    def plan(n: Notification, *args: Any, **kwargs: Any) -> Any:
+        ungated = dataclasses.replace(n, attempts=tuple(dataclasses.replace(a, retry_at="") for a in n.attempts))
+        return inner(ungated, *args, **kwargs)
     return dataclasses.replace(s, plan_batch=plan)
 
 

@@ -34,7 +34,7 @@ from notifier._manager import Request, Result
 from notifier._memory import DeliveryMemory
 from notifier._model import AttemptStatus, DeliveryAttempt, Notification, Phase, Reason, enrich
 from notifier._observe import Auditor, EventRecorder, Metrics
-from notifier._plan import AT_LEAST_ONCE, Plan, Planned
+from notifier._plan import AT_LEAST_ONCE, Plan, Planned, Recall
 from notifier._ports import KubeApi, KubeObject, Runtime
 from notifier._resources import NOTIFICATIONS, format_micro_time, parse_time
 from notifier._routing import Router
@@ -183,7 +183,8 @@ class NotificationReconciler:
         resolution = self.seams.resolve(self.router, n)
         channels, condition = resolution.channels, resolution.condition()
         plan = self.seams.plan_batch(n, channels, now=self.runtime.now(), guarantee=self._guarantee,
-                                     stale=self._stale(n), reserved=memory.reserved, due=self._due(memory))
+                                     recall=self._recall(memory))
+        memory.seen_failed, memory.seen_pending = dict(plan.seen_failed), dict(plan.seen_pending)
         send = list(plan.send)
         tenure: Tenure | None = None
         lease_busy = False
@@ -327,22 +328,6 @@ class NotificationReconciler:
             elif attempt.status in (AttemptStatus.FAILED, AttemptStatus.UNKNOWN):
                 self.auditor.failed(n, attempt.channel, attempt.attempt, attempt.error)
 
-    def _due(self, memory: DeliveryMemory) -> Callable[[DeliveryAttempt], float]:
-        """When a failed attempt may be retried, by this replica's clock and its own observation.
-
-        `retryAt` was written by the sender's clock; a skewed clock here could make it seem due early. So the
-        wait is also measured from when this process first saw the failure (as Leases are judged), and the
-        later of the two counts: the spacing between attempts never shrinks below the backoff.
-        """
-        def due(attempt: DeliveryAttempt) -> float:
-            written = parse_time(attempt.timestamp)
-            retry_at = parse_time(attempt.retry_at)
-            seen = memory.seen_failed.setdefault(attempt.identity, self.runtime.now())
-            if attempt.replica == self.config.identity:
-                seen = min(seen, written)
-            return max(retry_at, seen + (retry_at - written))
-        return due
-
     def _channel(self, key: str) -> Channel | None:
         return self.local_channels.get(key) or self.seams.channels(self.router).get(key)
 
@@ -353,25 +338,11 @@ class NotificationReconciler:
     def _guarantee(self, key: str) -> str:
         return self.config.guarantees.get(key.split(":", 1)[0], AT_LEAST_ONCE)
 
-    def _stale(self, n: Notification) -> Callable[[DeliveryAttempt], bool]:
-        """Whether a pending intent's sender can no longer be sending it.
-
-        Ours, not from this process (we restarted): stale. Ours and known unsent: not stale (it is withdrawn).
-        Another replica's: stale once this process has watched it stay pending for `intent_timeout` by its own
-        clock (the writer's timestamp is never compared with our clock).
-        """
-        memory = self._memory(n.uid, n.key)
-        mine = {a.identity for a in memory.unpersisted} | memory.unsent
-        now = self.runtime.now()
-
-        def stale(intent: DeliveryAttempt) -> bool:
-            if intent.identity in mine:
-                return False
-            if intent.replica == self.config.identity:
-                return True
-            seen = memory.seen_pending.setdefault(intent.identity, now)
-            return now - seen >= self.config.intent_timeout
-        return stale
+    def _recall(self, memory: DeliveryMemory) -> Recall:
+        """What the planner may know of this process's memory (a read-only view)."""
+        return Recall(identity=self.config.identity, intent_timeout=self.config.intent_timeout,
+                      mine=frozenset({a.identity for a in memory.unpersisted} | memory.unsent),
+                      reserved=memory.reserved, seen_failed=memory.seen_failed, seen_pending=memory.seen_pending)
 
     def _intent(self, n: Notification, planned: Planned, tenure: Tenure | None) -> DeliveryAttempt:
         return DeliveryAttempt(uid=n.uid, channel=planned.channel, attempt=planned.attempt,
