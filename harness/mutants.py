@@ -18,7 +18,6 @@ from typing import Any, Final
 from notifier import (
     LEASES,
     NOTIFICATIONS,
-    ConflictError,
     KubeApi,
     KubeObject,
     Reconciler,
@@ -29,7 +28,7 @@ from notifier import (
     parse_time,
 )
 from notifier.assembly import Auditor, AuditSink, CacheReader, DeliveryLock, LeaseClaimant, Router, Seams
-from notifier.model import DeliveryAttempt, Notification, Phase, Written, apply_status
+from notifier.model import DeliveryAttempt, Notification, Phase, Written, apply_status, update_status_with
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,17 +105,10 @@ def _cache_before_status_write(s: Seams, host: Host) -> Seams:
     """DD-STATUS-001: the status write starts from the informer cache, not a fresh API read."""
 
     async def write(api: Any, runtime: Any, namespace: str, name: str, **change: Any) -> Written:
-        for _ in range(5):
-            base = host.cache(namespace, name) or await api.get(NOTIFICATIONS, namespace, name)
-            latest = await api.get(NOTIFICATIONS, namespace, name)
-            base["metadata"]["resourceVersion"] = latest["metadata"]["resourceVersion"]
-            before = Phase((latest.get("status") or {}).get("phase", "") or "")
-            base["status"] = apply_status(base, now=runtime.now(), **change)
-            try:
-                return Written(await api.update_status(NOTIFICATIONS, namespace, base), before)
-            except ConflictError:
-                await runtime.sleep(0.01)
-        raise ConflictError("still conflicting")
+        def from_cache(latest: KubeObject) -> dict[str, Any]:
+            base = host.cache(namespace, name) or latest
+            return apply_status(base, now=runtime.now(), **change)
+        return await update_status_with(api, runtime, namespace, name, from_cache)
     return dataclasses.replace(s, write_status=write)
 
 
@@ -255,15 +247,8 @@ def _timestamp_window_dedup(s: Seams, host: Host) -> Seams:
         return apply_status(obj, attempts=kept, **change)
 
     async def write(api: Any, runtime: Any, namespace: str, name: str, **change: Any) -> Written:
-        for _ in range(5):
-            fresh = await api.get(NOTIFICATIONS, namespace, name)
-            before = Phase((fresh.get("status") or {}).get("phase", "") or "")
-            fresh["status"] = window(fresh, now=runtime.now(), **change)
-            try:
-                return Written(await api.update_status(NOTIFICATIONS, namespace, fresh), before)
-            except ConflictError:
-                await runtime.sleep(0.01)
-        raise ConflictError("still conflicting")
+        return await update_status_with(api, runtime, namespace, name,
+                                        lambda fresh: window(fresh, now=runtime.now(), **change))
     return dataclasses.replace(_no_claims_no_mutex(s, host), write_status=write)
 
 

@@ -9,7 +9,7 @@ extra delay on each watch event (a stale informer cache), and a watch stream tha
 from __future__ import annotations
 
 from collections import Counter, deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
 from fakes.apiserver._server import ApiServer
@@ -107,24 +107,21 @@ class FakeKubeApi:
         return ObjectList(items=items, resource_version=version)
 
     async def create(self, rt: ResourceType, namespace: str, body: KubeObject) -> KubeObject:
-        name = str(body.get("metadata", {}).get("name", ""))
-        await self._enter("create", rt, name)
-        obj = self.server.create(rt, namespace, body)
-        self._leave("create", rt, name)
-        return obj
+        return await self._write("create", self.server.create, rt, namespace, body)
 
     async def update(self, rt: ResourceType, namespace: str, body: KubeObject) -> KubeObject:
-        name = str(body.get("metadata", {}).get("name", ""))
-        await self._enter("update", rt, name)
-        obj = self.server.update(rt, namespace, body)
-        self._leave("update", rt, name)
-        return obj
+        return await self._write("update", self.server.update, rt, namespace, body)
 
     async def update_status(self, rt: ResourceType, namespace: str, body: KubeObject) -> KubeObject:
+        return await self._write("update_status", self.server.update_status, rt, namespace, body)
+
+    async def _write(self, verb: str, write: Callable[[ResourceType, str, KubeObject], KubeObject],
+                     rt: ResourceType, namespace: str, body: KubeObject) -> KubeObject:
+        """A write of a whole object: a scheduling point, then the server's write, with the faults around it."""
         name = str(body.get("metadata", {}).get("name", ""))
-        await self._enter("update_status", rt, name)
-        obj = self.server.update_status(rt, namespace, body)
-        self._leave("update_status", rt, name)
+        await self._enter(verb, rt, name)
+        obj = write(rt, namespace, body)
+        self._leave(verb, rt, name)
         return obj
 
     async def patch(self, rt: ResourceType, namespace: str, name: str, patch: KubeObject) -> KubeObject:

@@ -8,7 +8,7 @@ compare-and-swap, and on Conflict read again and retry, as `retry.RetryOnConflic
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -145,13 +145,31 @@ async def write_status(
         IllegalTransition: the fresh object's phase does not allow the change (not retried).
         KubeApiError: any other API failure (not retried).
     """
+    return await update_status_with(api, runtime, namespace, name,
+                                    lambda fresh: apply_status(fresh, now=runtime.now(), **change))
+
+
+async def update_status_with(
+    api: KubeApi,
+    runtime: Runtime,
+    namespace: str,
+    name: str,
+    status: Callable[[KubeObject], dict[str, Any]],
+) -> Written:
+    """The compare-and-swap loop of every status write: read through the API, compute the new status from what
+    was read, write it; on Conflict read again (5 tries, 10 ms apart).
+
+    Raises:
+        ConflictError: still conflicting after 5 tries.
+        KubeApiError: any other API failure (not retried), and whatever `status` raises.
+    """
     last: ConflictError | None = None
     for attempt in range(CONFLICT_RETRIES):
         if attempt:
             await runtime.sleep(CONFLICT_DELAY)
         fresh = await api.get(NOTIFICATIONS, namespace, name)
         before = Phase((fresh.get("status") or {}).get("phase", "") or "")
-        fresh["status"] = apply_status(fresh, now=runtime.now(), **change)
+        fresh["status"] = status(fresh)
         try:
             return Written(await api.update_status(NOTIFICATIONS, namespace, fresh), before)
         except ConflictError as error:

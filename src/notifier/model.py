@@ -19,7 +19,7 @@ from notifier._model import (
 from notifier._phase import TRANSITIONS, ChannelState, decide_transition
 from notifier._plan import Plan, Planned, after_batch, plan_batch
 from notifier._routing import CHANNEL_KINDS, EXTERNAL_KINDS, ChannelKind, ExternalKind
-from notifier._status import Written, apply_status, merge_attempts, write_status
+from notifier._status import Written, apply_status, merge_attempts, update_status_with, write_status
 
 __all__ = [
     "CHANNEL_KINDS",
@@ -45,5 +45,6 @@ __all__ = [
     "decide_transition",
     "merge_attempts",
     "plan_batch",
+    "update_status_with",
     "write_status",
 ]
