@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
 
 from notifier._errors import AlreadyExistsError, ConflictError, KubeApiError, NotFoundError
@@ -80,14 +81,8 @@ class LeaseClaimant:
             transitions += 1
             new_spec.update(acquireTime=format_micro_time(now), leaseTransitions=transitions)
         lease["spec"] = new_spec
-        try:
-            written = await self._api.update(LEASES, namespace, lease)
-        except (ConflictError, NotFoundError):
-            return None
-        except KubeApiError as error:
-            log.warning("writing lease %s failed: %s", name, error)
-            return None
-        return self._hold(written, now)
+        return await self._write("writing", name, self._api.update(LEASES, namespace, lease),
+                                 (ConflictError, NotFoundError), now)
 
     async def observe(self, namespace: str, name: str) -> tuple[KubeObject, float]:
         """GET the Lease, and the local time at which its record was observed.
@@ -111,12 +106,19 @@ class LeaseClaimant:
                      "acquireTime": format_micro_time(now), "renewTime": format_micro_time(now),
                      "leaseTransitions": 0},
         }
+        return await self._write("creating", name, self._api.create(LEASES, namespace, body),
+                                 (AlreadyExistsError, ConflictError), now)
+
+    async def _write(self, doing: str, name: str, write: Awaitable[KubeObject],
+                     lost: tuple[type[KubeApiError], ...], now: float) -> Tenure | None:
+        """Await a write of the Lease: the tenure it gives, or None if another writer won (`lost`) or it
+        failed (logged)."""
         try:
-            written = await self._api.create(LEASES, namespace, body)
-        except (AlreadyExistsError, ConflictError):
+            written = await write
+        except lost:
             return None
         except KubeApiError as error:
-            log.warning("creating lease %s failed: %s", name, error)
+            log.warning("%s lease %s failed: %s", doing, name, error)
             return None
         return self._hold(written, now)
 
