@@ -3,11 +3,12 @@ faster than the wall clock their virtual time runs."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from typing import Any
 
 from bench._common import judge, scenario
-from harness import run
+from harness import runs
 
 #: (scenario file, wall budget in seconds, most seeds): every scenario runs at least one seed.
 SCENARIOS = (("single", 10.0, 2000), ("three-replicas-all-faults", 40.0, 400), ("five-replicas-500", 30.0, 3))
@@ -25,14 +26,17 @@ def measure(name: str, budget: float, most: int) -> dict[str, Any]:
     seeds = calls = steps = violations = 0
     virtual = 0.0
     started = time.perf_counter()
-    while seeds < most and (seeds == 0 or time.perf_counter() - started < budget):
-        result = run(spec, seeds, strategy=spec.campaign.strategy, keep=True)
+    for outcome in runs(spec, itertools.count(), strategy=spec.campaign.strategy, keep=True):
+        result = outcome.result
         calls += api_calls(result)
         steps += result.steps
         virtual += result.virtual_time
         violations += bool(result.violations)
         judge(spec, result)
+        result.world = result.rig = None
         seeds += 1
+        if seeds >= most or time.perf_counter() - started >= budget:
+            break
     wall = time.perf_counter() - started
     notifications = sum(n.count for n in spec.notifications)
     return {

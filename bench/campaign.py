@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._common import FINDINGS, judge, peak_rss_mib, quiet
-from harness import load_scenario, run
+from harness import load_scenario, runs
 from notifier import ConfigFileError
 
 
@@ -30,8 +30,8 @@ def campaign(path: Path, seeds: int, strategy: str | None = None) -> dict[str, A
     explained = 0
     memory_at: dict[int, float] = {}
     started = time.perf_counter()
-    for seed in range(seeds):
-        result = run(scenario, seed, strategy=chosen)
+    for outcome in runs(scenario, range(seeds), strategy=chosen):
+        seed, result = outcome.seed, outcome.result
         fired.update(dict.fromkeys(result.faults_fired, 1))
         explained += result.explained_redeliveries
         if result.violations:

@@ -9,6 +9,8 @@ exported for tests that build worlds by hand.
 """
 
 from harness._bridge import EPOCH, Budget, SimEvent, SimLock, SimQueue, SimRuntime, SimTask
+from harness._build import notification_body
+from harness._campaign import Outcome, runs
 from harness._check import Verdict, check
 from harness._choices import Choices, derive_seed
 from harness._errors import DeterminismError, HarnessError, SimulationError
@@ -17,7 +19,7 @@ from harness._invariants import INVARIANTS, Violation
 from harness._progress import Progress, progress
 from harness._realtime import deliver_on_asyncio
 from harness._replay import Artifact, Replayed, Shrunk, replay, run_recorded, shrink
-from harness._run import STRATEGIES, RunResult, notification_body, run
+from harness._run import STRATEGIES, RunResult, run
 from harness._scenario import Scenario, bundled, load_scenario
 from harness._simfixture import Sim, SimRun
 from harness._trace import Step, Trace, first_divergence
@@ -37,6 +39,7 @@ __all__ = [
     "HarnessError",
     "Hunt",
     "Injector",
+    "Outcome",
     "Progress",
     "Replayed",
     "Replica",
@@ -68,5 +71,6 @@ __all__ = [
     "replay",
     "run",
     "run_recorded",
+    "runs",
     "shrink",
 ]

@@ -5,17 +5,19 @@ Writes JUnit XML and a summary; the verdict is failed on any violation, divergen
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from harness._campaign import Outcome, runs
 from harness._progress import Progress
-from harness._replay import run_recorded
-from harness._run import RunResult, run
+from harness._run import RunResult
 from harness._scenario import Scenario, bundled, bundled_dir, load_scenario
+from harness._strategies import campaign_strategy
 from harness._zoo import hunt
 from harness.mutants import MUTANTS
 from notifier import ConfigFileError
@@ -93,41 +95,41 @@ def check(budget: float, *, mutant: str | None = None, report_dir: Path = Path("
     def remaining() -> float:
         return deadline - time.perf_counter()
 
-    def seed_run(scenario: Scenario, seed: int) -> RunResult | None:
-        """One recorded run within the budget; None if the budget ran out before it could finish."""
-        wall = remaining()
-        if wall <= 0:
-            return None
+    #: Each scenario's seeds 0, 1, 2, ... as one campaign, advanced a seed at a time, round robin.
+    streams: dict[str, Iterator[Outcome]] = {
+        scenario.name: runs(scenario, itertools.count(), strategy=campaign_strategy(scenario), mutant=mutant,
+                            failures=failures_dir, deadline=deadline) for scenario in scenarios}
+
+    def seed_run(scenario: Scenario) -> RunResult | None:
+        """The scenario's next seed, within the budget; None once the budget ran out before it could finish."""
         began = time.perf_counter()
-        result, artifact = run_recorded(scenario, seed, failures_dir, strategy=_strategy(scenario), mutant=mutant,
-                                        wall_seconds=min(wall, scenario.world.wall_seconds))
+        outcome = next(streams[scenario.name], None)
         spent[scenario.name] += time.perf_counter() - began
-        if result.stopped == "wall" and wall < scenario.world.wall_seconds:
-            if artifact is not None:
-                artifact.path.unlink(missing_ok=True)
-            cut.append(f"{scenario.name} seed {seed} was cut at {result.world_steps:,} steps, virtual time "
-                       f"{result.virtual_time:.3f} s")
+        if outcome is None:
+            return None
+        if outcome.cut:
+            cut.append(f"{scenario.name} seed {outcome.seed} was cut at {outcome.result.world_steps:,} steps, "
+                       f"virtual time {outcome.result.virtual_time:.3f} s")
             return None  # cut by the gate's budget: not a verdict on the controller
-        seeds[scenario.name] = seed + 1
+        seeds[scenario.name] = outcome.seed + 1
         verdict.runs += 1
-        moved(f"{scenario.name} seed {seed}")
+        moved(f"{scenario.name} seed {outcome.seed}")
+        result = outcome.result
         if result.violations and scenario.name not in failed:
             v = result.violations[0]
-            failed[scenario.name] = (f"seed {seed}: {v.invariant}: {v.notification} {v.channel} {v.message}; "
-                                     f"replay: notifier-sim replay {artifact.path if artifact else '?'}")
+            where = outcome.artifact.path if outcome.artifact else "?"
+            failed[scenario.name] = (f"seed {outcome.seed}: {v.invariant}: {v.notification} {v.channel} "
+                                     f"{v.message}; replay: notifier-sim replay {where}")
         return result
 
     for scenario in scenarios:
         began = time.perf_counter()
-        first = seed_run(scenario, 0)
+        first = seed_run(scenario)
         second = None
         if first is not None:
-            wall = remaining()
-            if wall > 0:
-                second = run(scenario, 0, strategy=_strategy(scenario), mutant=mutant,
-                             wall_seconds=min(wall, scenario.world.wall_seconds))
-                if second.stopped == "wall" and wall < scenario.world.wall_seconds:
-                    second = None
+            again = next(runs(scenario, [0], strategy=campaign_strategy(scenario), mutant=mutant,
+                              deadline=deadline), None)
+            second = again.result if again is not None and not again.cut else None
         took = time.perf_counter() - began
         if first is None or second is None:
             add(Case("determinism", scenario.name, took, unreached("not checked")))
@@ -151,7 +153,7 @@ def check(budget: float, *, mutant: str | None = None, report_dir: Path = Path("
         for scenario in scenarios:
             if scenario.name in failed or (max_seeds is not None and seeds[scenario.name] >= max_seeds):
                 continue
-            if seed_run(scenario, seeds[scenario.name]) is None:
+            if seed_run(scenario) is None:
                 break
             progressed = True
         if not progressed:
@@ -160,10 +162,6 @@ def check(budget: float, *, mutant: str | None = None, report_dir: Path = Path("
         add(Case("scenarios", f"{scenario.name} ({seeds[scenario.name]} seeds)", spent[scenario.name],
                  failed.get(scenario.name) or (None if seeds[scenario.name] else unreached("no seed ran"))))
     return verdict
-
-
-def _strategy(scenario: Scenario) -> str:
-    return "random" if scenario.campaign.strategy == "hypothesis" else scenario.campaign.strategy
 
 
 def write_junit(verdict: Verdict, path: Path) -> None:

@@ -131,7 +131,7 @@ class Artifact:
 
     def validate(self) -> None:
         """Check every field a replay reads, naming the first bad one (ConfigFileError)."""
-        from harness._run import STRATEGIES
+        from harness._strategies import STRATEGIES
         from harness.mutants import MUTANTS
 
         data, where = self.data, str(self.path)

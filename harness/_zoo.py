@@ -6,9 +6,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from harness._campaign import runs
 from harness._progress import Progress
-from harness._run import run
 from harness._scenario import bundled_dir, load_scenario
+from harness._strategies import campaign_strategy
 from harness.mutants import MUTANTS
 
 
@@ -40,27 +41,20 @@ def hunt(name: str, seeds: int, *, strategy: str | None = None, first_seed: int 
     """
     mutant = MUTANTS[name]
     scenario = load_scenario(bundled_dir() / f"{mutant.scenario}.yaml")
-    chosen = strategy or ("random" if scenario.campaign.strategy == "hypothesis" else scenario.campaign.strategy)
+    chosen = strategy or campaign_strategy(scenario)
     started = time.perf_counter()
-    for tried, seed in enumerate(range(first_seed, first_seed + seeds), start=1):
-        wall = None
-        if deadline is not None:
-            wall = deadline - time.perf_counter()
-            if wall <= 0:
-                return Hunt(name=name, caught=False, invariant="", seeds=tried - 1,
-                            seconds=time.perf_counter() - started)
-        result = run(scenario, seed, strategy=chosen, mutant=name, max_steps=min(ZOO_MAX_STEPS,
-                     scenario.world.max_steps), wall_seconds=wall)
-        if result.stopped == "wall" and wall is not None and wall < scenario.world.wall_seconds:
-            # cut by the deadline, not by the scenario's own wall budget: no verdict
-            return Hunt(name=name, caught=False, invariant="", seeds=tried - 1,
-                        seconds=time.perf_counter() - started)
-        if result.violations:
-            names = [v.invariant for v in result.violations]
+    tried = 0
+    for outcome in runs(scenario, range(first_seed, first_seed + seeds), strategy=chosen, mutant=name,
+                        max_steps=min(ZOO_MAX_STEPS, scenario.world.max_steps), deadline=deadline):
+        if outcome.cut:
+            break  # the deadline, not the scenario's own budget, stopped it: no verdict
+        tried += 1
+        if outcome.result.violations:
+            names = [v.invariant for v in outcome.result.violations]
             invariant = next((n for n in mutant.catchers if n in names), names[0])
             return Hunt(name=name, caught=True, invariant=invariant, seeds=tried,
-                        seconds=time.perf_counter() - started, seed=seed)
-    return Hunt(name=name, caught=False, invariant="", seeds=seeds, seconds=time.perf_counter() - started)
+                        seconds=time.perf_counter() - started, seed=outcome.seed)
+    return Hunt(name=name, caught=False, invariant="", seeds=tried, seconds=time.perf_counter() - started)
 
 
 def hunt_all(seeds: int, *, bar: Progress | None = None) -> list[Hunt]:

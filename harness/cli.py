@@ -169,13 +169,13 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def _run_scenarios(args: argparse.Namespace, scenarios: list[Any], seeds: list[int], runs: list[dict[str, Any]],
+def _run_scenarios(args: argparse.Namespace, scenarios: list[Any], seeds: list[int], summary: list[dict[str, Any]],
                    bar: Progress) -> tuple[bool, int]:
     """Every seed of every scenario; (every invariant held, how many runs took place)."""
+    from harness._campaign import runs
     from harness._explore import hypothesis_search, self_check
-    from harness._replay import run_recorded
     from harness._report import write_timeline
-    from harness._run import PctScheduler
+    from harness._strategies import PctScheduler
     from harness._world import World
 
     ok, ran = True, 0
@@ -189,7 +189,7 @@ def _run_scenarios(args: argparse.Namespace, scenarios: list[Any], seeds: list[i
             found = hypothesis_search(scenario, examples=len(seeds), mutant=args.mutant)
             if found is not None:
                 ok = False
-                runs.append({**found.result.as_json(), "tape": found.tape})
+                summary.append({**found.result.as_json(), "tape": found.tape})
                 v = found.result.violations[0]
                 if not args.json:
                     print(f"{scenario.name:<36} hypothesis found {v.invariant}: {v.notification} {v.message}")
@@ -203,12 +203,12 @@ def _run_scenarios(args: argparse.Namespace, scenarios: list[Any], seeds: list[i
         if strategy == "pct" and not args.json:
             print(f"  {PctScheduler(World(seed=0, reconciler=_unused), scenario.world.replicas).bound()}")
         bar.task("run", len(seeds), f"{scenario.name} ({strategy})")
-        for seed in seeds:
-            result, artifact = run_recorded(scenario, seed, args.report_dir / "failures", strategy=strategy,
-                                            mutant=args.mutant, max_steps=args.max_steps,
-                                            wall_seconds=args.max_wall)
+        for outcome in runs(scenario, seeds, strategy=strategy, mutant=args.mutant,
+                            failures=args.report_dir / "failures", max_steps=args.max_steps,
+                            wall_seconds=args.max_wall):
+            seed, result, artifact = outcome.seed, outcome.result, outcome.artifact
             bar.advance("run")
-            runs.append(result.as_json())
+            summary.append(result.as_json())
             ran += 1
             fired.update({name: 1 for name in result.faults_fired})
             if result.violations and artifact is not None:

@@ -1,0 +1,91 @@
+"""Building the world of one run: the scenario's replicas, controller (with any bug-zoo mutant), backends,
+traffic and strategy, wired and ready to run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fakes.backends import Receipt
+from harness._rig import Rig
+from harness._scenario import Scenario
+from harness._strategies import STRATEGIES, PctScheduler, swarm
+from harness._world import World
+from notifier import NOTIFICATIONS, KubeObject
+
+
+def build(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list[int] | None = None,
+          mutant: str | None = None, max_steps: int | None = None, wall_seconds: float | None = None,
+          ) -> tuple[World, Rig, PctScheduler | None]:
+    """The world of one run, ready to `run`, with the controller installed.
+
+    `max_steps` and `wall_seconds` override the scenario's budgets (`wall_seconds=inf`: no wall budget).
+    """
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
+    spec = scenario.world
+    guarantees: dict[str, str] = {str(kind): str(value) for kind, value in spec.guarantees.items()}
+    rig = Rig(routing=scenario.routing(), lock=spec.lock, guarantees=guarantees,
+              lease_duration=spec.lease_duration,
+              reload_routing=scenario.routing(scenario.reload_channels) if scenario.reload_channels else "")
+    if mutant is not None:
+        from harness.mutants import MUTANTS
+
+        rig.mutations.append(MUTANTS[mutant])
+    world = World(seed=seed, reconciler=rig.reconciler, replicas=spec.replicas, workers=spec.workers,
+                  fault_phase=scenario.phases.fault, leader_election=spec.leader_election,
+                  lease_duration=spec.lease_duration, tape=tape,
+                  max_steps=max_steps if max_steps is not None else spec.max_steps,
+                  wall_seconds=_wall(wall_seconds if wall_seconds is not None else spec.wall_seconds))
+    world.injector.intensities = swarm(world, scenario) if strategy == "swarm" else scenario.intensities()
+    scheduler = PctScheduler(world, spec.replicas) if strategy == "pct" else None
+    world.scheduler = scheduler
+    rig.install(world)
+    for key in scenario.endpoint_keys():
+        kind, _, name = key.partition(":")
+        default, script = scenario.behaviors(key)
+        endpoint = world.backends.add(kind, name, default=default)
+        endpoint.answer_with(*script)
+        endpoint.on_receipt.append(_tracer(world, key))
+        rig.credentials[f"{kind}-{name}"] = endpoint.secret
+    for spec_n in scenario.notifications:
+        for i, name in enumerate(spec_n.names()):
+            world.at(spec_n.start + i * spec_n.every, _creator(world, notification_body(spec_n, name, world.namespace)),
+                     name=f"create-{name}")
+    return world, rig, scheduler
+
+
+def _wall(seconds: float) -> float | None:
+    return None if seconds == float("inf") else seconds
+
+
+def _tracer(world: World, lane: str) -> Callable[[Receipt], None]:
+    def trace(receipt: Receipt) -> None:
+        world.trace.record(lane, "backend.receipt", channel=receipt.channel, attempt=receipt.attempt,
+                           replica=receipt.replica, status=receipt.answered, token=receipt.fencing_token)
+    return trace
+
+
+def _creator(world: World, body: KubeObject) -> Callable[[], Coroutine[Any, Any, KubeObject]]:
+    return lambda: world.client_api.create(NOTIFICATIONS, world.namespace, body)
+
+
+def notification_body(spec: Any, name: str, namespace: str = "default") -> KubeObject:
+    """The NotificationRequest a scenario's notification spec creates under `name`."""
+    body: KubeObject = {
+        "apiVersion": NOTIFICATIONS.api_version, "kind": NOTIFICATIONS.kind,
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"type": spec.type, "priority": spec.priority, "subject": spec.subject, "body": spec.body},
+    }
+    extensions = dict(spec.extensions)
+    if spec.channels != "default":
+        extensions["test-channel-set"] = spec.channels
+    if extensions:
+        body["spec"]["extensions"] = extensions
+    for key, value in (("severity", spec.severity), ("reviewSource", spec.review_source),
+                         ("context", spec.context)):
+        if value:
+            body["spec"][key] = value
+    if spec.retry_policy is not None:
+        body["spec"]["retryPolicy"] = spec.retry_policy.model_dump(by_alias=True)
+    return body

@@ -1,0 +1,72 @@
+"""Exploration strategies: how a run's faults and schedule are chosen, from the run's own choice source.
+
+`random` takes the scenario's fault intensities as written; `swarm` enables a random subset at random
+intensities; `pct` also draws replica priorities and priority-change points (probabilistic concurrency
+testing). Every draw comes from the world's choices, so the tape alone replays a run of any strategy.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from harness._faults import FaultIntensity
+from harness._scenario import Scenario
+from harness._world import World
+
+STRATEGIES: Final = ("random", "pct", "swarm")
+
+
+def campaign_strategy(scenario: Scenario) -> str:
+    """The strategy a campaign runs the scenario under: its own, except `hypothesis` (a search over tapes,
+    not a per-seed strategy), which runs seeds as `random`."""
+    return "random" if scenario.campaign.strategy == "hypothesis" else scenario.campaign.strategy
+
+
+class PctScheduler:
+    """Probabilistic concurrency testing over the API scheduling points.
+
+    Replicas get distinct random priorities; at `depth - 1` random scheduling points the running replica drops
+    to the lowest priority. A replica is delayed at each scheduling point by its rank, so the highest priority
+    runs first. Any bug of depth d shows with probability at least 1 / (n * k^(d-1)) for n replicas and k
+    scheduling points.
+    """
+
+    STEP: Final = 0.001
+
+    def __init__(self, world: World, replicas: int, *, depth: int = 3, points: int = 500) -> None:
+        self.depth = depth
+        self.points = points
+        order = list(range(replicas))
+        for i in range(replicas - 1, 0, -1):
+            j = world.choices.draw("pct.priority", 0, i)
+            order[i], order[j] = order[j], order[i]
+        self.priority = {index: replicas - rank for rank, index in enumerate(order)}
+        self.changes = sorted(world.choices.draw("pct.change", 1, points) for _ in range(depth - 1))
+        self.count = 0
+        self.lowest = 0
+        self.replicas = replicas
+
+    def bound(self) -> str:
+        k = self.points
+        return (f"pct depth {self.depth}: a bug of depth <= {self.depth} shows with probability >= "
+                f"1/({self.replicas}*{k}^{self.depth - 1})")
+
+    def delay(self, index: int) -> float:
+        self.count += 1
+        if self.changes and self.count == self.changes[0]:
+            self.changes.pop(0)
+            self.lowest -= 1
+            self.priority[index] = self.lowest
+        rank = sorted(self.priority.values(), reverse=True).index(self.priority[index])
+        return rank * self.STEP
+
+
+def swarm(world: World, scenario: Scenario) -> dict[str, FaultIntensity]:
+    """Swarm testing: each seed enables a random subset of the scenario's faults at random intensities."""
+    chosen: dict[str, FaultIntensity] = {}
+    for name, intensity in scenario.intensities().items():
+        if world.choices.chance(f"swarm.enable.{name}", 0.5):
+            scale = world.choices.uniform(f"swarm.scale.{name}", 0.2, 1.0)
+            chosen[name] = FaultIntensity(probability=intensity.probability * scale,
+                                          max_seconds=intensity.max_seconds)
+    return chosen
