@@ -10,14 +10,40 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final, Protocol
 
 import httpx
+import simpy
 
+from harness._bridge import SimRuntime
+from harness._choices import Choices
+from harness._trace import Trace
 from notifier import ConflictError, KubeApiError, KubeTimeoutError, KubeUnavailableError, ResourceType
 
-if TYPE_CHECKING:
-    from harness._world import Replica, World
+
+class World(Protocol):
+    """What the injector needs of a world (`harness._world.World` is one): its choices, trace, clock and phase."""
+
+    choices: Choices
+    trace: Trace
+    env: simpy.Environment
+    lease_duration: float
+    scheduler: Any
+
+    def in_fault_phase(self) -> bool: ...
+
+
+class Replica(Protocol):
+    """What the faults need of a replica (`harness._world.Replica` is one): its name, runtime and fate."""
+
+    name: str
+    index: int
+    runtime: SimRuntime
+    partitioned_until: float
+
+    def crash(self) -> None: ...
+
+    def pause(self, seconds: float) -> None: ...
 
 #: Every fault, by its public name, with what it does.
 FAULTS: Final[Mapping[str, str]] = {

@@ -161,14 +161,14 @@ class World:
         self.namespace = namespace
         self.choices = Choices(seed, tape=tape)
         self.trace = Trace(lambda: self.env.now)
-        self.injector = Injector(self, faults or {})
+        self.injector: Injector = Injector(self, faults or {})
         self.fired = self.injector.fired
         self.fault_phase = fault_phase
         self.lease_duration = lease_duration
-        self.server = ApiServer(clock=lambda: EPOCH + self.env.now)
+        self.server: ApiServer = ApiServer(clock=lambda: EPOCH + self.env.now)
         self.changes: list[Change] = []
         self.server.observers.append(self._record_change)
-        self.budget = Budget(self.env, max_steps=max_steps, wall_seconds=wall_seconds, clock=time.perf_counter)
+        self.budget: Budget = Budget(self.env, max_steps=max_steps, wall_seconds=wall_seconds, clock=time.perf_counter)
         #: Set when the world stopped on its budget instead of reaching its end.
         self.no_progress: NoProgress | None = None
         self.client = SimRuntime(self.env, budget=self.budget)

@@ -119,3 +119,26 @@ def test_mutants_touch_no_private_attribute_of_the_controller() -> None:
                      if isinstance(node, ast.Attribute) and node.attr.startswith("_")
                      and not (node.attr.startswith("__") and node.attr.endswith("__")))
     assert private == []
+
+
+@pytest.mark.parametrize("package", ["harness", "fakes", "notifier"])
+def test_no_import_cycle_between_modules(package: str) -> None:
+    """Modules of a package import each other one way (the package's `__init__` aside), type-only imports too."""
+    folder = ROOT / ("src/notifier" if package == "notifier" else package)
+    modules = {f"{package}.{'.'.join(path.relative_to(folder).with_suffix('').parts)}": path
+               for path in folder.rglob("*.py") if path.name != "__init__.py"}
+    graph = {name: {m for m in _modules_imported(path) if m in modules} for name, path in modules.items()}
+    state: dict[str, str] = {}
+
+    def visit(name: str, trail: list[str]) -> list[str]:
+        state[name] = "open"
+        for other in sorted(graph[name]):
+            if state.get(other) == "open":
+                return [*trail, name, other]
+            if other not in state and (cycle := visit(other, [*trail, name])):
+                return cycle
+        state[name] = "done"
+        return []
+
+    cycles = [cycle for name in sorted(graph) if name not in state and (cycle := visit(name, []))]
+    assert cycles == []
