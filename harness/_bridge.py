@@ -45,7 +45,7 @@ class Budget:
         clock: the wall clock (seconds); only the wall budget reads it.
     """
 
-    CHECK_EVERY: Final = 4096
+    CHECK_EVERY: Final = 1024
 
     def __init__(self, env: simpy.Environment, *, max_steps: int, wall_seconds: float | None = None,
                  clock: Callable[[], float] | None = None) -> None:
