@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fakes.apiserver._schema import apply_defaults, prune, validate
@@ -21,6 +21,9 @@ from notifier.model import (
     merge_attempts,
 )
 
+#: Never a flake: the same examples in every run (derandomized), and no check that depends on the machine's speed.
+PROPERTY = settings(derandomize=True, database=None, deadline=None, max_examples=100,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 UID = "00000000-0000-4000-8000-000000000001"
 OUTCOMES = {AttemptStatus.SUCCESS, AttemptStatus.FAILED, AttemptStatus.TIMEOUT, AttemptStatus.INVALID}
 
@@ -39,18 +42,21 @@ def by_identity(merged: list[DeliveryAttempt]) -> dict[tuple[str, str, int], Del
     return {a.identity: a for a in merged}
 
 
+@PROPERTY
 @given(st.lists(attempts, max_size=8).map(distinct), st.lists(attempts, max_size=8))
 def test_merging_twice_is_merging_once(existing: list[DeliveryAttempt], new: list[DeliveryAttempt]) -> None:
     once = merge_attempts(existing, new)
     assert merge_attempts(once, new) == once
 
 
+@PROPERTY
 @given(st.lists(attempts, max_size=8).map(distinct), st.lists(attempts, max_size=8).map(distinct))
 def test_merging_distinct_identities_does_not_depend_on_their_order(existing: list[DeliveryAttempt],
                                                                     new: list[DeliveryAttempt]) -> None:
     assert by_identity(merge_attempts(existing, new)) == by_identity(merge_attempts(existing, new[::-1]))
 
 
+@PROPERTY
 @given(st.lists(attempts, max_size=8).map(distinct), st.lists(attempts, max_size=8))
 def test_merging_loses_nothing_and_never_overwrites_an_outcome(existing: list[DeliveryAttempt],
                                                                new: list[DeliveryAttempt]) -> None:
@@ -66,6 +72,7 @@ def notification(recorded: list[DeliveryAttempt]) -> dict[str, Any]:
             "status": {"phase": "Sending", "deliveryAttempts": [a.to_json() for a in recorded]}}
 
 
+@PROPERTY
 @given(st.lists(attempts, max_size=6).map(distinct), st.lists(attempts, max_size=6))
 def test_a_status_applied_twice_is_the_status_applied_once_and_its_counters_match(
         recorded: list[DeliveryAttempt], new: list[DeliveryAttempt]) -> None:
@@ -85,12 +92,14 @@ json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=
 json_objects = st.dictionaries(st.sampled_from("abcd"), json_values, max_size=4)
 
 
+@PROPERTY
 @given(json_objects, json_objects)
 def test_a_merge_patch_applied_twice_is_applied_once(target: dict[str, Any], patch: dict[str, Any]) -> None:
     once = merge_patch(copy.deepcopy(target), patch)
     assert merge_patch(copy.deepcopy(once), patch) == once
 
 
+@PROPERTY
 @given(json_objects, json_objects)
 def test_a_merge_patch_deletes_with_null_and_sets_everything_else(target: dict[str, Any],
                                                                  patch: dict[str, Any]) -> None:
@@ -112,7 +121,7 @@ valid_specs = st.fixed_dictionaries(
 unknown = st.dictionaries(st.sampled_from(["zz", "yy", "xx"]), json_scalars, min_size=1, max_size=3)
 
 
-@settings(max_examples=60)
+@PROPERTY
 @given(valid_specs, unknown, unknown)
 def test_pruning_drops_unknown_fields_and_what_remains_is_valid(spec: dict[str, Any], extra_top: dict[str, Any],
                                                                 extra_spec: dict[str, Any]) -> None:
