@@ -19,6 +19,7 @@ from notifier import (
     LEASES,
     NOTIFICATIONS,
     KubeApi,
+    KubeApiError,
     KubeObject,
     Reconciler,
     Request,
@@ -27,7 +28,7 @@ from notifier import (
     format_time,
     parse_time,
 )
-from notifier.assembly import Auditor, AuditSink, CacheReader, DeliveryLock, LeaseClaimant, Router, Seams
+from notifier.assembly import Auditor, AuditSink, CacheReader, DeliveryLock, LeaseClaimant, Router, Seams, Tenure
 from notifier.model import DeliveryAttempt, Notification, Phase, Written, apply_status, update_status_with
 
 
@@ -84,6 +85,31 @@ class _EarlyObserver(LeaseClaimant):
     async def observe(self, namespace: str, name: str) -> tuple[KubeObject, float]:
         before = self.clock.now()
         return await self.reader.get(LEASES, namespace, name), before
+
+
+class _EpochRollback(LeaseClaimant):
+    """A claimant that writes its tenure back with the epoch it took over from: a fencing token reused."""
+
+    def __init__(self, api: KubeApi, runtime: Runtime, **kwargs: Any) -> None:
+        super().__init__(api, runtime, **kwargs)
+        self.writer = api
+
+    async def claim(self, namespace: str, name: str, *, owner: KubeObject | None = None) -> Tenure | None:
+        tenure = await super().claim(namespace, name, owner=owner)
+        if tenure is None or tenure.transitions == 0:
+            return tenure
+        try:
+            lease = await self.writer.get(LEASES, namespace, name)
+            lease["spec"]["leaseTransitions"] = tenure.transitions - 1
+            await self.writer.update(LEASES, namespace, lease)
+        except KubeApiError:
+            return tenure
+        return dataclasses.replace(tenure, transitions=tenure.transitions - 1)
+
+
+def _lease_epoch_rolled_back(s: Seams, host: Host) -> Seams:
+    return dataclasses.replace(s, delivery_lock=lambda api, runtime, identity, duration: DeliveryLock(
+        api, runtime, identity=identity, duration=duration, claimant=_EpochRollback))
 
 
 def _lease_observed_before_read(s: Seams, host: Host) -> Seams:
@@ -296,6 +322,9 @@ MUTANTS: Final[Mapping[str, Mutant]] = {m.name: m for m in (
            bug="a Lease record is dated with the clock read before its GET: a claimant paused in the GET takes "
                "over a live Lease", caught_by="lock-safety", scenario="paused-past-lease",
            seams=_lease_observed_before_read),
+    Mutant(name="lease-epoch-rolled-back",
+           bug="a new tenure writes the Lease back with the epoch it took over from: two tenures share a fencing "
+               "epoch", caught_by="lock-safety", scenario="two-replicas-lease", seams=_lease_epoch_rolled_back),
     Mutant(name="double-recording", bug="the batch loop and the atomic write both record each attempt",
            caught_by="retry-policy-respected", scenario="slack-retries", seams=_double_recording),
     Mutant(name="cache-before-status-write", bug="DD-STATUS-001: the status write starts from the stale cache",

@@ -134,3 +134,16 @@ def test_a_send_in_the_instant_of_a_renewal_is_covered_however_the_two_times_wer
     assert expired(1767225684.999799) == []
     late = "replica-0 sent attempt 1 after its tenure replica-0@0 expired by its own clock"
     assert expired(1767225600 + 84.9998 + 30.001) == [late]
+
+
+def test_lock_safety_follows_the_epoch_over_the_whole_history_of_a_lease() -> None:
+    """A tenure written back with the epoch it took over from (a fencing token reused) is caught; the correct
+    controller raises the epoch at every new tenure, releases included (the first test of this module)."""
+    scenario = load_scenario(bundled_dir() / "two-replicas-lease.yaml")
+    for seed in range(30):
+        broken = [v.message for v in run(scenario, seed, strategy="swarm", mutant="lease-epoch-rolled-back").violations
+                  if v.invariant == "lock-safety"]
+        if broken:
+            assert any("epoch went down from 1 to 0" in message for message in broken), broken
+            return
+    pytest.fail("lock-safety never saw the epoch go down in 30 seeds")
