@@ -8,10 +8,10 @@ from typing import Any
 
 from fakes.backends import Receipt
 from harness._rig import Rig
-from harness._scenario import Scenario
+from harness._scenario import Scenario, TrafficSpec
 from harness._strategies import STRATEGIES, PctScheduler, swarm
 from harness._world import World
-from notifier import NOTIFICATIONS, KubeObject
+from notifier import NOTIFICATIONS, KubeApiError, KubeObject, clone
 
 
 def build(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list[int] | None = None,
@@ -48,11 +48,37 @@ def build(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list
         endpoint.answer_with(*script)
         endpoint.on_receipt.append(_tracer(world, key))
         rig.credentials[f"{kind}-{name}"] = endpoint.secret
+    bodies: dict[str, KubeObject] = {}
     for spec_n in scenario.notifications:
         for i, name in enumerate(spec_n.names()):
-            world.at(spec_n.start + i * spec_n.every, _creator(world, notification_body(spec_n, name, world.namespace)),
-                     name=f"create-{name}")
+            bodies[name] = notification_body(spec_n, name, world.namespace)
+            world.at(spec_n.start + i * spec_n.every, _creator(world, bodies[name]), name=f"create-{name}")
+    for step in scenario.traffic:
+        world.at(step.at, _client(world, step, bodies[step.name]), name=f"client.{step.action}-{step.name}")
     return world, rig, scheduler
+
+
+def _client(world: World, step: TrafficSpec, body: KubeObject) -> Callable[[], Coroutine[Any, Any, None]]:
+    """A scripted client action; what the server answered goes to the trace (a refusal is an outcome too)."""
+    api, namespace, name = world.client_api, world.namespace, step.name
+
+    async def act() -> None:
+        try:
+            if step.action in ("delete", "recreate"):
+                await api.delete(NOTIFICATIONS, namespace, name)
+                if step.action == "recreate":
+                    await api.create(NOTIFICATIONS, namespace, clone(body))
+            elif step.action in ("label", "annotate"):
+                field = "labels" if step.action == "label" else "annotations"
+                patch = {"metadata": {field: {"notifier-sim/traffic": step.value}}}
+                await api.patch(NOTIFICATIONS, namespace, name, patch)
+            else:  # update-spec: the CRD makes the spec immutable
+                await api.patch(NOTIFICATIONS, namespace, name, {"spec": {"subject": f"changed: {step.value}"}})
+            outcome = "ok"
+        except KubeApiError as error:
+            outcome = type(error).__name__
+        world.trace.record("client", f"client.{step.action}", name=name, outcome=outcome)
+    return act
 
 
 def _wall(seconds: float) -> float | None:

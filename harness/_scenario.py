@@ -9,8 +9,9 @@ way the Go integration suite did; each credentialed channel of a set gets its ow
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -117,6 +118,25 @@ class ExpectSpec(_Strict):
         return fnmatch.fnmatchcase(name, self.name)
 
 
+#: What a client (kubectl, another controller) does to a notification, at a time the scenario scripts.
+TRAFFIC: Final[Mapping[str, str]] = {
+    "delete": "delete the notification (its deletion may land in the middle of a delivery)",
+    "recreate": "delete the notification and create it again under the same name (a new uid)",
+    "label": "set a label (a metadata-only update: a watch event, a reconcile, nothing to deliver)",
+    "annotate": "set an annotation (the same, through another field)",
+    "update-spec": "change the spec, which the CRD makes immutable: the server must refuse it (422)",
+}
+
+
+class TrafficSpec(_Strict):
+    """One scripted client action: `action` on notification `name`, `at` virtual seconds into the run."""
+
+    at: float = Field(ge=0)
+    action: Literal["delete", "recreate", "label", "annotate", "update-spec"]
+    name: str
+    value: str = Field(default="traffic", pattern=r"^[a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?$", max_length=63)
+
+
 class CampaignSpec(_Strict):
     seeds: int = Field(default=200, ge=1, le=1_000_000)
     strategy: Literal["random", "pct", "swarm", "hypothesis"] = "swarm"
@@ -136,6 +156,7 @@ class Scenario(_Strict):
     expect: tuple[ExpectSpec, ...] = ()
     campaign: CampaignSpec = CampaignSpec()
     reload_channels: dict[str, tuple[str, ...]] | None = None
+    traffic: tuple[TrafficSpec, ...] = ()
 
     @field_validator("channels")
     @classmethod
@@ -170,6 +191,10 @@ class Scenario(_Strict):
             if spec.channels != "default" and spec.channels not in self.channels:
                 raise ValueError(f"notification {spec.name!r} uses channel set {spec.channels!r}, which is not "
                                  f"defined; defined: {sorted(self.channels)}")
+        names = {name for spec in self.notifications for name in spec.names()}
+        for step in self.traffic:
+            if step.name not in names:
+                raise ValueError(f"traffic names notification {step.name!r}, which the scenario does not create")
         endpoints = set(self.endpoint_keys())
         for key in self.backends:
             if key not in endpoints:

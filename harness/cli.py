@@ -121,11 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
 def _list(as_json: bool) -> int:
     from harness._faults import FAULTS
     from harness._invariants import INVARIANTS
-    from harness._scenario import bundled
+    from harness._scenario import TRAFFIC, bundled
     from harness.mutants import MUTANTS
 
-    catalogue = {"faults": list(FAULTS), "invariants": list(INVARIANTS), "mutants": list(MUTANTS),
-                 "scenarios": [path.stem for path in bundled()]}
+    catalogue = {"faults": list(FAULTS), "invariants": list(INVARIANTS), "traffic": list(TRAFFIC),
+                 "mutants": list(MUTANTS), "scenarios": [path.stem for path in bundled()]}
     if as_json:
         print(json.dumps(catalogue))
         return 0

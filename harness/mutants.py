@@ -130,11 +130,22 @@ def _double_recording(s: Seams, host: Host) -> Seams:
 def _cache_before_status_write(s: Seams, host: Host) -> Seams:
     """DD-STATUS-001: the status write starts from the informer cache, not a fresh API read."""
 
-    async def write(api: Any, runtime: Any, namespace: str, name: str, **change: Any) -> Written:
+    async def write(api: Any, runtime: Any, namespace: str, name: str, *, uid: str | None = None,
+                    **change: Any) -> Written:
         def from_cache(latest: KubeObject) -> dict[str, Any]:
             base = host.cache(namespace, name) or latest
             return apply_status(base, now=runtime.now(), **change)
-        return await update_status_with(api, runtime, namespace, name, from_cache)
+        return await update_status_with(api, runtime, namespace, name, from_cache, uid=uid)
+    return dataclasses.replace(s, write_status=write)
+
+
+def _status_by_name_only(s: Seams, host: Host) -> Seams:
+    """A status write that finds its object by name alone: the attempts of a notification deleted in the middle
+    of a delivery land on the new notification that took its name."""
+    inner = s.write_status
+
+    async def write(*args: Any, uid: str | None = None, **change: Any) -> Written:
+        return await inner(*args, **change)
     return dataclasses.replace(s, write_status=write)
 
 
@@ -225,7 +236,7 @@ def _counted_counters(s: Seams, host: Host) -> Seams:
 def _pending_to_sent(s: Seams, host: Host) -> Seams:
     """NT-BUG-008: the Sending write is lost to a stale read and the phase jumps Pending -> Sent unchecked."""
 
-    async def write(api: Any, runtime: Any, namespace: str, name: str, *, phase: Any = None,
+    async def write(api: Any, runtime: Any, namespace: str, name: str, *, phase: Any = None, uid: Any = None,
                     reason: str = "", message: str = "", require_change: bool = False, **change: Any) -> Written:
         fresh = await api.get(NOTIFICATIONS, namespace, name)
         before = Phase((fresh.get("status") or {}).get("phase", "") or "")
@@ -272,9 +283,10 @@ def _timestamp_window_dedup(s: Seams, host: Host) -> Seams:
             and abs(int(parse_time(p.timestamp)) - int(parse_time(a.timestamp))) < 1 for p in persisted)]
         return apply_status(obj, attempts=kept, **change)
 
-    async def write(api: Any, runtime: Any, namespace: str, name: str, **change: Any) -> Written:
+    async def write(api: Any, runtime: Any, namespace: str, name: str, *, uid: str | None = None,
+                    **change: Any) -> Written:
         return await update_status_with(api, runtime, namespace, name,
-                                        lambda fresh: window(fresh, now=runtime.now(), **change))
+                                        lambda fresh: window(fresh, now=runtime.now(), **change), uid=uid)
     return dataclasses.replace(_no_claims_no_mutex(s, host), write_status=write)
 
 
@@ -329,6 +341,10 @@ MUTANTS: Final[Mapping[str, Mutant]] = {m.name: m for m in (
            caught_by="retry-policy-respected", scenario="slack-retries", seams=_double_recording),
     Mutant(name="cache-before-status-write", bug="DD-STATUS-001: the status write starts from the stale cache",
            caught_by="no-lost-attempts", scenario="stale-cache-retries", seams=_cache_before_status_write),
+    Mutant(name="status-by-name-only",
+           bug="a status write finds its object by name only: a notification deleted and created again under "
+               "the same name gets the attempts of the old one", caught_by="attempts-match-effects",
+           scenario="recreate-mid-delivery", seams=_status_by_name_only, also=("audit-once",)),
     Mutant(name="no-backoff-gate", bug="NT-BUG-007: status-triggered reconciles retry at once",
            caught_by="retry-policy-respected", scenario="slack-retries", seams=_no_backoff_gate),
     Mutant(name="no-audit-idempotency", bug="NT-BUG-001: every reconcile emits the audit events again",

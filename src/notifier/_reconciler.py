@@ -119,10 +119,11 @@ class NotificationReconciler:
 
     async def _reconcile_locked(self, request: Request, cached: KubeObject) -> Result:
         ns, name = request.namespace, request.name
+        cached_uid = str(cached["metadata"].get("uid", ""))
         phase = Notification.from_object(cached).phase
         if phase is Phase.NONE:
             with contextlib.suppress(IllegalTransition):  # a concurrent initializer won: go on from the API
-                await self.seams.write_status(self.api, self.runtime, ns, name, phase=Phase.PENDING,
+                await self.seams.write_status(self.api, self.runtime, ns, name, uid=cached_uid, phase=Phase.PENDING,
                                               reason=Reason.INITIALIZED, message="Notification request received",
                                               require_change=True)
             self.metrics.phase.labels(phase="Pending").set(1)
@@ -133,7 +134,7 @@ class NotificationReconciler:
             return Result()
         n = Notification.from_object(fresh)
         if n.phase is Phase.PENDING:
-            sending = await self.seams.write_status(self.api, self.runtime, ns, name, phase=Phase.SENDING,
+            sending = await self.seams.write_status(self.api, self.runtime, ns, name, uid=n.uid, phase=Phase.SENDING,
                                                     reason=Reason.PROCESSING, message="Processing delivery channels")
             fresh = sending.object
             n = Notification.from_object(fresh)
@@ -199,7 +200,7 @@ class NotificationReconciler:
             if self.seams.claim_attempts else []
         if plan.unknown or intents or withdrawn:
             try:
-                await self.seams.write_status(self.api, self.runtime, n.namespace, n.name, phase=None,
+                await self.seams.write_status(self.api, self.runtime, n.namespace, n.name, uid=n.uid, phase=None,
                                               attempts=[*carried, *withdrawn, *plan.unknown, *intents],
                                               conditions=[condition], claim=intents)
             except AttemptClaimedError as error:
@@ -243,8 +244,8 @@ class NotificationReconciler:
         if changes:
             try:
                 written = await self.seams.write_status(
-                    self.api, self.runtime, n.namespace, n.name, phase=decision.phase, reason=decision.reason,
-                    message=decision.message, attempts=to_write, conditions=conditions)
+                    self.api, self.runtime, n.namespace, n.name, uid=n.uid, phase=decision.phase,
+                    reason=decision.reason, message=decision.message, attempts=to_write, conditions=conditions)
             except IllegalTransition:
                 return Result(requeue=True)  # someone moved it meanwhile; look again
             self._memory(n.uid, n.key).unpersisted = []

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from notifier._errors import AttemptClaimedError, ConflictError
+from notifier._errors import AttemptClaimedError, ConflictError, NotFoundError
 from notifier._model import NOT_ATTEMPTS, TERMINAL, AttemptStatus, DeliveryAttempt, Phase, count_deliveries
 from notifier._phase import check_transition
 from notifier._ports import KubeApi, KubeObject, Runtime
@@ -136,9 +136,12 @@ async def write_status(
     runtime: Runtime,
     namespace: str,
     name: str,
+    *,
+    uid: str | None = None,
     **change: Any,
 ) -> Written:
-    """Read through the API, apply `change` (see `apply_status`), write; retry on Conflict.
+    """Read through the API, apply `change` (see `apply_status`), write; retry on Conflict. With `uid`, only to
+    that object: a name deleted and created again is another notification (NotFoundError).
 
     Raises:
         ConflictError: still conflicting after 5 tries.
@@ -146,7 +149,7 @@ async def write_status(
         KubeApiError: any other API failure (not retried).
     """
     return await update_status_with(api, runtime, namespace, name,
-                                    lambda fresh: apply_status(fresh, now=runtime.now(), **change))
+                                    lambda fresh: apply_status(fresh, now=runtime.now(), **change), uid=uid)
 
 
 async def update_status_with(
@@ -155,12 +158,18 @@ async def update_status_with(
     namespace: str,
     name: str,
     status: Callable[[KubeObject], dict[str, Any]],
+    *,
+    uid: str | None = None,
 ) -> Written:
     """The compare-and-swap loop of every status write: read through the API, compute the new status from what
     was read, write it; on Conflict read again (5 tries, 10 ms apart).
 
+    With `uid`, the object read must be that one: a status meant for a notification that was deleted must
+    never land on a new object that took its name (the attempts would be another notification's).
+
     Raises:
         ConflictError: still conflicting after 5 tries.
+        NotFoundError: the object is gone, or its name now belongs to another uid.
         KubeApiError: any other API failure (not retried), and whatever `status` raises.
     """
     last: ConflictError | None = None
@@ -168,6 +177,9 @@ async def update_status_with(
         if attempt:
             await runtime.sleep(CONFLICT_DELAY)
         fresh = await api.get(NOTIFICATIONS, namespace, name)
+        found = str(fresh.get("metadata", {}).get("uid", ""))
+        if uid is not None and found != uid:
+            raise NotFoundError(f"{namespace}/{name} with uid {uid} is gone; the name now belongs to uid {found}")
         before = Phase((fresh.get("status") or {}).get("phase", "") or "")
         fresh["status"] = status(fresh)
         try:

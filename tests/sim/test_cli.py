@@ -12,6 +12,7 @@ import pytest
 
 from harness._faults import FAULTS
 from harness._invariants import INVARIANTS
+from harness._scenario import bundled
 from harness.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -145,7 +146,8 @@ def test_check_passes_on_the_correct_controller_and_writes_valid_junit(tmp_path:
     assert int(suites["zoo"].get("tests") or 0) >= 12
     assert capsys.readouterr().out.rstrip().splitlines()[-1].startswith("check: ")
     summary = json.loads((tmp_path / "check-summary.json").read_text())
-    assert summary["ok"] is True and summary["runs"] == 2 * 14 and len(summary["cases"]) >= 3 * 14
+    scenarios = len(bundled())
+    assert summary["ok"] is True and summary["runs"] == 2 * scenarios and len(summary["cases"]) >= 3 * scenarios
 
 
 def test_check_fails_with_a_mutant_forced(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
