@@ -1,4 +1,5 @@
-"""The trace hash of every bundled scenario, seeds 0..19, under random, pct and swarm: a refactor that claims
+"""The trace hash of every bundled scenario, seeds 0..19, under every strategy (`sites`: its first 20 runs, or
+its only one for a scenario without an injection site): a refactor that claims
 no behaviour change keeps every one of them (`tests/sim/test_trace_hashes.py` compares; a change that means to
 alter behaviour writes the list again and says why in its note).
 
@@ -14,7 +15,7 @@ import sys
 from pathlib import Path
 
 from bench._common import ROOT, quiet
-from harness import STRATEGIES, bundled, load_scenario, run
+from harness import STRATEGIES, bundled, load_scenario, run, site_plan
 
 LIST = ROOT / "tests" / "sim" / "trace_hashes.json"
 SEEDS = range(20)
@@ -24,8 +25,9 @@ def hashes(scenario_path: Path) -> dict[str, str]:
     """`<strategy>/<seed>` -> trace hash, for one scenario."""
     quiet()
     scenario = load_scenario(scenario_path)
+    systematic = range(site_plan(scenario).runs(20))
     return {f"{strategy}/{seed}": run(scenario, seed, strategy=strategy).trace_hash
-            for strategy in STRATEGIES for seed in SEEDS}
+            for strategy in STRATEGIES for seed in (systematic if strategy == "sites" else SEEDS)}
 
 
 def recorded() -> dict[str, dict[str, str]]:

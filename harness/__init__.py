@@ -20,8 +20,11 @@ from harness._progress import Progress, progress
 from harness._realtime import deliver_on_asyncio
 from harness._replay import Artifact, Replayed, Shrunk, replay, run_recorded, shrink
 from harness._run import STRATEGIES, RunResult, run
+from harness._run import plan_for as site_plan
 from harness._scenario import Scenario, bundled, load_scenario
 from harness._simfixture import Sim, SimRun
+from harness._sites import Firing, Site, SitePlan
+from harness._sites import decode as firings_from_json
 from harness._trace import Step, Trace, first_divergence
 from harness._world import Replica, World
 from harness._zoo import Hunt, hunt
@@ -36,6 +39,7 @@ __all__ = [
     "Choices",
     "DeterminismError",
     "FaultIntensity",
+    "Firing",
     "HarnessError",
     "Hunt",
     "Injector",
@@ -54,6 +58,8 @@ __all__ = [
     "SimRuntime",
     "SimTask",
     "SimulationError",
+    "Site",
+    "SitePlan",
     "Step",
     "Trace",
     "Verdict",
@@ -63,6 +69,7 @@ __all__ = [
     "check",
     "deliver_on_asyncio",
     "derive_seed",
+    "firings_from_json",
     "first_divergence",
     "hunt",
     "load_scenario",
@@ -73,4 +80,5 @@ __all__ = [
     "run_recorded",
     "runs",
     "shrink",
+    "site_plan",
 ]

@@ -9,6 +9,7 @@ from typing import Any
 from fakes.backends import Receipt
 from harness._rig import Rig
 from harness._scenario import Scenario, TrafficSpec
+from harness._sites import SiteTargets
 from harness._strategies import STRATEGIES, PctScheduler, swarm
 from harness._world import World
 from notifier import NOTIFICATIONS, KubeApiError, KubeObject, clone
@@ -16,10 +17,12 @@ from notifier import NOTIFICATIONS, KubeApiError, KubeObject, clone
 
 def build(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list[int] | None = None,
           mutant: str | None = None, max_steps: int | None = None, wall_seconds: float | None = None,
-          ) -> tuple[World, Rig, PctScheduler | None]:
+          sites: SiteTargets | None = None) -> tuple[World, Rig, PctScheduler | None]:
     """The world of one run, ready to `run`, with the controller installed.
 
     `max_steps` and `wall_seconds` override the scenario's budgets (`wall_seconds=inf`: no wall budget).
+    The `sites` strategy takes its targets (`harness._sites`): its world is seed 0's with every choice at its
+    simplest, whatever the run's number `seed`.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
@@ -32,12 +35,15 @@ def build(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list
         from harness.mutants import MUTANTS
 
         rig.mutations.append(MUTANTS[mutant])
+    if strategy == "sites":
+        seed, tape, sites = 0, [] if tape is None else tape, sites or SiteTargets()
     world = World(seed=seed, reconciler=rig.reconciler, replicas=spec.replicas, workers=spec.workers,
                   fault_phase=scenario.phases.fault, leader_election=spec.leader_election,
                   lease_duration=spec.lease_duration, tape=tape,
                   max_steps=max_steps if max_steps is not None else spec.max_steps,
                   wall_seconds=_wall(wall_seconds if wall_seconds is not None else spec.wall_seconds))
     world.injector.intensities = swarm(world, scenario) if strategy == "swarm" else scenario.intensities()
+    world.injector.sites = sites
     scheduler = PctScheduler(world, spec.replicas) if strategy == "pct" else None
     world.scheduler = scheduler
     rig.install(world)

@@ -17,6 +17,8 @@ import simpy
 
 from harness._bridge import SimRuntime
 from harness._choices import Choices
+from harness._sites import SiteTargets
+from harness._sites import seconds as sites_seconds
 from harness._trace import Trace
 from notifier import ConflictError, KubeApiError, KubeTimeoutError, KubeUnavailableError, ResourceType
 
@@ -91,27 +93,38 @@ class Injector:
         self.world = world
         self.intensities = dict(intensities)
         self.fired: Counter[str] = Counter()
+        #: The `sites` strategy's targets: then a fault fires where they say, never by chance.
+        self.sites: SiteTargets | None = None
 
-    def fires(self, fault: str, who: str, **details: Any) -> FaultIntensity | None:
+    def fires(self, fault: str, who: str, *, place: str | None = None, **details: Any) -> FaultIntensity | None:
+        """Whether `fault` fires now for `who`, at `place` (the injection site, by default the fault's name);
+        `details` go to the trace when it does."""
         intensity = self.intensities.get(fault)
         if intensity is None or intensity.probability <= 0 or not self.world.in_fault_phase():
             return None
-        if not self.world.choices.chance(f"{fault}@{who}", intensity.probability):
+        if self.sites is not None:
+            if not self.sites.decide(fault, who, place or fault, self.world.env.now):
+                return None
+        elif not self.world.choices.chance(f"{fault}@{who}", intensity.probability):
             return None
         self.fired[fault] += 1
         self.world.trace.record(who, f"fault.{fault}", **details)
         return intensity
 
     def seconds(self, fault: str, who: str, intensity: FaultIntensity, low: float = 0.0) -> float:
+        if self.sites is not None:
+            chosen = sites_seconds(fault, low, intensity.max_seconds)
+            self.sites.delayed(chosen)
+            return chosen
         return self.world.choices.uniform(f"{fault}.seconds@{who}", low, max(low, intensity.max_seconds))
 
-    def decision_point(self, replica: Replica, where: str) -> None:
+    def decision_point(self, replica: Replica, where: str, place: str | None = None) -> None:
         """An await point of a replica: it may crash or freeze here."""
         if replica.runtime.dead:
             return
-        if self.fires("replica.crash", replica.name, at=where):
+        if self.fires("replica.crash", replica.name, place=place or where, at=where):
             replica.crash()
-        elif (pause := self.fires("replica.pause", replica.name, at=where)) is not None:
+        elif (pause := self.fires("replica.pause", replica.name, place=place or where, at=where)) is not None:
             lease = self.world.lease_duration
             replica.pause(self.seconds("replica.pause", replica.name, pause, low=lease + 1.0))
 
@@ -127,40 +140,45 @@ class ReplicaApiFaults:
         return self._replica.partitioned_until > self._injector.world.env.now
 
     def latency(self, verb: str, resource: ResourceType) -> float:
-        self._injector.decision_point(self._replica, f"api.{verb}")
+        place = f"api.{verb} {resource.plural}"
+        self._injector.decision_point(self._replica, f"api.{verb}", place)
         scheduler = self._injector.world.scheduler
         extra = scheduler.delay(self._replica.index) if scheduler is not None else 0.0
-        intensity = self._injector.fires("api.latency", self._replica.name, verb=verb)
+        intensity = self._injector.fires("api.latency", self._replica.name, place=place, verb=verb)
         drawn = 0.0 if intensity is None else self._injector.seconds("api.latency", self._replica.name, intensity)
         return extra + drawn
 
     def before_apply(self, verb: str, resource: ResourceType, name: str) -> KubeApiError | None:
-        who = self._replica.name
+        who, place = self._replica.name, f"api.{verb} {resource.plural}"
         if self._partitioned():
             return KubeUnavailableError(f"{verb} {resource.plural}/{name}: connection refused (partitioned)", code=0)
-        if verb in ("update", "update_status", "patch") and self._injector.fires("api.conflict", who, name=name):
+        if verb in ("update", "update_status", "patch") and self._injector.fires("api.conflict", who, place=place,
+                                                                                          name=name):
             return ConflictError(f"injected conflict on {verb} of {resource.plural} {name!r}")
-        if self._injector.fires("api.error", who, verb=verb, name=name):
+        if self._injector.fires("api.error", who, place=place, verb=verb, name=name):
             return KubeUnavailableError(f"injected error on {verb} of {resource.plural} {name!r}", code=500)
-        if self._injector.fires("api.timeout-before-apply", who, verb=verb, name=name):
+        if self._injector.fires("api.timeout-before-apply", who, place=place, verb=verb, name=name):
             return KubeTimeoutError(f"injected timeout on {verb} of {resource.plural} {name!r}")
         return None
 
     def after_apply(self, verb: str, resource: ResourceType, name: str) -> KubeApiError | None:
         if verb in ("create", "update", "update_status", "patch", "delete") and self._injector.fires(
-                "api.timeout-after-apply", self._replica.name, verb=verb, name=name):
+                "api.timeout-after-apply", self._replica.name, place=f"api.{verb} {resource.plural}", verb=verb,
+                name=name):
             return KubeTimeoutError(f"injected timeout on {verb} of {resource.plural} {name!r}")
         return None
 
     def watch_delay(self, resource: ResourceType) -> float:
-        intensity = self._injector.fires("watch.delay", self._replica.name)
+        intensity = self._injector.fires("watch.delay", self._replica.name, place=f"watch {resource.plural}")
         return 0.0 if intensity is None else self._injector.seconds("watch.delay", self._replica.name, intensity)
 
     def watch_disconnect(self, resource: ResourceType) -> bool:
-        return self._partitioned() or self._injector.fires("watch.disconnect", self._replica.name) is not None
+        return self._partitioned() or self._injector.fires(
+            "watch.disconnect", self._replica.name, place=f"watch {resource.plural}") is not None
 
     def watch_coalesce(self, resource: ResourceType) -> bool:
-        return self._injector.fires("informer.hold-event", self._replica.name) is not None
+        return self._injector.fires("informer.hold-event", self._replica.name,
+                                    place=f"watch {resource.plural}") is not None
 
 
 class FaultyTransport(httpx.AsyncBaseTransport):
@@ -179,20 +197,21 @@ class FaultyTransport(httpx.AsyncBaseTransport):
             who, "http.issue", uid=headers.get("X-Notifier-Notification", ""),
             channel=headers.get("X-Notifier-Channel", ""), attempt=int(headers.get("X-Notifier-Attempt", "0") or 0),
             token=headers.get("X-Notifier-Fencing-Token", ""), local_time=round(replica.runtime.now(), 6))
-        injector.decision_point(replica, "http.send")
+        place = f"http.send {headers.get('X-Notifier-Channel', '')}".rstrip()
+        injector.decision_point(replica, "http.send", place)
         await replica.runtime.sleep(0)
-        if injector.fires("http.reset", who):
+        if injector.fires("http.reset", who, place=place):
             raise httpx.ConnectError("connection reset by peer", request=request)
-        if injector.fires("http.tls-error", who):
+        if injector.fires("http.tls-error", who, place=place):
             raise httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed", request=request)
-        if (slow := injector.fires("http.latency", who)) is not None:
+        if (slow := injector.fires("http.latency", who, place=place)) is not None:
             await replica.runtime.sleep(injector.seconds("http.latency", who, slow))
-        if injector.fires("http.status", who):
+        if injector.fires("http.status", who, place=place):
             return httpx.Response(503, text="injected: service unavailable", request=request)
-        if injector.fires("http.rate-limit", who):
+        if injector.fires("http.rate-limit", who, place=place):
             return httpx.Response(429, text="injected: rate limited", headers={"Retry-After": "1"}, request=request)
         response = await self._inner.handle_async_request(request)
-        if injector.fires("http.timeout-after-receive", who):
+        if injector.fires("http.timeout-after-receive", who, place=place):
             raise httpx.ReadTimeout("injected: the response was lost", request=request)
         return response
 
@@ -202,7 +221,7 @@ def faulty_writer(injector: Injector, replica: Replica,
     """The file channel's writer with `file.write-error` injected."""
 
     def write(path: Any, data: bytes) -> None:
-        if injector.fires("file.write-error", replica.name):
+        if injector.fires("file.write-error", replica.name, place="file.write"):
             raise OSError(28, "No space left on device (injected)")
         inner(path, data)
 

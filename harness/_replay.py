@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from harness._run import RunResult, run
 from harness._scenario import Scenario
+from harness._sites import Firing, decode, encode
 from harness._trace import first_divergence
 from notifier import ConfigFileError
 
@@ -102,6 +103,8 @@ class Artifact:
                          violations=[v.as_json() for v in result.violations],
                          faults_fired=dict(sorted(result.faults_fired.items())),
                          world_steps=result.world_steps, stopped=result.stopped)
+        if result.firings is not None:
+            self.data["firings"] = result.firings
         self.flush()
 
     @property
@@ -167,9 +170,20 @@ class Artifact:
         for field, kind in (("trace_hash", str), ("world_steps", int)):
             if data.get(field) is not None and not isinstance(data[field], kind):
                 raise bad(field, f"must be a {kind.__name__}, not {data[field]!r}")
+        if data.get("firings") is not None:
+            try:
+                decode(data["firings"])
+            except ValueError as error:
+                raise bad("firings", str(error)) from None
         trace = data.get("trace", [])
         if not isinstance(trace, list) or not all(isinstance(line, str) and line.startswith("[") for line in trace):
             raise bad("trace", "must be a list of trace lines")
+
+    @property
+    def firings(self) -> frozenset[Firing] | None:
+        """The `sites` strategy's firings of this run, if it recorded them."""
+        rows = self.data.get("firings")
+        return None if rows is None else decode(rows)
 
     @property
     def scenario(self) -> Scenario:
@@ -214,7 +228,7 @@ def replay(artifact: Artifact) -> Replayed:
     stopped_at = int(data["world_steps"]) if data.get("stopped") else None
     result = run(artifact.scenario, int(data["seed"]), strategy=str(data.get("strategy") or "random"),
                  mutant=data.get("mutant"), tape=artifact.tape, keep=True, max_steps=stopped_at,
-                 wall_seconds=float("inf") if stopped_at is not None else None)
+                 wall_seconds=float("inf") if stopped_at is not None else None, firings=artifact.firings)
     assert result.world is not None
     lines = result.world.trace.lines()
     recorded = list(data.get("trace") or [])
@@ -363,28 +377,36 @@ def shrink(artifact: Artifact, out_dir: Path, *, budget: int = 300,
     seed = int(data["seed"])
     scenario = artifact.scenario
     tape = list(artifact.tape or [])
+    firings = artifact.firings
 
     def fails_with(s: Scenario, t: list[int]) -> bool:
         if on_run is not None:
             on_run()
         return any(v.invariant == invariant for v in run(s, seed, strategy=strategy, mutant=mutant,
-                                                          tape=t).violations)
+                                                          tape=t, firings=firings).violations)
 
     if not fails_with(scenario, tape):
         raise ConfigFileError(str(artifact.path), 0, "", f"the recorded failure ({invariant}) does not reproduce")
+    if firings is not None and len(firings) > 1:  # a pair of the sites strategy: is one firing enough?
+        for firing in sorted(firings):
+            whole, firings = firings, frozenset({firing})
+            if fails_with(scenario, tape):
+                break
+            firings = whole
     small_tape = shrink_tape(tape, lambda t: fails_with(scenario, t), budget=budget)
     small = shrink_scenario(scenario, lambda s: fails_with(s, small_tape))
     small_tape = shrink_tape(small_tape, lambda t: fails_with(small, t), budget=budget)
     out_dir.mkdir(parents=True, exist_ok=True)
     name = f"test_{scenario.name.replace('-', '_')}_{seed}"
     path = out_dir / f"{name}.py"
-    path.write_text(regression_test(name, small, small_tape, seed, strategy, invariant, mutant))
+    path.write_text(regression_test(name, small, small_tape, seed, strategy, invariant, mutant,
+                                    encode(firings) if firings is not None else None))
     return Shrunk(small, small_tape, invariant, size_of(scenario) | {"tape": len(tape)},
                   size_of(small) | {"tape": len(small_tape)}, path)
 
 
 def regression_test(name: str, scenario: Scenario, tape: list[int], seed: int, strategy: str, invariant: str,
-                    mutant: str | None) -> str:
+                    mutant: str | None, firings: list[list[Any]] | None = None) -> str:
     spec = json.dumps(scenario.model_dump(mode="json", by_alias=True), indent=4, sort_keys=True)
     return f'''"""Regression: {scenario.name} once broke `{invariant}`{f" (mutant {mutant})" if mutant else ""}.
 
@@ -395,14 +417,17 @@ mutant that broke it: NOTIFIER_SIM_MUTANT={mutant or "<name>"} pytest {name}.py
 import json
 import os
 
-from harness import Scenario, run
+from harness import Scenario, run{", firings_from_json" if firings is not None else ""}
 
 SCENARIO = Scenario.model_validate(json.loads(r"""{spec}"""))
-TAPE = {tape!r}
+TAPE = {tape!r}{f"""
+#: Where the `sites` strategy fired which fault: [replica, site, occurrence, fault].
+FIRINGS = firings_from_json({firings!r})""" if firings is not None else ""}
 
 
 def {name}() -> None:
-    result = run(SCENARIO, {seed}, strategy={strategy!r}, tape=TAPE, mutant=os.environ.get("NOTIFIER_SIM_MUTANT"))
+    result = run(SCENARIO, {seed}, strategy={strategy!r}, tape=TAPE, mutant=os.environ.get("NOTIFIER_SIM_MUTANT"){
+        ", firings=FIRINGS" if firings is not None else ""})
     broken = [v.message for v in result.violations if v.invariant == {invariant!r}]
     assert broken == [], broken
 '''

@@ -76,7 +76,8 @@ class Rig:
             seen = history.setdefault(f"{namespace}/{name}", [])
             if current is not None and (not seen or seen[-1][0] != current["metadata"]["resourceVersion"]):
                 seen.append((current["metadata"]["resourceVersion"], current))
-            if len(seen) > 1 and injector.fires("informer.stale-view", replica.name, key=f"{namespace}/{name}"):
+            if len(seen) > 1 and injector.fires("informer.stale-view", replica.name, place="cache.read",
+                                                        key=f"{namespace}/{name}"):
                 back = world.choices.draw(f"informer.stale-view.depth@{replica.name}", 1, len(seen) - 1)
                 return clone(seen[-1 - back][1])
             return current

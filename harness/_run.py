@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from harness._build import build
 from harness._invariants import Violation, check, explained_redeliveries
 from harness._judge import evidence_of, expectations
 from harness._rig import Rig
 from harness._scenario import Scenario
+from harness._sites import Firing, SitePlan, SiteTargets, describe, encode
 from harness._strategies import STRATEGIES
 from harness._world import World
 
@@ -40,6 +41,8 @@ class RunResult:
     world_steps: int = 0
     stopped: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: Under the `sites` strategy, the faults it fired and where (`harness._sites.encode`).
+    firings: list[list[Any]] | None = None
     world: World | None = None
     rig: Rig | None = None
 
@@ -56,18 +59,29 @@ class RunResult:
 def run(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list[int] | None = None,
         mutant: str | None = None, keep: bool = False,
         prepare: Callable[[World], None] | None = None, max_steps: int | None = None,
-        wall_seconds: float | None = None) -> RunResult:
+        wall_seconds: float | None = None, firings: frozenset[Firing] | None = None) -> RunResult:
     """Run one seed of a scenario and judge it; `prepare` may script more client actions first.
+
+    Under the `sites` strategy, `seed` is the number of the run in the strategy's order (`harness._sites`),
+    unless `firings` names the faults to fire and where (a replay's).
 
     A world that spends its step or wall budget (a controller that loops) stops there and is judged as it
     stands: `no-progress`, with the safety invariants; liveness and expected outcomes are not judged.
     """
+    targets, notes, plan, single = None, [], None, None
+    if strategy == "sites":
+        if firings is None:
+            plan = plan_for(scenario, mutant=mutant, max_steps=max_steps, prepare=prepare)
+            firings, single = plan.target(seed)
+        targets, notes = SiteTargets(firings), [describe(firings)]
     world, rig, scheduler = build(scenario, seed, strategy=strategy, tape=tape, mutant=mutant, max_steps=max_steps,
-                                  wall_seconds=wall_seconds)
+                                  wall_seconds=wall_seconds, sites=targets)
     if prepare is not None:
         prepare(world)
     until = scenario.phases.fault + scenario.phases.quiet
     world.run(until=until)
+    if plan is not None and single is not None and targets is not None:
+        plan.learn(single, targets)
     evidence = evidence_of(world, rig, scenario)
     violations = check(evidence, scenario.invariant_names())
     if world.no_progress is None:
@@ -78,8 +92,41 @@ def run(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list[i
         virtual_time=world.env.now, explained_redeliveries=explained_redeliveries(evidence),
         world_steps=world.budget.stopped_at or world.budget.steps,
         stopped=world.no_progress.budget if world.no_progress else None,
-        notes=[scheduler.bound()] if scheduler is not None else [],
+        notes=[scheduler.bound()] if scheduler is not None else notes,
+        firings=encode(firings) if firings is not None else None,
     )
     if keep:
         result.world, result.rig = world, rig
     return result
+
+
+#: Plans already recorded, by (scenario, mutant, budget); a recording is one run, and every run asks for it.
+_PLANS: dict[tuple[str, str | None, int | None], SitePlan] = {}
+_CACHED: Final = 64
+
+
+def plan_for(scenario: Scenario, *, mutant: str | None = None, max_steps: int | None = None,
+             prepare: Callable[[World], None] | None = None) -> SitePlan:
+    """Record the scenario's sites (under the mutant, with the test's scripted actions) and order them."""
+    key = (scenario.model_dump_json(), mutant, max_steps)
+    if prepare is None and key in _PLANS:
+        return _PLANS[key]
+
+    def record(firings: frozenset[Firing]) -> SiteTargets:
+        targets = SiteTargets(firings)
+        world, _, _ = build(scenario, 0, strategy="sites", sites=targets, mutant=mutant, max_steps=max_steps)
+        if prepare is not None:
+            prepare(world)
+        world.run(until=scenario.phases.fault + scenario.phases.quiet)
+        return targets
+
+    seen = list(record(frozenset()).seen)
+    order = {firing: index for index, firing in enumerate(seen)}
+    singles = tuple(sorted(seen, key=lambda f: (f.site.occurrence, order[f])))
+    plan = SitePlan(singles, frozenset((f.site.who, f.site.place, f.fault) for f in seen),
+                    rerun=lambda k: record(frozenset({singles[k]})))
+    if prepare is None:
+        if len(_PLANS) >= _CACHED:
+            _PLANS.pop(next(iter(_PLANS)))
+        _PLANS[key] = plan
+    return plan

@@ -139,7 +139,7 @@ class TrafficSpec(_Strict):
 
 class CampaignSpec(_Strict):
     seeds: int = Field(default=200, ge=1, le=1_000_000)
-    strategy: Literal["random", "pct", "swarm", "hypothesis"] = "swarm"
+    strategy: Literal["random", "pct", "swarm", "sites", "hypothesis"] = "swarm"
 
 
 class Scenario(_Strict):

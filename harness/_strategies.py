@@ -2,7 +2,8 @@
 
 `random` takes the scenario's fault intensities as written; `swarm` enables a random subset at random
 intensities; `pct` also draws replica priorities and priority-change points (probabilistic concurrency
-testing). Every draw comes from the world's choices, so the tape alone replays a run of any strategy.
+testing). Every draw comes from the world's choices, so the tape alone replays a run of any strategy. `sites`
+(`harness._sites`) is systematic: run k fires the k-th (site, fault) of a recording run, then pairs.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from harness._faults import FaultIntensity
 from harness._scenario import Scenario
 from harness._world import World
 
-STRATEGIES: Final = ("random", "pct", "swarm")
+STRATEGIES: Final = ("random", "pct", "swarm", "sites")
 
 
 def campaign_strategy(scenario: Scenario) -> str:

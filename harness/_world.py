@@ -104,7 +104,8 @@ class _Traced:
         cached = replica.manager.informer.get(request.namespace, request.name)
         version = cached["metadata"]["resourceVersion"] if cached else None
         trace.record(replica.name, "reconcile.begin", key=request.key, cached_rv=version)
-        if replica.world.injector.fires("reconcile.concurrent", replica.name, key=request.key):
+        if replica.world.injector.fires("reconcile.concurrent", replica.name, place="reconcile",
+                                                   key=request.key):
             replica.runtime.spawn(self._twin(request), name=f"{replica.name}.twin[{request.key}]")
         try:
             result = await self._inner.reconcile(request)
@@ -221,7 +222,7 @@ class World:
         if not self.replicas:
             for index in range(self._replica_count):
                 offset = 0.0
-                skew = self.injector.fires("replica.clock-skew", f"replica-{index}")
+                skew = self.injector.fires("replica.clock-skew", f"replica-{index}", place="start")
                 if skew is not None:
                     offset = self.choices.uniform(f"replica.clock-skew.seconds@replica-{index}",
                                                   -skew.max_seconds, skew.max_seconds)
@@ -245,17 +246,17 @@ class World:
 
     def _partitions(self) -> None:
         for replica in self.replicas:
-            intensity = self.injector.fires("replica.partition", replica.name)
+            intensity = self.injector.fires("replica.partition", replica.name, place="tick")
             if intensity is not None:
                 seconds = self.injector.seconds("replica.partition", replica.name, intensity, low=1.0)
                 replica.partitioned_until = max(replica.partitioned_until, self.env.now + seconds)
 
     def _compact(self) -> None:
-        if self.injector.fires("watch.compact", "apiserver", rv=self.server.revision):
+        if self.injector.fires("watch.compact", "apiserver", place="tick", rv=self.server.revision):
             self.server.compact()
 
     def _reload(self) -> None:
-        if self.on_routing_reload is not None and self.injector.fires("routing.reload", "world"):
+        if self.on_routing_reload is not None and self.injector.fires("routing.reload", "world", place="tick"):
             self.on_routing_reload()
 
     def run(self, until: float) -> None:

@@ -72,9 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     seeds.add_argument("--seed", type=_positive("--seed", zero=True), default=None, help="Run this one seed")
     seeds.add_argument("--seeds", type=_positive("--seeds"), default=None,
                        help=f"Run seeds 0..N-1 (default: {DEFAULT_SEEDS})")
-    run.add_argument("--strategy", choices=("random", "pct", "swarm", "hypothesis"), default=None,
+    run.add_argument("--strategy", choices=("random", "pct", "swarm", "sites", "hypothesis"), default=None,
                      help="Exploration strategy (default: the scenario's); hypothesis searches tapes and "
                           "shrinks what fails")
+    run.add_argument("-x", "--exitfirst", action="store_true",
+                     help="Stop a scenario's seeds at its first violation (and say how long it took to find)")
     run.add_argument("--no-self-check", action="store_true",
                      help="Skip running each scenario's first seed twice to check determinism")
     run.add_argument("--mutant", default=None, help="Run with a bug-zoo mutant applied")
@@ -175,6 +177,7 @@ def _run_scenarios(args: argparse.Namespace, scenarios: list[Any], seeds: list[i
     from harness._campaign import runs
     from harness._explore import hypothesis_search, self_check
     from harness._report import write_timeline
+    from harness._run import plan_for as site_plan
     from harness._strategies import PctScheduler
     from harness._world import World
 
@@ -202,26 +205,38 @@ def _run_scenarios(args: argparse.Namespace, scenarios: list[Any], seeds: list[i
             self_check(scenario, seeds[0], strategy=strategy, mutant=args.mutant, max_steps=args.max_steps)
         if strategy == "pct" and not args.json:
             print(f"  {PctScheduler(World(seed=0, reconciler=_unused), scenario.world.replicas).bound()}")
-        bar.task("run", len(seeds), f"{scenario.name} ({strategy})")
-        for outcome in runs(scenario, seeds, strategy=strategy, mutant=args.mutant,
+        chosen = seeds
+        plan = None
+        if strategy == "sites":
+            plan = site_plan(scenario, mutant=args.mutant, max_steps=args.max_steps)
+            chosen = [seed for seed in seeds if seed < plan.runs(max(seeds) + 1)]
+        bar.task("run", len(chosen), f"{scenario.name} ({strategy})")
+        done = 0
+        for outcome in runs(scenario, chosen, strategy=strategy, mutant=args.mutant,
                             failures=args.report_dir / "failures", max_steps=args.max_steps,
                             wall_seconds=args.max_wall):
             seed, result, artifact = outcome.seed, outcome.result, outcome.artifact
             bar.advance("run")
             summary.append(result.as_json())
-            ran += 1
+            ran, done = ran + 1, done + 1
             fired.update({name: 1 for name in result.faults_fired})
             if result.violations and artifact is not None:
                 ok = False
                 bad += 1
                 v = result.violations[0]
                 failures.append(f"  seed {seed}: {v.invariant}: {v.notification} {v.channel} {v.message}".rstrip())
+                failures.extend(f"    {note}" for note in result.notes if note.startswith("sites:"))
                 failures.append(f"    replay: notifier-sim replay {artifact.path}")
                 failures.append(f"    timeline: {write_timeline(artifact.path)}")
+                if args.exitfirst:
+                    failures.append(f"    found after {done} run(s) in {time.perf_counter() - first:.1f}s")
+                    break
         if not args.json:
             wanted = len(scenario.faults)
-            print(f"{scenario.name:<36} {len(seeds):>5} {bad:>10} {f'{len(fired)}/{wanted}':>13} "
+            print(f"{scenario.name:<36} {done:>5} {bad:>10} {f'{len(fired)}/{wanted}':>13} "
                   f"{time.perf_counter() - first:>6.1f}s")
+            if plan is not None:
+                print(f"  sites: {plan.coverage(done)}")
             for line in failures[:6]:
                 print(line)
     return ok, ran

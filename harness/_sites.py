@@ -1,0 +1,251 @@
+"""The `sites` strategy: systematic fault injection, one site at a time, then pairs (after Sieve, OSDI'22).
+
+A first run of the scenario, with no fault firing, records every *injection site* it passes: each API call
+(per replica, verb and resource), each watch delivery, each cache read, each HTTP send, each reconcile and each
+tick of the periodic faults, numbered by occurrence ("replica-1, api.get leases #2"). At each site, the faults
+the scenario enables that apply there are the site's perturbations: a pause past the lease duration or a crash
+at the await point, a stale view served at a read, an event held back, a write applied and its response lost,
+and so on. Run k of the strategy fires exactly one of them (k in the order below), and once every single one
+has run, pairs of them, in a fixed pseudo-random order over all pairs.
+
+Everything else about a sites run is its simplest: no fault fires but the targets, every drawn choice is the
+lowest (a crash's downtime is the shortest, a stale view is the newest stale one), a drawn time is the
+scenario's `max_seconds` (a pause: just past the lease). So run k is a pure function of the scenario, the code
+and k, and up to its first firing it is the recording run itself: the site it names is reached exactly.
+
+Singles run breadth first: every site's first occurrence, then every second one, and so on, so that a small
+budget covers every kind of site before it covers any kind twice.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from harness._choices import derive_seed
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Site:
+    """One place a replica (or the world) passes, by occurrence: `replica-1, api.get leases #2`."""
+
+    who: str
+    place: str
+    occurrence: int
+
+    def __str__(self) -> str:
+        return f"{self.who}, {self.place} #{self.occurrence}"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Firing:
+    """One fault at one site."""
+
+    site: Site
+    fault: str
+
+    def __str__(self) -> str:
+        return f"{self.site}: {self.fault}"
+
+
+@dataclass(slots=True)
+class SiteTargets:
+    """What the injector consults in a sites run: the firings to make (none: the recording run)."""
+
+    firings: frozenset[Firing] = frozenset()
+    #: Every (site, fault) the run passed, in order, with the virtual time it passed it.
+    seen: dict[Firing, float] = field(default_factory=dict)
+    fired: list[Firing] = field(default_factory=list)
+    #: How many sites the run had passed when its first target fired, and when that firing's actor went on.
+    seen_before_firing: int | None = None
+    resumed_at: float = 0.0
+    _counts: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+
+    def decide(self, fault: str, who: str, place: str, now: float) -> bool:
+        """Count this opportunity of `fault` at `place`; whether it is a target."""
+        key = (who, place, fault)
+        self._counts[key] += 1
+        firing = Firing(Site(who, place, self._counts[key]), fault)
+        self.seen[firing] = now
+        if firing in self.firings:
+            if self.seen_before_firing is None:
+                self.seen_before_firing, self.resumed_at = len(self.seen) - 1, now
+            self.fired.append(firing)
+            return True
+        return False
+
+    def delayed(self, seconds: float) -> None:
+        """The first firing delays its actor this long (a pause, a latency): it goes on that much later."""
+        if len(self.fired) == 1:
+            self.resumed_at += seconds
+
+    def after_firing(self) -> list[tuple[Firing, float]]:
+        """What the run passed once its first target fired, with when."""
+        if self.seen_before_firing is None:
+            return []
+        return list(self.seen.items())[self.seen_before_firing + 1:]
+
+
+#: The most extensions of one single the strategy tries before it moves on: sites where another actor races
+#: the delayed one as it goes on, then sites the recording never reached.
+RACING: Final = 4
+NOVEL: Final = 4
+
+
+@dataclass(slots=True)
+class SitePlan:
+    """The recording run's sites and the order the strategy perturbs them in.
+
+    Each single runs, then its *extensions*: sites of its own run, each perturbed once on top of the single,
+    so that a race of depth two is looked for where the first fault leads: first the sites where other actors
+    go on just as the single's actor comes back from its fault (a replica back from a slow read races the one
+    that held on meanwhile), then the kinds of site the recording never reached (a replica that took a Lease
+    only because another was paused). Once every single and its extensions ran, every pair of singles, in a
+    fixed pseudo-random order.
+    """
+
+    singles: tuple[Firing, ...]
+    #: (who, place, fault) of every site the recording passed.
+    known: frozenset[tuple[str, str, str]] = frozenset()
+    #: Runs a single (by index) in a world of its own and returns what it passed after firing.
+    rerun: Callable[[int], SiteTargets] | None = None
+    _extensions: dict[int, tuple[Firing, ...]] = field(default_factory=dict)
+
+    @property
+    def sites(self) -> int:
+        """Distinct sites found (a site with several applicable faults counts once)."""
+        return len({firing.site for firing in self.singles})
+
+    @property
+    def pairs(self) -> int:
+        n = len(self.singles)
+        return n * (n - 1) // 2
+
+    def learn(self, k: int, targets: SiteTargets) -> None:
+        """Keep what single k's run reached beyond the recording (a campaign runs it anyway)."""
+        if k < len(self.singles) and k not in self._extensions:
+            self._extensions[k] = self._extend(k, targets)
+
+    def _extend(self, k: int, targets: SiteTargets) -> tuple[Firing, ...]:
+        first = self.singles[k]
+        racing: dict[tuple[str, str, str], Firing] = {}
+        novel: dict[tuple[str, str, str], Firing] = {}
+        for firing, when in targets.after_firing():
+            kind = (firing.site.who, firing.site.place, firing.fault)
+            if (len(racing) < RACING and when >= targets.resumed_at and firing.site.who != first.site.who
+                    and kind not in racing):
+                racing[kind] = firing
+            elif len(novel) < NOVEL and kind not in self.known and kind not in novel:
+                novel[kind] = firing
+        return (*racing.values(), *(f for f in novel.values() if f not in racing.values()))
+
+    def extension(self, k: int) -> tuple[Firing, ...]:
+        if k not in self._extensions:
+            self._extensions[k] = self._extend(k, self.rerun(k)) if self.rerun is not None else ()
+        return self._extensions[k]
+
+    def target(self, k: int) -> tuple[frozenset[Firing], int | None]:
+        """Run k's firings, and the index of the single it is (None for an extension or a pair)."""
+        n = len(self.singles)
+        if k < 0 or (n == 0 and k > 0):
+            raise ValueError(f"the sites strategy has no run {k} for this scenario"
+                             + (" (it has no injection site: its only run is 0, the recording)" if n == 0 else ""))
+        if n == 0:
+            return frozenset(), None
+        rest = k
+        for j in range(n):
+            if rest == 0:
+                return frozenset({self.singles[j]}), j
+            extended = self.extension(j)
+            if rest <= len(extended):
+                return frozenset({self.singles[j], extended[rest - 1]}), None
+            rest -= 1 + len(extended)
+        if rest >= self.pairs:
+            raise ValueError(f"the sites strategy has {k - rest + self.pairs} runs for this scenario; run {k} "
+                             f"does not exist")
+        i, j = _unrank_pair(_permute(rest, self.pairs), n)
+        return frozenset({self.singles[i], self.singles[j]}), None
+
+    def runs(self, at_most: int) -> int:
+        """How many runs the strategy has for the scenario, counted up to `at_most` (counting them all means
+        running every single to find its extensions)."""
+        n = len(self.singles)
+        if n == 0:
+            return 1
+        if n + self.pairs >= at_most:  # enough without counting the extensions
+            return at_most
+        count = 0
+        for j in range(n):
+            count += 1 + len(self.extension(j))
+            if count >= at_most:
+                return at_most
+        return min(at_most, count + self.pairs)
+
+    def coverage(self, ran: int) -> str:
+        """What runs 0..ran-1 of the strategy covered (the extensions of singles not yet run are not known)."""
+        n, left = len(self.singles), ran
+        singles = extensions = 0
+        for j in range(n):
+            if left <= 0:
+                break
+            singles, left = singles + 1, left - 1
+            done = min(left, len(self._extensions.get(j, ())))
+            extensions, left = extensions + done, left - done
+        found = sum(len(self._extensions.get(j, ())) for j in range(n))
+        return (f"{self.sites} sites, {n} site-fault singles ({singles} run), {found} extensions found "
+                f"({extensions} run), {self.pairs:,} pairs ({max(0, left):,} run)")
+
+
+def describe(firings: frozenset[Firing]) -> str:
+    return "sites: " + ("; ".join(str(f) for f in sorted(firings)) if firings else "the recording run (no firing)")
+
+
+def encode(firings: frozenset[Firing]) -> list[list[Any]]:
+    """Firings as JSON (an artifact holds them, so that a replay needs no recording)."""
+    return [[f.site.who, f.site.place, f.site.occurrence, f.fault] for f in sorted(firings)]
+
+
+def decode(rows: Any) -> frozenset[Firing]:
+    """Firings from JSON; ValueError names what is wrong."""
+    if not isinstance(rows, list):
+        raise ValueError(f"firings are a list of [who, place, occurrence, fault], not {rows!r}")
+    out = set()
+    for row in rows:
+        if (not isinstance(row, list) or len(row) != 4 or not isinstance(row[0], str) or not isinstance(row[1], str)
+                or not isinstance(row[2], int) or row[2] < 1 or not isinstance(row[3], str)):
+            raise ValueError(f"a firing is [who, place, occurrence >= 1, fault], not {row!r}")
+        out.add(Firing(Site(row[0], row[1], row[2]), row[3]))
+    return frozenset(out)
+
+
+def _permute(index: int, size: int) -> int:
+    """A fixed permutation of range(size): an affine map with a multiplier coprime to size."""
+    if size <= 1:
+        return 0
+    step = derive_seed("sites.pairs", size) % size or 1
+    while math.gcd(step, size) != 1:
+        step = step + 1 if step + 1 < size else 1
+    return (index * step + derive_seed("sites.offset", size)) % size
+
+
+def _unrank_pair(index: int, n: int) -> tuple[int, int]:
+    """The index-th pair (i, j), i < j < n, in lexicographic order."""
+    # Row i holds n - 1 - i pairs; find the row by the closed form, then fix rounding.
+    i = int(n - 2 - math.floor(math.sqrt(-8 * index + 4 * n * (n - 1) - 7) / 2.0 - 0.5))
+    before = i * (2 * n - i - 1) // 2
+    while before > index:
+        i -= 1
+        before = i * (2 * n - i - 1) // 2
+    while before + (n - 1 - i) <= index:
+        before += n - 1 - i
+        i += 1
+    return i, i + 1 + index - before
+
+
+def seconds(fault: str, low: float, max_seconds: float) -> float:
+    """A sites run's drawn time: a pause just past the lease (`low`), any other time its longest."""
+    return low if fault == "replica.pause" else max(low, max_seconds)
+
