@@ -1,6 +1,8 @@
 """`notifier-sim check`: the CI gate. Within a time budget: the determinism self-check of every bundled
-scenario, the bug zoo, and as many seeds of every scenario as the rest of the budget allows (round robin).
-Writes JUnit XML and a summary; the verdict is failed on any violation, divergence or escaped mutant.
+scenario, the bug zoo, the systematic `sites` strategy on the small scenarios, then as many runs of every
+scenario under its own strategy, pct and swarm as the rest of the budget allows (round robin). Writes JUnit
+XML and a summary that says how the budget was spent; the verdict is failed on any violation, divergence or
+escaped mutant.
 """
 
 from __future__ import annotations
@@ -9,13 +11,14 @@ import itertools
 import re
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
 from harness._campaign import Outcome, runs
 from harness._progress import Progress
-from harness._run import RunResult
+from harness._run import plan_for
 from harness._scenario import Scenario, bundled, bundled_dir, load_scenario
 from harness._strategies import campaign_strategy
 from harness._zoo import hunt
@@ -48,22 +51,73 @@ class Case:
 class Verdict:
     cases: list[Case] = field(default_factory=list)
     runs: int = 0
+    #: Wall seconds and runs each strategy took (the determinism self-check and the zoo aside).
+    spent: dict[str, float] = field(default_factory=dict)
+    strategy_runs: dict[str, int] = field(default_factory=dict)
+    #: What the sites strategy covered, per scenario.
+    coverage: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return all(case.failure is None for case in self.cases)
 
 
+#: A scenario is small when its replicas times its notifications is at most this: the gate explores it
+#: systematically (the `sites` strategy) before anything runs at random.
+SMALL: Final = 4
+
+
+@dataclass(slots=True)
+class Stream:
+    """One scenario under one strategy: its runs, one after another, and what they cost."""
+
+    scenario: Scenario
+    strategy: str
+    outcomes: Iterator[Outcome]
+    runs: int = 0
+    seconds: float = 0.0
+    done: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{self.scenario.name} ({self.strategy})"
+
+
+def streams_of(scenario: Scenario, *, base_seed: int, mutant: str | None, failures: Path,
+               deadline: float) -> tuple[Stream | None, list[Stream]]:
+    """A scenario's systematic stream (`sites`, for a small scenario) and its random ones: its own campaign
+    strategy, pct where there is concurrency to schedule, swarm where there are faults to choose from."""
+    def stream(strategy: str, seeds: Iterable[int]) -> Stream:
+        return Stream(scenario, strategy, runs(scenario, seeds, strategy=strategy, mutant=mutant, failures=failures,
+                                               deadline=deadline))
+
+    small = scenario.world.replicas * sum(n.count for n in scenario.notifications) <= SMALL
+    systematic = stream("sites", itertools.count()) if small and scenario.faults else None
+    chosen = [campaign_strategy(scenario)]
+    if scenario.world.replicas > 1 or scenario.world.workers > 1:
+        chosen.append("pct")
+    if scenario.faults:
+        chosen.append("swarm")
+    chosen = [name for name in dict.fromkeys(chosen) if name != "sites"] or ["random"]
+    return systematic, [stream(name, itertools.count(base_seed)) for name in chosen]
+
+
 def check(budget: float, *, mutant: str | None = None, report_dir: Path = Path("reports"),
           zoo_seeds: int = 60, on_case: Callable[[Case], None] | None = None,
-          bar: Progress | None = None, max_seeds: int | None = None) -> Verdict:
+          bar: Progress | None = None, max_seeds: int | None = None, base_seed: int = 0) -> Verdict:
     """The gate, within `budget` wall seconds in all: no run starts after it and none runs past it.
 
-    Each scenario's seed 0 runs twice (the determinism self-check; the first run is also its seed 0), then
-    the zoo hunts every mutant, then seeds 1, 2, ... of every scenario take turns until the budget is spent.
+    1. Determinism: each scenario's seed `base_seed` runs twice (under its campaign strategy).
+    2. The zoo hunts every mutant (unless `mutant` forces one on every run).
+    3. Systematic: half of what is left goes to the `sites` strategy on the small scenarios (those with faults),
+       the one that has spent least going next, so that every one of them gets its share.
+    4. Random: the rest goes round robin to every scenario under its campaign strategy, pct and swarm (seeds
+       from `base_seed`), and the small scenarios' sites runs go on among them.
+
     What the budget did not reach is a failed case that says so: the gate is never green for work it skipped.
-    With `max_seeds`, the gate also ends once every scenario has run that many seeds. `on_case` is told of each
-    case as it is decided; `bar` shows the budget being spent.
+    With `max_seeds`, a stream ends after that many runs, and the gate once every stream has. `on_case` is
+    told of each case as it is decided; `bar` shows the budget being spent. `verdict.spent` says where the
+    budget went; `verdict.coverage` what the sites strategy covered.
     """
     started = time.perf_counter()
     deadline = started + budget
@@ -73,10 +127,7 @@ def check(budget: float, *, mutant: str | None = None, report_dir: Path = Path("
         raise ConfigFileError(str(bundled_dir()), 0, "", "no bundled scenario is installed there: the gate would "
                                                           "check nothing")
     failures_dir = report_dir / "failures"
-    seeds = {scenario.name: 0 for scenario in scenarios}
     failed: dict[str, str] = {}
-    spent: dict[str, float] = {scenario.name: 0.0 for scenario in scenarios}
-
     cut: list[str] = []
 
     def unreached(what: str) -> str:
@@ -95,49 +146,68 @@ def check(budget: float, *, mutant: str | None = None, report_dir: Path = Path("
     def remaining() -> float:
         return deadline - time.perf_counter()
 
-    #: Each scenario's seeds 0, 1, 2, ... as one campaign, advanced a seed at a time, round robin.
-    streams: dict[str, Iterator[Outcome]] = {
-        scenario.name: runs(scenario, itertools.count(), strategy=campaign_strategy(scenario), mutant=mutant,
-                            failures=failures_dir, deadline=deadline) for scenario in scenarios}
-
-    def seed_run(scenario: Scenario) -> RunResult | None:
-        """The scenario's next seed, within the budget; None once the budget ran out before it could finish."""
+    def advance(stream: Stream) -> bool:
+        """The stream's next run, within the budget; False once it cannot run one (budget, limit, or end)."""
+        if stream.done or stream.scenario.name in failed or (max_seeds is not None and stream.runs >= max_seeds):
+            return False
         began = time.perf_counter()
-        outcome = next(streams[scenario.name], None)
-        spent[scenario.name] += time.perf_counter() - began
+        try:
+            outcome = next(stream.outcomes, None)
+        except ValueError:  # the sites strategy ran every run it has
+            outcome = None
+        stream.seconds += time.perf_counter() - began
         if outcome is None:
-            return None
+            stream.done = True
+            return False
         if outcome.cut:
-            cut.append(f"{scenario.name} seed {outcome.seed} was cut at {outcome.result.world_steps:,} steps, "
+            cut.append(f"{stream.label} seed {outcome.seed} was cut at {outcome.result.world_steps:,} steps, "
                        f"virtual time {outcome.result.virtual_time:.3f} s")
-            return None  # cut by the gate's budget: not a verdict on the controller
-        seeds[scenario.name] = outcome.seed + 1
+            stream.done = True
+            return False  # cut by the gate's budget: not a verdict on the controller
+        stream.runs += 1
         verdict.runs += 1
-        moved(f"{scenario.name} seed {outcome.seed}")
+        moved(f"{stream.label} seed {outcome.seed}")
         result = outcome.result
-        if result.violations and scenario.name not in failed:
+        if result.violations and stream.scenario.name not in failed:
             v = result.violations[0]
             where = outcome.artifact.path if outcome.artifact else "?"
-            failed[scenario.name] = (f"seed {outcome.seed}: {v.invariant}: {v.notification} {v.channel} "
-                                     f"{v.message}; replay: notifier-sim replay {where}")
-        return result
+            how = "".join(f" [{note}]" for note in result.notes if note.startswith("sites:"))
+            failed[stream.scenario.name] = (f"{stream.strategy} seed {outcome.seed}{how}: {v.invariant}: "
+                                            f"{v.notification} {v.channel} {v.message}; replay: notifier-sim "
+                                            f"replay {where}")
+        return True
 
+    systematic: list[Stream] = []
+    randomly: list[Stream] = []
     for scenario in scenarios:
         began = time.perf_counter()
-        first = seed_run(scenario)
+        first = next(runs(scenario, [base_seed], strategy=campaign_strategy(scenario), mutant=mutant,
+                          failures=failures_dir, deadline=deadline), None)
         second = None
-        if first is not None:
-            again = next(runs(scenario, [0], strategy=campaign_strategy(scenario), mutant=mutant,
+        if first is not None and not first.cut:
+            verdict.runs += 1
+            if first.result.violations and scenario.name not in failed:
+                v = first.result.violations[0]
+                where = first.artifact.path if first.artifact else "?"
+                failed[scenario.name] = (f"{campaign_strategy(scenario)} seed {base_seed}: {v.invariant}: "
+                                         f"{v.notification} {v.channel} {v.message}; replay: notifier-sim replay "
+                                         f"{where}")
+            again = next(runs(scenario, [base_seed], strategy=campaign_strategy(scenario), mutant=mutant,
                               deadline=deadline), None)
             second = again.result if again is not None and not again.cut else None
         took = time.perf_counter() - began
-        if first is None or second is None:
+        if first is None or first.cut or second is None:
             add(Case("determinism", scenario.name, took, unreached("not checked")))
-        elif first.trace_hash != second.trace_hash:
-            add(Case("determinism", scenario.name, took, f"{scenario.name} seed 0 is not deterministic: trace "
-                                                         f"hashes {first.trace_hash} and {second.trace_hash}"))
+        elif first.result.trace_hash != second.trace_hash:
+            add(Case("determinism", scenario.name, took, f"{scenario.name} seed {base_seed} is not deterministic: "
+                                                         f"trace hashes {first.result.trace_hash} and "
+                                                         f"{second.trace_hash}"))
         else:
             add(Case("determinism", scenario.name, took))
+        sites, others = streams_of(scenario, base_seed=base_seed, mutant=mutant, failures=failures_dir,
+                                   deadline=deadline)
+        systematic += [sites] if sites is not None else []
+        randomly += others
     if mutant is None:
         for name in MUTANTS:
             found = hunt(name, zoo_seeds, deadline=deadline)
@@ -148,19 +218,31 @@ def check(budget: float, *, mutant: str | None = None, report_dir: Path = Path("
                                                      f"was spent after {found.seeds} of {zoo_seeds} seeds"))
             else:
                 add(Case("zoo", name, found.seconds, f"mutant {name} escaped every invariant in {found.seeds} seeds"))
-    while remaining() > 0:
-        progressed = False
-        for scenario in scenarios:
-            if scenario.name in failed or (max_seeds is not None and seeds[scenario.name] >= max_seeds):
-                continue
-            if seed_run(scenario) is None:
-                break
-            progressed = True
-        if not progressed:
+    phase_end = time.perf_counter() + max(0.0, remaining()) / 2
+    while time.perf_counter() < phase_end and remaining() > 0:
+        ready = [stream for stream in systematic if not stream.done and stream.scenario.name not in failed
+                 and (max_seeds is None or stream.runs < max_seeds)]
+        if not ready:
             break
+        advance(min(ready, key=lambda stream: stream.seconds))  # a stream that cannot go on is done
+    everything = [*randomly, *systematic]
+    while remaining() > 0:
+        if not [stream for stream in everything if advance(stream)]:
+            break
+    streams_by: dict[str, list[Stream]] = {}
+    for stream in everything:
+        streams_by.setdefault(stream.scenario.name, []).append(stream)
+        verdict.spent[stream.strategy] = verdict.spent.get(stream.strategy, 0.0) + stream.seconds
+        verdict.strategy_runs[stream.strategy] = verdict.strategy_runs.get(stream.strategy, 0) + stream.runs
+    for stream in systematic:
+        plan = plan_for(stream.scenario, mutant=mutant)
+        verdict.coverage[stream.scenario.name] = plan.coverage(stream.runs)
     for scenario in scenarios:
-        add(Case("scenarios", f"{scenario.name} ({seeds[scenario.name]} seeds)", spent[scenario.name],
-                 failed.get(scenario.name) or (None if seeds[scenario.name] else unreached("no seed ran"))))
+        mine = streams_by.get(scenario.name, [])
+        ran = ", ".join(f"{stream.strategy} {stream.runs}" for stream in mine)
+        total = sum(stream.runs for stream in mine)
+        add(Case("scenarios", f"{scenario.name} ({ran} runs)", sum(stream.seconds for stream in mine),
+                 failed.get(scenario.name) or (None if total else unreached("no seed ran"))))
     return verdict
 
 

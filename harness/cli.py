@@ -100,6 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--seeds", type=_positive("--seeds"), default=None,
                       help="End once every scenario has run this many seeds (default: run seeds until the budget "
                            "is spent)")
+    gate.add_argument("--seed", type=_positive("--seed", zero=True), default=0,
+                      help="The first seed of the random strategies (default: 0); sites is systematic and always "
+                           "starts at its first run")
     gate.add_argument("--junit", type=Path, default=None, help="Write JUnit XML here")
     gate.add_argument("--mutant", default=None, help="Force a mutant on every run (the gate must then fail)")
     gate.add_argument("--report-dir", type=Path, default=Path("reports"), help="Where artifacts go")
@@ -296,21 +299,33 @@ def _check(args: argparse.Namespace) -> int:
     if args.mutant is not None and args.mutant not in MUTANTS:
         raise ConfigFileError("--mutant", 0, "", f"unknown mutant {args.mutant!r}; known: {', '.join(MUTANTS)}")
     started = time.perf_counter()
-    print(f"notifier-sim check: budget {budget:g}s" + (f", mutant {args.mutant} forced" if args.mutant else ""))
+    print(f"notifier-sim check: budget {budget:g}s, seeds from {args.seed}"
+          + (f", mutant {args.mutant} forced" if args.mutant else ""))
     with progress() as bar:
         bar.task("check", budget, "check")
-        verdict = check(budget, mutant=args.mutant, report_dir=args.report_dir, bar=bar, max_seeds=args.seeds)
+        verdict = check(budget, mutant=args.mutant, report_dir=args.report_dir, bar=bar, max_seeds=args.seeds,
+                        base_seed=args.seed)
     for case in verdict.cases:
         mark = "ok  " if case.failure is None else "FAIL"
         print(f"{mark} {case.suite:<12} {case.name:<48} {case.seconds:7.2f}s")
         if case.failure:
             print(f"     {case.failure}")
+    spent = ", ".join(f"{name} {verdict.strategy_runs[name]} runs in {seconds:.1f}s"
+                      for name, seconds in sorted(verdict.spent.items(), key=lambda item: -item[1]))
+    print(f"budget spent on: {spent or 'no run beyond the determinism check and the zoo'}")
+    for name, covered in verdict.coverage.items():
+        print(f"  sites on {name}: {covered}")
     if args.junit is not None:
         write_junit(verdict, args.junit)
         print(f"JUnit XML: {args.junit}")
     summary = args.report_dir / "check-summary.json"
     summary.parent.mkdir(parents=True, exist_ok=True)
     summary.write_text(json.dumps({"ok": verdict.ok, "runs": verdict.runs, "budget_seconds": budget,
+                                   "base_seed": args.seed,
+                                   "strategies": {name: {"runs": verdict.strategy_runs[name],
+                                                         "seconds": round(seconds, 3)}
+                                                  for name, seconds in sorted(verdict.spent.items())},
+                                   "sites_coverage": verdict.coverage,
                                    "cases": [{"suite": c.suite, "name": c.name, "seconds": round(c.seconds, 3),
                                               "failure": c.failure} for c in verdict.cases]}, indent=1))
     print(f"summary: {summary}")

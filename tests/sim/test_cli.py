@@ -12,7 +12,7 @@ import pytest
 
 from harness._faults import FAULTS
 from harness._invariants import INVARIANTS
-from harness._scenario import bundled
+from harness._scenario import bundled, load_scenario
 from harness.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -146,8 +146,24 @@ def test_check_passes_on_the_correct_controller_and_writes_valid_junit(tmp_path:
     assert int(suites["zoo"].get("tests") or 0) >= 12
     assert capsys.readouterr().out.rstrip().splitlines()[-1].startswith("check: ")
     summary = json.loads((tmp_path / "check-summary.json").read_text())
-    scenarios = len(bundled())
-    assert summary["ok"] is True and summary["runs"] == 2 * scenarios and len(summary["cases"]) >= 3 * scenarios
+    scenarios = [load_scenario(path) for path in bundled()]
+    assert summary["ok"] is True and len(summary["cases"]) >= 3 * len(scenarios)
+    # Every stream ran its 2 runs: per scenario its own strategy, pct where it has concurrency, swarm where it has
+    # faults, and sites where it is small and has faults; plus the determinism check's first run.
+    streams = {"random": 0, "pct": 0, "swarm": 0, "sites": 0}
+    for scenario in scenarios:
+        small = scenario.world.replicas * sum(n.count for n in scenario.notifications) <= 4
+        own = "random" if scenario.campaign.strategy == "hypothesis" else scenario.campaign.strategy
+        chosen = {own} - {"sites"}
+        chosen |= {"pct"} if scenario.world.replicas > 1 or scenario.world.workers > 1 else set()
+        chosen |= {"swarm"} if scenario.faults else set()
+        chosen |= {"sites"} if small and scenario.faults else set()
+        for name in chosen:
+            streams[name] += 2
+    assert {name: entry["runs"] for name, entry in summary["strategies"].items()} == \
+        {name: runs for name, runs in streams.items() if runs}
+    assert summary["runs"] == sum(streams.values()) + len(scenarios)
+    assert "sites" in summary["strategies"] and summary["sites_coverage"]
 
 
 def test_check_fails_with_a_mutant_forced(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
