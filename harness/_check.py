@@ -18,7 +18,7 @@ from typing import Final
 
 from harness._campaign import Outcome, runs
 from harness._progress import Progress
-from harness._run import plan_for
+from harness._run import recorded_plan
 from harness._scenario import Scenario, bundled, bundled_dir, load_scenario
 from harness._strategies import campaign_strategy
 from harness._zoo import hunt
@@ -235,8 +235,9 @@ def check(budget: float, *, mutant: str | None = None, report_dir: Path = Path("
         verdict.spent[stream.strategy] = verdict.spent.get(stream.strategy, 0.0) + stream.seconds
         verdict.strategy_runs[stream.strategy] = verdict.strategy_runs.get(stream.strategy, 0) + stream.runs
     for stream in systematic:
-        plan = plan_for(stream.scenario, mutant=mutant)
-        verdict.coverage[stream.scenario.name] = plan.coverage(stream.runs)
+        plan = recorded_plan(stream.scenario, mutant=mutant)
+        if plan is not None:
+            verdict.coverage[stream.scenario.name] = plan.coverage(stream.runs)
     for scenario in scenarios:
         mine = streams_by.get(scenario.name, [])
         ran = ", ".join(f"{stream.strategy} {stream.runs}" for stream in mine)

@@ -8,6 +8,7 @@ violations of the scenario's invariants and expected outcomes.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -71,8 +72,11 @@ def run(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list[i
     targets, notes, plan, single = None, [], None, None
     if strategy == "sites":
         if firings is None:
-            plan = plan_for(scenario, mutant=mutant, max_steps=max_steps, prepare=prepare)
+            began = time.perf_counter()
+            plan = plan_for(scenario, mutant=mutant, max_steps=max_steps, prepare=prepare, wall_seconds=wall_seconds)
             firings, single = plan.target(seed)
+            if wall_seconds is not None and wall_seconds != float("inf"):  # the recording spent some of it
+                wall_seconds = max(0.001, wall_seconds - (time.perf_counter() - began))
         targets, notes = SiteTargets(firings), [describe(firings)]
     world, rig, scheduler = build(scenario, seed, strategy=strategy, tape=tape, mutant=mutant, max_steps=max_steps,
                                   wall_seconds=wall_seconds, sites=targets)
@@ -106,18 +110,25 @@ _CACHED: Final = 64
 
 
 def plan_for(scenario: Scenario, *, mutant: str | None = None, max_steps: int | None = None,
-             prepare: Callable[[World], None] | None = None) -> SitePlan:
-    """Record the scenario's sites (under the mutant, with the test's scripted actions) and order them."""
+             prepare: Callable[[World], None] | None = None, wall_seconds: float | None = None) -> SitePlan:
+    """Record the scenario's sites (under the mutant, with the test's scripted actions) and order them.
+
+    A recording its wall budget cut is used but not kept.
+    """
     key = (scenario.model_dump_json(), mutant, max_steps)
     if prepare is None and key in _PLANS:
         return _PLANS[key]
+    cut = False
 
     def record(firings: frozenset[Firing]) -> SiteTargets:
+        nonlocal cut
         targets = SiteTargets(firings)
-        world, _, _ = build(scenario, 0, strategy="sites", sites=targets, mutant=mutant, max_steps=max_steps)
+        world, _, _ = build(scenario, 0, strategy="sites", sites=targets, mutant=mutant, max_steps=max_steps,
+                            wall_seconds=wall_seconds)
         if prepare is not None:
             prepare(world)
         world.run(until=scenario.phases.fault + scenario.phases.quiet)
+        cut = cut or (world.no_progress is not None and world.no_progress.budget == "wall")
         return targets
 
     seen = list(record(frozenset()).seen)
@@ -125,8 +136,13 @@ def plan_for(scenario: Scenario, *, mutant: str | None = None, max_steps: int | 
     singles = tuple(sorted(seen, key=lambda f: (f.site.occurrence, order[f])))
     plan = SitePlan(singles, frozenset((f.site.who, f.site.place, f.fault) for f in seen),
                     rerun=lambda k: record(frozenset({singles[k]})))
-    if prepare is None:
+    if prepare is None and not cut:
         if len(_PLANS) >= _CACHED:
             _PLANS.pop(next(iter(_PLANS)))
         _PLANS[key] = plan
     return plan
+
+
+def recorded_plan(scenario: Scenario, *, mutant: str | None = None, max_steps: int | None = None) -> SitePlan | None:
+    """The plan `plan_for` already recorded for these, if any: nothing runs."""
+    return _PLANS.get((scenario.model_dump_json(), mutant, max_steps))
