@@ -4,13 +4,13 @@ traffic and strategy, wired and ready to run."""
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, Final
 
 from fakes.backends import Receipt
 from harness._rig import Rig
 from harness._scenario import Scenario, TrafficSpec
 from harness._sites import SiteTargets
-from harness._strategies import STRATEGIES, PctScheduler, swarm
+from harness._strategies import STRATEGIES, PctScheduler, drawn_traffic, swarm
 from harness._world import World
 from notifier import NOTIFICATIONS, KubeApiError, KubeObject, clone
 
@@ -46,6 +46,7 @@ def build(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list
     world.injector.sites = sites
     scheduler = PctScheduler(world, spec.replicas) if strategy == "pct" else None
     world.scheduler = scheduler
+    traffic = [*scenario.traffic, *drawn_traffic(world, scenario, strategy)]
     rig.install(world)
     for key in scenario.endpoint_keys():
         kind, _, name = key.partition(":")
@@ -59,32 +60,59 @@ def build(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list
         for i, name in enumerate(spec_n.names()):
             bodies[name] = notification_body(spec_n, name, world.namespace)
             world.at(spec_n.start + i * spec_n.every, _creator(world, bodies[name]), name=f"create-{name}")
-    for step in scenario.traffic:
+    for step in traffic:
         world.at(step.at, _client(world, step, bodies[step.name]), name=f"client.{step.action}-{step.name}")
     return world, rig, scheduler
 
 
+#: The finalizer another party (a backup tool, say) holds on a notification a `delete-held` action deletes.
+HELD_BY: Final = "notifier-sim/held-by-another-party"
+
+
 def _client(world: World, step: TrafficSpec, body: KubeObject) -> Callable[[], Coroutine[Any, Any, None]]:
-    """A scripted client action; what the server answered goes to the trace (a refusal is an outcome too)."""
+    """A scripted client action (a burst if it repeats); what the server answered goes to the trace (a refusal
+    is an outcome too)."""
     api, namespace, name = world.client_api, world.namespace, step.name
 
-    async def act() -> None:
+    async def once(index: int) -> None:
+        value = step.value if step.repeat == 1 else f"{step.value}-{index}"
         try:
-            if step.action in ("delete", "recreate"):
+            if step.action == "delete-held":
+                await api.patch(NOTIFICATIONS, namespace, name, {"metadata": {"finalizers": [HELD_BY]}})
+                await api.delete(NOTIFICATIONS, namespace, name)
+                world.client.spawn(_let_go(world, name, step.hold), name=f"client.let-go-{name}")
+            elif step.action in ("delete", "recreate"):
                 await api.delete(NOTIFICATIONS, namespace, name)
                 if step.action == "recreate":
                     await api.create(NOTIFICATIONS, namespace, clone(body))
             elif step.action in ("label", "annotate"):
                 field = "labels" if step.action == "label" else "annotations"
-                patch = {"metadata": {field: {"notifier-sim/traffic": step.value}}}
+                patch = {"metadata": {field: {"notifier-sim/traffic": value}}}
                 await api.patch(NOTIFICATIONS, namespace, name, patch)
             else:  # update-spec: the CRD makes the spec immutable
-                await api.patch(NOTIFICATIONS, namespace, name, {"spec": {"subject": f"changed: {step.value}"}})
+                await api.patch(NOTIFICATIONS, namespace, name, {"spec": {"subject": f"changed: {value}"}})
             outcome = "ok"
         except KubeApiError as error:
             outcome = type(error).__name__
         world.trace.record("client", f"client.{step.action}", name=name, outcome=outcome)
+
+    async def act() -> None:
+        for index in range(step.repeat):
+            if index:
+                await world.client.sleep(step.every)
+            await once(index)
     return act
+
+
+async def _let_go(world: World, name: str, after: float) -> None:
+    """The other party removes its finalizer: the notification marked for deletion is deleted then."""
+    await world.client.sleep(after)
+    try:
+        await world.client_api.patch(NOTIFICATIONS, world.namespace, name, {"metadata": {"finalizers": None}})
+        outcome = "ok"
+    except KubeApiError as error:
+        outcome = type(error).__name__
+    world.trace.record("client", "client.let-go", name=name, outcome=outcome)
 
 
 def _wall(seconds: float) -> float | None:

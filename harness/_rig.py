@@ -75,6 +75,11 @@ class Rig:
             current = replica.manager.informer.get(namespace, name)
             seen = history.setdefault(f"{namespace}/{name}", [])
             if current is not None and (not seen or seen[-1][0] != current["metadata"]["resourceVersion"]):
+                if seen and seen[-1][1]["metadata"].get("uid") != current["metadata"].get("uid"):
+                    # The name was taken by another object: an informer's store holds one object per key, so
+                    # once it has the new one it never serves the deleted one again (a lagging watch still can,
+                    # before the new one arrives: that is `watch.delay`).
+                    seen.clear()
                 seen.append((current["metadata"]["resourceVersion"], current))
             if len(seen) > 1 and injector.fires("informer.stale-view", replica.name, place="cache.read",
                                                         key=f"{namespace}/{name}"):

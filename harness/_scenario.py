@@ -121,6 +121,8 @@ class ExpectSpec(_Strict):
 #: What a client (kubectl, another controller) does to a notification, at a time the scenario scripts.
 TRAFFIC: Final[Mapping[str, str]] = {
     "delete": "delete the notification (its deletion may land in the middle of a delivery)",
+    "delete-held": "delete it while another party's finalizer holds it: it stays, marked for deletion, until that "
+                   "party lets go `hold` seconds later",
     "recreate": "delete the notification and create it again under the same name (a new uid)",
     "label": "set a label (a metadata-only update: a watch event, a reconcile, nothing to deliver)",
     "annotate": "set an annotation (the same, through another field)",
@@ -128,13 +130,32 @@ TRAFFIC: Final[Mapping[str, str]] = {
 }
 
 
+Action = Literal["delete", "delete-held", "recreate", "label", "annotate", "update-spec"]
+
+
 class TrafficSpec(_Strict):
-    """One scripted client action: `action` on notification `name`, `at` virtual seconds into the run."""
+    """One scripted client action: `action` on notification `name`, `at` virtual seconds into the run; a burst
+    when `repeat` is above 1 (the action again every `every` seconds)."""
 
     at: float = Field(ge=0)
-    action: Literal["delete", "recreate", "label", "annotate", "update-spec"]
+    action: Action
     name: str
     value: str = Field(default="traffic", pattern=r"^[a-zA-Z0-9]([-a-zA-Z0-9_.]*[a-zA-Z0-9])?$", max_length=63)
+    repeat: int = Field(default=1, ge=1, le=1000)
+    every: float = Field(default=0.0, ge=0)
+    hold: float = Field(default=5.0, ge=0, description="delete-held: seconds until the other party lets go")
+
+
+class ClientsSpec(_Strict):
+    """Client traffic the world draws from its choices, under random, pct and swarm (swarm enables a random
+    subset of the actions): `count` actions, each on a notification of the scenario at a time in
+    [start, end) (default end: the end of the fault phase), each a burst of up to `burst` repeats."""
+
+    actions: tuple[Action, ...] = Field(min_length=1)
+    count: int = Field(default=5, ge=1, le=10_000)
+    start: float = Field(default=0.0, ge=0)
+    end: float | None = Field(default=None, gt=0)
+    burst: int = Field(default=1, ge=1, le=100)
 
 
 class CampaignSpec(_Strict):
@@ -157,6 +178,7 @@ class Scenario(_Strict):
     campaign: CampaignSpec = CampaignSpec()
     reload_channels: dict[str, tuple[str, ...]] | None = None
     traffic: tuple[TrafficSpec, ...] = ()
+    clients: ClientsSpec | None = None
 
     @field_validator("channels")
     @classmethod

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Final
 
 from harness._faults import FaultIntensity
-from harness._scenario import Scenario
+from harness._scenario import Scenario, TrafficSpec
 from harness._world import World
 
 STRATEGIES: Final = ("random", "pct", "swarm", "sites")
@@ -71,3 +71,27 @@ def swarm(world: World, scenario: Scenario) -> dict[str, FaultIntensity]:
             chosen[name] = FaultIntensity(probability=intensity.probability * scale,
                                           max_seconds=intensity.max_seconds)
     return chosen
+
+
+def drawn_traffic(world: World, scenario: Scenario, strategy: str) -> list[TrafficSpec]:
+    """The client traffic a run draws (`clients` in the scenario): none under `sites`, which perturbs the
+    scenario as written; under swarm, each action kind is enabled or not, as the faults are."""
+    spec = scenario.clients
+    if spec is None or strategy == "sites":
+        return []
+    actions = list(spec.actions)
+    if strategy == "swarm":
+        actions = [action for action in actions if world.choices.chance(f"swarm.client.{action}", 0.5)]
+    if not actions:
+        return []
+    names = [name for notification in scenario.notifications for name in notification.names()]
+    end = spec.end if spec.end is not None else max(scenario.phases.fault, spec.start + 1.0)
+    steps = []
+    for _ in range(spec.count):
+        steps.append(TrafficSpec(
+            at=world.choices.uniform("client.at", spec.start, end, steps=10_000),
+            action=actions[world.choices.draw("client.action", 0, len(actions) - 1)],
+            name=names[world.choices.draw("client.name", 0, len(names) - 1)],
+            repeat=world.choices.draw("client.repeat", 1, spec.burst), every=0.01,
+            hold=world.choices.uniform("client.hold", 0.0, 30.0, steps=300)))
+    return steps

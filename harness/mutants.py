@@ -166,6 +166,14 @@ class _Forgetful(dict[str, dict[str, None]]):
         return {}
 
 
+def _reconcile_other_uid(s: Seams, host: Host) -> Seams:
+    return dataclasses.replace(s, same_uid=False)
+
+
+def _unaudited_when_gone(s: Seams, host: Host) -> Seams:
+    return dataclasses.replace(s, audit_when_gone=False)
+
+
 def _no_audit_idempotency(s: Seams, host: Host) -> Seams:
     """NT-BUG-001: audit events are emitted from what each reconcile sees, with no idempotency record."""
 
@@ -345,6 +353,14 @@ MUTANTS: Final[Mapping[str, Mutant]] = {m.name: m for m in (
            bug="a status write finds its object by name only: a notification deleted and created again under "
                "the same name gets the attempts of the old one", caught_by="attempts-match-effects",
            scenario="recreate-mid-delivery", seams=_status_by_name_only, also=("audit-once",)),
+    Mutant(name="reconcile-other-uid",
+           bug="a reconcile that locked the cached object works on whatever the API has under that name: after a "
+               "re-creation, a stale cache lets two reconciles of the new notification run at once in one process",
+           caught_by="audit-once", scenario="recreate-across-relist", seams=_reconcile_other_uid),
+    Mutant(name="unaudited-when-gone",
+           bug="a message sent whose status write timed out is audited only once the write is seen to have landed: "
+               "a notification deleted before that leaves a delivery the audit trail never records",
+           caught_by="audit-once", scenario="recreate-across-relist", seams=_unaudited_when_gone),
     Mutant(name="no-backoff-gate", bug="NT-BUG-007: status-triggered reconciles retry at once",
            caught_by="retry-policy-respected", scenario="slack-retries", seams=_no_backoff_gate),
     Mutant(name="no-audit-idempotency", bug="NT-BUG-001: every reconcile emits the audit events again",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from notifier._lease import Tenure
-from notifier._model import DeliveryAttempt
+from notifier._model import DeliveryAttempt, Notification
 from notifier._ports import Lock
 
 #: An attempt's identity: (notification uid, channel key, attempt number).
@@ -27,6 +27,9 @@ class DeliveryMemory:
     mutex: Lock
     #: Outcomes sent but not yet persisted (a status write failed): written again, and never sent again.
     unpersisted: list[DeliveryAttempt] = field(default_factory=list)
+    #: The notification as this process last delivered for it: what a message it sent is audited as if the
+    #: notification is deleted before the outcome could be persisted.
+    last: Notification | None = None
     #: Sends in flight, by channel key: the planner counts them against maxAttempts.
     reserved: dict[str, int] = field(default_factory=dict)
     #: The delivery Lease tenure this process holds for the notification, if any.

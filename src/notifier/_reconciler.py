@@ -9,7 +9,6 @@ written again by the next reconcile, so a failed status write loses nothing.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import random
 from collections.abc import Callable, Mapping
@@ -104,8 +103,8 @@ class NotificationReconciler:
     async def reconcile(self, request: Request) -> Result:
         cached = self.cache(request.namespace, request.name)
         if cached is None:
+            await self._gone(request.key)
             self.auditor.forget(request.key)
-            self._forget(request.key)
             return Result()
         await self.events.record(cached, "Normal", "ReconcileStarted", "Reconciliation started")
         uid = str(cached["metadata"].get("uid", ""))
@@ -122,17 +121,30 @@ class NotificationReconciler:
         cached_uid = str(cached["metadata"].get("uid", ""))
         phase = Notification.from_object(cached).phase
         if phase is Phase.NONE:
-            with contextlib.suppress(IllegalTransition):  # a concurrent initializer won: go on from the API
+            try:
                 await self.seams.write_status(self.api, self.runtime, ns, name, uid=cached_uid, phase=Phase.PENDING,
                                               reason=Reason.INITIALIZED, message="Notification request received",
                                               require_change=True)
+            except IllegalTransition:
+                pass  # a concurrent initializer won: go on from the API
+            except NotFoundError:
+                await self._gone(request.key, uid=cached_uid)  # deleted, perhaps its name taken again: look again
+                return Result(requeue=True)
             self.metrics.phase.labels(phase="Pending").set(1)
         try:
             fresh = await self.api.get(NOTIFICATIONS, ns, name)
         except NotFoundError:
-            self._forget(request.key)  # deleted while we looked: nothing of it is kept
+            await self._gone(request.key)  # deleted while we looked: nothing of it is kept
             return Result()
         n = Notification.from_object(fresh)
+        if n.uid != cached_uid and self.seams.same_uid:
+            # The cache still shows an object of this name that was deleted since (another uid took the name):
+            # this reconcile holds that uid's mutex, not this one's, so working on it would race the reconcile
+            # that holds this one's. The cache will show the new object; look again then.
+            await self._gone(request.key, uid=cached_uid)
+            return Result(requeue=True)
+        for other in [u for u, memory in self.memories.items() if memory.key == request.key and u != n.uid]:
+            await self._gone(request.key, uid=other)  # earlier objects of this name: deleted since
         if n.phase is Phase.PENDING:
             sending = await self.seams.write_status(self.api, self.runtime, ns, name, uid=n.uid, phase=Phase.SENDING,
                                                     reason=Reason.PROCESSING, message="Processing delivery channels")
@@ -176,6 +188,7 @@ class NotificationReconciler:
         n = enrich(n)
         withdrawn = self._withdrawals(n)
         memory = self._memory(n.uid, n.key)
+        memory.last = n
         carried = list(memory.unpersisted)  # outcomes an earlier write failed to persist
         if withdrawn or carried:
             # Plan from what this process knows, not only from what the server has: an outcome we hold but
@@ -391,10 +404,16 @@ class NotificationReconciler:
         """The notification is done: this process forgets it."""
         self.memories.pop(uid, None)
 
-    def _forget(self, key: str) -> None:
-        """The notification `key` was deleted (any uid of that name): this process forgets it."""
-        for uid in [uid for uid, memory in self.memories.items() if memory.key == key]:
-            del self.memories[uid]
+    async def _gone(self, key: str, *, uid: str | None = None) -> None:
+        """The notification `key` (any uid of that name, or just `uid`) was deleted: this process forgets it.
+
+        A message it sent whose outcome it could not persist before the deletion was still sent: it is
+        audited now (there is no status left to persist it to), so the audit trail has every delivery.
+        """
+        for gone in [u for u, memory in self.memories.items() if memory.key == key and uid in (None, u)]:
+            memory = self.memories.pop(gone)
+            if memory.unpersisted and memory.last is not None and self.seams.audit_when_gone:
+                await self._audit_outcomes(memory.last, memory.unpersisted)
 
     def _memory(self, uid: str, key: str) -> DeliveryMemory:
         """This process's record of a notification, created on first use."""

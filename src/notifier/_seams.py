@@ -68,10 +68,15 @@ class Seams:
     claim_attempts: bool = True
     #: One reconcile of a notification at a time in this process.
     exclusive: bool = True
+    #: A reconcile works only on the object whose uid it locked (the cache's): when the API has another object
+    #: under that name (the cached one was deleted and the name taken again), it looks again instead.
+    same_uid: bool = True
     #: The Lease that fences external sends (api, runtime, identity, duration); None: no Lease.
     delivery_lock: Callable[[KubeApi, Runtime, str, float], DeliveryLock | None] = lease_lock
     #: The auditor, from the sink and the runtime.
     auditor: Callable[[AuditSink, Runtime], Auditor] = Auditor
+    #: A message sent whose outcome could not be persisted before the notification was deleted is audited then.
+    audit_when_gone: bool = True
     #: Which outcomes a reconcile audits when it finds outcomes it carried persisted.
     audited: Callable[[Notification, list[DeliveryAttempt]], list[DeliveryAttempt]] = persisted_outcomes
     #: The channels a notification routes to.
