@@ -47,6 +47,8 @@ INVARIANTS: Final[Mapping[str, str]] = {
     "audit-once": "one message.sent per delivered channel, one acknowledged or escalated per notification",
     "no-progress": "the world reaches its end within its step and wall budgets (a controller that loops, even "
                    "in zero virtual time, does not)",
+    "caches-converge": "by the end of the quiet phase every serving replica's informer cache holds exactly the "
+                       "server's notifications (same uids, same resourceVersions)",
 }
 
 
@@ -90,6 +92,10 @@ class Evidence:
     #: Why the world stopped before its end (its budget was spent), or None.
     no_progress: str | None = None
     no_progress_name: str = ""
+    #: The server's notifications when the run ended, and what each serving replica's informer held then:
+    #: `namespace/name` -> (uid, resourceVersion).
+    server_objects: dict[str, tuple[str, str]] = field(default_factory=dict)
+    caches: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.commit_times:
@@ -421,6 +427,26 @@ def audit_once(ev: Evidence) -> list[Violation]:
     return out
 
 
+def caches_converge(ev: Evidence) -> list[Violation]:
+    if ev.no_progress is not None:
+        return []  # the world never reached its quiet end
+    out = []
+    for replica, cache in sorted(ev.caches.items()):
+        if cache == ev.server_objects:
+            continue
+        missing = sorted(set(ev.server_objects) - set(cache))
+        ghosts = sorted(set(cache) - set(ev.server_objects))
+        stale = sorted(key for key in set(cache) & set(ev.server_objects) if cache[key] != ev.server_objects[key])
+        parts = ([f"missing {', '.join(missing[:3])}"] if missing else []) + (
+            [f"still holds deleted {', '.join(ghosts[:3])}"] if ghosts else []) + (
+            [f"{key} at uid {cache[key][0][-6:]} rv {cache[key][1]}, the server's uid {ev.server_objects[key][0][-6:]} "
+             f"rv {ev.server_objects[key][1]}" for key in stale[:3]])
+        name = (missing or ghosts or stale)[0].partition("/")[2]
+        out.append(Violation(invariant="caches-converge", notification=name, time=ev.end,
+                             message=f"{replica}'s cache differs from the server at the end: {'; '.join(parts)}"))
+    return out
+
+
 def no_progress(ev: Evidence) -> list[Violation]:
     if ev.no_progress is None:
         return []
@@ -460,6 +486,7 @@ CHECKS: Final[Mapping[str, Callable[[Evidence], list[Violation]]]] = {
     "eventual-delivery": eventual_delivery,
     "audit-once": audit_once,
     "no-progress": no_progress,
+    "caches-converge": caches_converge,
 }
 
 

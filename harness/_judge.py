@@ -16,7 +16,17 @@ def evidence_of(world: World, rig: Rig, scenario: Scenario) -> Evidence:
     healthy = frozenset(
         key for key in scenario.endpoint_keys() if scenario.behaviors(key)[0].outcome == "status"
         and 200 <= scenario.behaviors(key)[0].status < 300)
-    return Evidence(changes=world.changes, receipts=receipts, steps=world.trace.steps, audit=rig.audit.events,
+    served: dict[str, tuple[str, str]] = {}
+    for change in world.changes:
+        if change.resource == NOTIFICATIONS:
+            meta = change.object["metadata"]
+            key = f"{meta.get('namespace', '')}/{meta['name']}"
+            if change.type == "DELETED":
+                served.pop(key, None)
+            else:
+                served[key] = (str(meta.get("uid", "")), str(meta.get("resourceVersion", "")))
+    return Evidence(server_objects=served, caches=world.caches,
+                    changes=world.changes, receipts=receipts, steps=world.trace.steps, audit=rig.audit.events,
                     lock=scenario.world.lock, quiet_start=scenario.phases.fault,
                     end=scenario.phases.fault + scenario.phases.quiet, bound=scenario.phases.bound,
                     lease_duration=scenario.world.lease_duration, healthy=healthy, names=names,

@@ -24,7 +24,7 @@ from harness._choices import Choices
 from harness._errors import SimulationError
 from harness._faults import FaultIntensity, Injector, ReplicaApiFaults
 from harness._trace import Trace
-from notifier import LeaderElectionConfig, Manager, Reconciler, Request, Result
+from notifier import LeaderElectionConfig, Manager, ManagerState, Reconciler, Request, Result
 
 #: Task steps a world may take, and wall seconds it may run: no scenario we ship comes near either (bundled
 #: seeds take under 2,000 steps; the 5-replica x 500-notification bench scenario, which sets its own, 84,000),
@@ -69,7 +69,7 @@ class Replica:
         self.reconciler = reconciler(self)
         self.manager = Manager(api=self.api, runtime=self.runtime, reconciler=_Traced(self.reconciler, self),
                                namespace=world.namespace, workers=workers, identity=self.name,
-                               leader_election=leader_election)
+                               leader_election=leader_election, **world.manager_parts)
         self.task: SimTask[None] | None = None
 
     def start(self) -> None:
@@ -84,6 +84,19 @@ class Replica:
     def pause(self, seconds: float) -> None:
         self.world.trace.record(self.name, "replica.pause", seconds=round(seconds, 6))
         self.runtime.pause(seconds)
+
+    def cached(self) -> dict[str, tuple[str, str]] | None:
+        """What this replica's informer holds, `namespace/name` -> (uid, resourceVersion); None while it does
+        not serve (not started, crashed, not leading, or not synced yet)."""
+        manager = self.manager
+        if self.runtime.dead or manager.state is not ManagerState.RUNNING or not manager.informer.synced.is_set():
+            return None
+        out = {}
+        for key in manager.informer.keys():  # noqa: SIM118 (an informer, not a dict)
+            obj = manager.informer.get(*key.split("/", 1))
+            if obj is not None:
+                out[key] = (str(obj["metadata"].get("uid", "")), str(obj["metadata"].get("resourceVersion", "")))
+        return out
 
     def reborn(self) -> Replica:
         return Replica(self.world, self.index, self._factory, workers=self._workers,
@@ -187,6 +200,10 @@ class World:
         self.on_routing_reload: Callable[[], None] | None = None
         #: A schedule of extra delays at scheduling points (the pct strategy), or None.
         self.scheduler: Any = None
+        #: What each serving replica's informer held when the run ended (`Replica.cached`).
+        self.caches: dict[str, dict[str, tuple[str, str]]] = {}
+        #: The informer and workqueue types each replica's manager builds (`Manager`'s `informer`, `queue`).
+        self.manager_parts: dict[str, Any] = {}
 
     @property
     def intensities(self) -> Mapping[str, FaultIntensity]:
@@ -271,6 +288,8 @@ class World:
                 self.every(period, action, name=fault)
         self.budget.start()
         self.env.run(until=until)
+        self.caches = {replica.name: cached for replica in self.replicas
+                       if (cached := replica.cached()) is not None}
         if self.budget.exceeded is not None:
             self.no_progress = NoProgress(self.budget.exceeded, self.budget.stopped_at, self.env.now,
                                           *self._busiest())

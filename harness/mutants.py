@@ -18,6 +18,7 @@ from typing import Any, Final
 from notifier import (
     LEASES,
     NOTIFICATIONS,
+    Informer,
     KubeApi,
     KubeApiError,
     KubeObject,
@@ -26,6 +27,7 @@ from notifier import (
     Result,
     Runtime,
     format_time,
+    object_key,
     parse_time,
 )
 from notifier.assembly import Auditor, AuditSink, CacheReader, DeliveryLock, LeaseClaimant, Router, Seams, Tenure
@@ -53,6 +55,12 @@ class Mutant:
     wrap: Callable[[Reconciler, Host], Reconciler] | None = None
     #: Other invariants that may catch it first, when what it breaks depends on what ran before in the process.
     also: tuple[str, ...] = ()
+    #: The manager's informer with the bug in it.
+    informer: type[Informer] | None = None
+
+    def manager_parts(self) -> dict[str, Any]:
+        """What the manager builds differently (`notifier.Manager`'s `informer`)."""
+        return {"informer": self.informer} if self.informer is not None else {}
 
     @property
     def catchers(self) -> tuple[str, ...]:
@@ -172,6 +180,36 @@ def _reconcile_other_uid(s: Seams, host: Host) -> Seams:
 
 def _unaudited_when_gone(s: Seams, host: Host) -> Seams:
     return dataclasses.replace(s, audit_when_gone=False)
+
+
+class _RelistKeepsDeleted(Informer):
+    """A relist merges what it listed into the cache: an object deleted while the watch was down stays."""
+
+    def replace(self, items: list[KubeObject], resource_version: str) -> None:
+        listed = {object_key(item) for item in items}
+        kept = [obj for key in self.keys() if key not in listed
+                for obj in [self.get(*key.split("/", 1))] if obj is not None]
+        super().replace([*items, *kept], resource_version)
+
+
+class _ByName(dict[str, dict[str, None]]):
+    """An audit idempotency record keyed by `namespace/name`, not by uid."""
+
+    def __getitem__(self, key: str) -> dict[str, None]:
+        return super().__getitem__(key.partition("@")[0])
+
+    def __setitem__(self, key: str, value: dict[str, None]) -> None:
+        super().__setitem__(key.partition("@")[0], value)
+
+    def __contains__(self, key: object) -> bool:
+        return super().__contains__(str(key).partition("@")[0])
+
+    def setdefault(self, key: str, default: Any = None) -> dict[str, None]:
+        return super().setdefault(key.partition("@")[0], default)
+
+
+def _audit_by_name(s: Seams, host: Host) -> Seams:
+    return dataclasses.replace(s, auditor=lambda sink, runtime: Auditor(sink, runtime, memory=_ByName()))
 
 
 def _no_audit_idempotency(s: Seams, host: Host) -> Seams:
@@ -361,6 +399,13 @@ MUTANTS: Final[Mapping[str, Mutant]] = {m.name: m for m in (
            bug="a message sent whose status write timed out is audited only once the write is seen to have landed: "
                "a notification deleted before that leaves a delivery the audit trail never records",
            caught_by="audit-once", scenario="recreate-across-relist", seams=_unaudited_when_gone),
+    Mutant(name="relist-keeps-deleted",
+           bug="an informer's relist merges what it listed into its cache: a notification deleted while the "
+               "watch was down stays cached for ever", caught_by="caches-converge",
+           scenario="recreate-across-relist", informer=_RelistKeepsDeleted),
+    Mutant(name="audit-by-name",
+           bug="the audit idempotency record is keyed by name: a notification created again under the same name "
+               "is never audited", caught_by="audit-once", scenario="recreate-mid-delivery", seams=_audit_by_name),
     Mutant(name="no-backoff-gate", bug="NT-BUG-007: status-triggered reconciles retry at once",
            caught_by="retry-policy-respected", scenario="slack-retries", seams=_no_backoff_gate),
     Mutant(name="no-audit-idempotency", bug="NT-BUG-001: every reconcile emits the audit events again",

@@ -187,6 +187,7 @@ class FakeKubeApi:
                 due, event = buffer[0]
                 if due > runtime.now():
                     await runtime.sleep(due - runtime.now())
+                    continue  # the buffer may have changed meanwhile (an event overtaken): look again
                 buffer.popleft()
                 waiting_keys[_key(event)] -= 1
                 yield event

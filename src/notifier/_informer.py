@@ -93,10 +93,15 @@ class Informer:
 
     async def _list(self) -> None:
         listed = await self._api.list(self._resource, self._namespace)
-        fresh = {object_key(item): item for item in listed.items}
+        self.replace(listed.items, listed.resource_version)
+
+    def replace(self, items: list[KubeObject], resource_version: str) -> None:
+        """A relist: the cache becomes exactly what was listed (as client-go's `DeltaFIFO.Replace`): objects
+        not listed were deleted meanwhile, and are reported so."""
+        fresh = {object_key(item): item for item in items}
         stale = self._cache
         self._cache = fresh
-        self._last_version = listed.resource_version
+        self._last_version = resource_version
         for key, obj in stale.items():
             if key not in fresh:
                 self._notify("DELETED", obj)

@@ -25,6 +25,7 @@ BREAKERS = {
     "eventual-delivery": "lost-requeue",
     "audit-once": "no-audit-idempotency",
     "no-progress": "requeue-every-millisecond",
+    "caches-converge": "relist-keeps-deleted",
 }
 
 
@@ -147,3 +148,28 @@ def test_lock_safety_follows_the_epoch_over_the_whole_history_of_a_lease() -> No
             assert any("epoch went down from 1 to 0" in message for message in broken), broken
             return
     pytest.fail("lock-safety never saw the epoch go down in 30 seeds")
+
+
+def test_caches_converge_names_what_each_replica_holds_wrongly() -> None:
+    from harness._invariants import Evidence, caches_converge
+
+    server = {"default/a": ("uid-a", "7"), "default/b": ("uid-b", "9")}
+    caches = {"replica-0": dict(server),
+              "replica-1": {"default/a": ("uid-a", "5"), "default/c": ("uid-c", "3")}}
+    ev = Evidence(changes=[], receipts=[], steps=[], audit=[], lock="lease", server_objects=server, caches=caches)
+    (violation,) = caches_converge(ev)
+    assert violation.invariant == "caches-converge" and "replica-1" in violation.message
+    assert "missing default/b" in violation.message and "still holds deleted default/c" in violation.message
+    assert "default/a at uid uid-a rv 5, the server's uid uid-a rv 7" in violation.message
+    assert caches_converge(Evidence(changes=[], receipts=[], steps=[], audit=[], lock="lease",
+                                    server_objects=server, caches={"replica-0": dict(server)})) == []
+
+
+def test_an_event_overtaken_while_its_predecessor_waits_is_delivered_not_lost() -> None:
+    """The fake's watch once popped the newest event in place of the delayed one it had slept for, when
+    `informer.hold-event` dropped that one meanwhile: the replica's cache kept the older version for ever.
+    `caches-converge` found it (all-faults-three-replicas, random seed 4)."""
+    result = run(ALL_FAULTS, 4, strategy="random", keep=True)
+    assert result.world is not None and result.world.fired["informer.hold-event"] > 0
+    assert [v.message for v in result.violations if v.invariant == "caches-converge"] == []
+    assert len(result.world.caches) == 3
