@@ -169,6 +169,21 @@ class SitePlan:
         i, j = _unrank_pair(_permute(rest, self.pairs), n)
         return frozenset({self.singles[i], self.singles[j]}), None
 
+    def systematic(self, k: int) -> bool:
+        """Whether run k is a single or an extension (not a pair): the strategy's systematic part. Asked in
+        order (k = 0, 1, 2, ...) as runs go, it runs nothing itself: each single's run taught its extensions."""
+        if not self.singles:
+            return k == 0
+        at = 0
+        for j in range(len(self.singles)):
+            if k == at:
+                return True  # single j
+            extended = self.extension(j)  # single j ran before run k
+            if k <= at + len(extended):
+                return True
+            at += 1 + len(extended)
+        return False
+
     def runs(self, at_most: int) -> int:
         """How many runs the strategy has for the scenario, counted up to `at_most` (counting them all means
         running every single to find its extensions)."""

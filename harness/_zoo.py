@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from harness._campaign import runs
 from harness._progress import Progress
+from harness._run import plan_for
 from harness._scenario import bundled_dir, load_scenario
 from harness._strategies import campaign_strategy
 from harness.mutants import MUTANTS
@@ -21,6 +24,8 @@ class Hunt:
     seeds: int
     seconds: float
     seed: int | None = None
+    #: The deadline stopped the hunt before it ran everything it was asked to.
+    cut: bool = False
 
     def as_json(self) -> dict[str, Any]:
         return {"name": self.name, "caught": self.caught, "invariant": self.invariant, "seeds": self.seeds,
@@ -34,7 +39,8 @@ ZOO_MAX_STEPS = 20_000
 
 def hunt(name: str, seeds: int, *, strategy: str | None = None, first_seed: int = 0,
          deadline: float | None = None) -> Hunt:
-    """Run the mutant's scenario seed by seed until something catches it, or `seeds` run out.
+    """Run the mutant's scenario seed by seed until something catches it, or `seeds` run out (under `sites`,
+    its systematic part runs out: `seeds` does not apply).
 
     With a `deadline` (a `time.perf_counter()` instant), no seed starts after it and none runs past it;
     a hunt cut short this way is not caught, and says so in its `seeds` (fewer than asked).
@@ -44,16 +50,24 @@ def hunt(name: str, seeds: int, *, strategy: str | None = None, first_seed: int 
     chosen = strategy or campaign_strategy(scenario)
     started = time.perf_counter()
     tried = 0
-    for outcome in runs(scenario, range(first_seed, first_seed + seeds), strategy=chosen, mutant=name,
-                        max_steps=min(ZOO_MAX_STEPS, scenario.world.max_steps), deadline=deadline):
+    max_steps = min(ZOO_MAX_STEPS, scenario.world.max_steps)
+    numbers: Iterable[int] = range(first_seed, first_seed + seeds)
+    if chosen == "sites":  # systematic: its whole systematic part (every single, its extensions), not N seeds
+        plan = plan_for(scenario, mutant=name, max_steps=max_steps)
+        numbers = itertools.takewhile(plan.systematic, itertools.count())
+    for outcome in runs(scenario, numbers, strategy=chosen, mutant=name, max_steps=max_steps, deadline=deadline):
         if outcome.cut:
-            break  # the deadline, not the scenario's own budget, stopped it: no verdict
+            return Hunt(name=name, caught=False, invariant="", seeds=tried, seconds=time.perf_counter() - started,
+                        cut=True)  # the deadline, not the scenario's own budget, stopped it: no verdict
         tried += 1
         if outcome.result.violations:
             names = [v.invariant for v in outcome.result.violations]
             invariant = next((n for n in mutant.catchers if n in names), names[0])
             return Hunt(name=name, caught=True, invariant=invariant, seeds=tried,
                         seconds=time.perf_counter() - started, seed=outcome.seed)
+    if deadline is not None and time.perf_counter() >= deadline:
+        return Hunt(name=name, caught=False, invariant="", seeds=tried, seconds=time.perf_counter() - started,
+                    cut=True)
     return Hunt(name=name, caught=False, invariant="", seeds=tried, seconds=time.perf_counter() - started)
 
 

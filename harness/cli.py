@@ -8,12 +8,13 @@ something outside its ports).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import logging
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -71,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     seeds = run.add_mutually_exclusive_group()
     seeds.add_argument("--seed", type=_positive("--seed", zero=True), default=None, help="Run this one seed")
     seeds.add_argument("--seeds", type=_positive("--seeds"), default=None,
-                       help=f"Run seeds 0..N-1 (default: {DEFAULT_SEEDS})")
+                       help=f"Run seeds 0..N-1 (default: {DEFAULT_SEEDS}; under sites, every single and its "
+                            f"extensions)")
     run.add_argument("--strategy", choices=("random", "pct", "swarm", "sites", "hypothesis"), default=None,
                      help="Exploration strategy (default: the scenario's); hypothesis searches tapes and "
                           "shrinks what fails")
@@ -208,12 +210,15 @@ def _run_scenarios(args: argparse.Namespace, scenarios: list[Any], seeds: list[i
             self_check(scenario, seeds[0], strategy=strategy, mutant=args.mutant, max_steps=args.max_steps)
         if strategy == "pct" and not args.json:
             print(f"  {PctScheduler(World(seed=0, reconciler=_unused), scenario.world.replicas).bound()}")
-        chosen = seeds
+        chosen: Iterable[int] = seeds
         plan = None
         if strategy == "sites":
             plan = site_plan(scenario, mutant=args.mutant, max_steps=args.max_steps)
-            chosen = [seed for seed in seeds if seed < plan.runs(max(seeds) + 1)]
-        bar.task("run", len(chosen), f"{scenario.name} ({strategy})")
+            if args.seed is None and args.seeds is None:  # the systematic part: every single, its extensions
+                chosen = itertools.takewhile(plan.systematic, itertools.count())
+            else:
+                chosen = [seed for seed in seeds if seed < plan.runs(max(seeds) + 1)]
+        bar.task("run", len(chosen) if isinstance(chosen, list) else None, f"{scenario.name} ({strategy})")
         done = 0
         for outcome in runs(scenario, chosen, strategy=strategy, mutant=args.mutant,
                             failures=args.report_dir / "failures", max_steps=args.max_steps,

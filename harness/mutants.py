@@ -18,6 +18,7 @@ from typing import Any, Final
 from notifier import (
     LEASES,
     NOTIFICATIONS,
+    AttemptClaimedError,
     Informer,
     KubeApi,
     KubeApiError,
@@ -176,6 +177,26 @@ class _Forgetful(dict[str, dict[str, None]]):
 
 def _reconcile_other_uid(s: Seams, host: Host) -> Seams:
     return dataclasses.replace(s, same_uid=False)
+
+
+def _claim_by_identity_only(s: Seams, host: Host) -> Seams:
+    """A claim is checked only against the attempt numbers already recorded, not against what happened to the
+    channel since the claim was planned."""
+    inner = s.write_status
+
+    async def write(api: Any, runtime: Any, namespace: str, name: str, *, uid: str | None = None,
+                    claim: Any = (), **change: Any) -> Written:
+        if not claim:
+            return await inner(api, runtime, namespace, name, uid=uid, **change)
+
+        def claimed(latest: KubeObject) -> dict[str, Any]:
+            taken = {a.identity for a in Notification.from_object(latest).attempts}
+            for intent in claim:
+                if intent.identity in taken:
+                    raise AttemptClaimedError(f"attempt {intent.attempt} of {intent.channel!r} is recorded")
+            return apply_status(latest, now=runtime.now(), **change)
+        return await update_status_with(api, runtime, namespace, name, claimed, uid=uid)
+    return dataclasses.replace(s, write_status=write)
 
 
 def _unaudited_when_gone(s: Seams, host: Host) -> Seams:
@@ -406,6 +427,10 @@ MUTANTS: Final[Mapping[str, Mutant]] = {m.name: m for m in (
     Mutant(name="audit-by-name",
            bug="the audit idempotency record is keyed by name: a notification created again under the same name "
                "is never audited", caught_by="audit-once", scenario="recreate-mid-delivery", seams=_audit_by_name),
+    Mutant(name="claim-ignores-delivered",
+           bug="an attempt's claim checks only that its number is free, not the status it lands on: a replica "
+               "whose read was slow sends again to a channel delivered meanwhile", caught_by="no-duplicate-delivery",
+           scenario="lease-held-across-retries", seams=_claim_by_identity_only),
     Mutant(name="no-backoff-gate", bug="NT-BUG-007: status-triggered reconciles retry at once",
            caught_by="retry-policy-respected", scenario="slack-retries", seams=_no_backoff_gate),
     Mutant(name="no-audit-idempotency", bug="NT-BUG-001: every reconcile emits the audit events again",

@@ -79,8 +79,9 @@ def apply_status(
         now: the writer's clock, for timestamps.
         require_change: fail on a same-phase write (UpdatePhase semantics: how a concurrent
             initializer is detected).
-        claim: intents that must be new: if one of their identities is already recorded, another sender
-            claimed that attempt first and AttemptClaimedError is raised.
+        claim: intents that must be new: if one of their identities is already recorded (another sender
+            claimed that attempt first), if their channel has a recorded success, or if the notification has
+            ended, AttemptClaimedError is raised.
     """
     status: dict[str, Any] = clone(obj.get("status") or {})
     meta = obj.get("metadata", {})
@@ -101,9 +102,19 @@ def apply_status(
             status["completionTime"] = format_time(now)
     persisted = [DeliveryAttempt.from_json({"uid": uid, **raw}) for raw in status.get("deliveryAttempts") or ()]
     taken = {attempt.identity for attempt in persisted}
+    delivered = {attempt.channel for attempt in persisted if attempt.status is AttemptStatus.SUCCESS}
     for intent in claim:
         if intent.identity in taken:
             raise AttemptClaimedError(f"attempt {intent.attempt} of {intent.channel!r} is already recorded")
+        # A claim is checked against the status it lands on, not the one it was planned from: a sender planned
+        # from an older read (a slow one) must not send to a channel delivered meanwhile, nor for a notification
+        # that ended meanwhile.
+        if current in TERMINAL:
+            raise AttemptClaimedError(f"the notification ended ({current.value}) before attempt {intent.attempt} "
+                                      f"of {intent.channel!r} could be claimed")
+        if intent.channel in delivered:
+            raise AttemptClaimedError(f"{intent.channel!r} was delivered before attempt {intent.attempt} could be "
+                                      f"claimed")
     merged = merge_attempts(persisted, attempts)
     status["deliveryAttempts"] = [attempt.to_json() for attempt in merged]
     status["totalAttempts"] = sum(1 for attempt in merged if attempt.status not in NOT_ATTEMPTS)

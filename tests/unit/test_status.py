@@ -72,6 +72,21 @@ def test_claiming_a_recorded_attempt_fails() -> None:
                      attempts=[attempt("a", 1, P)], claim=[attempt("a", 1, P)], now=0)
 
 
+def test_a_claim_is_judged_by_the_status_it_lands_on() -> None:
+    """The bug the sites strategy found (lease-held-across-retries, a pause at a send and a slow Lease read): a
+    replica planned attempt 5 from a read 20 s old, took the freed Lease, and claimed attempt 5 on a status that
+    already had attempt 4 delivered and the notification Sent. Mutant claim-ignores-delivered keeps it caught."""
+    delivered = obj({"phase": "Sending", "deliveryAttempts": [attempt("a", 4, S).to_json()]})
+    with pytest.raises(AttemptClaimedError, match=r"^'a' was delivered before attempt 5 could be claimed$"):
+        apply_status(delivered, phase=None, attempts=[attempt("a", 5, P)], claim=[attempt("a", 5, P)], now=0)
+    ended = obj({"phase": "Failed", "deliveryAttempts": [attempt("b", 1, F).to_json()]})
+    with pytest.raises(AttemptClaimedError, match=r"^the notification ended \(Failed\) before attempt 2"):
+        apply_status(ended, phase=None, attempts=[attempt("b", 2, P)], claim=[attempt("b", 2, P)], now=0)
+    stale_intent = obj({"phase": "Sending", "deliveryAttempts": [attempt("a", 4, P).to_json()]})
+    status = apply_status(stale_intent, phase=None, attempts=[attempt("a", 5, P)], claim=[attempt("a", 5, P)], now=0)
+    assert [a["attempt"] for a in status["deliveryAttempts"]] == [4, 5]  # an intent of unknown outcome: allowed
+
+
 def test_nothing_persisted_disappears() -> None:
     before = obj({"deliveryAttempts": [attempt("a", 1, F).to_json(), attempt("b", 1, S).to_json()]})
     status = apply_status(before, phase=None, attempts=[attempt("a", 2, S)], now=0)
