@@ -50,17 +50,18 @@ def _realtime(s: dict[str, Any]) -> list[str]:
 
 
 def _detection(s: dict[str, Any]) -> list[str]:
-    lines = [f"5. detection: median seeds / seconds to first catch over {s['campaigns']} campaigns",
-             f"   {'mutant':34} {'random':>14} {'pct':>14} {'swarm':>14}  best"]
+    lines = [(f"5. detection: median seeds / seconds to first catch over {s['campaigns']} campaigns (sites: runs "
+             f"of its systematic part, one campaign)"),
+             f"   {'mutant':34} {'random':>14} {'pct':>14} {'swarm':>14} {'sites':>14}  best"]
     for row in s["mutants"]:
         cells = []
-        for strategy in ("random", "pct", "swarm"):
+        for strategy in ("random", "pct", "swarm", "sites"):
             c = row["strategies"][strategy]
             flag = "" if c["caught"].split("/")[0] == c["caught"].split("/")[1] else "*"
             cells.append(f"{c['median_seeds']:g}/{c['median_seconds']:.2f}s{flag}".rjust(14))
         lines.append(f"   {row['mutant']:34} {' '.join(cells)}  {row['best']}")
     lines.append(f"   goal every mutant < 2 s median by its best strategy: {_mark(s['all_under_2s'])} "
-                 f"(* = not caught in every campaign within {s['most_seeds']} seeds)")
+                 f"(* = not caught in every campaign within {s['most_seeds']} seeds, or {s['sites_runs']} sites runs)")
     return lines
 
 

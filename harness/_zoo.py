@@ -38,9 +38,9 @@ ZOO_MAX_STEPS = 20_000
 
 
 def hunt(name: str, seeds: int, *, strategy: str | None = None, first_seed: int = 0,
-         deadline: float | None = None) -> Hunt:
+         deadline: float | None = None, systematic_limit: int | None = None) -> Hunt:
     """Run the mutant's scenario seed by seed until something catches it, or `seeds` run out (under `sites`,
-    its systematic part runs out: `seeds` does not apply).
+    its systematic part runs out, or `systematic_limit` runs of it: `seeds` and `first_seed` do not apply).
 
     With a `deadline` (a `time.perf_counter()` instant), no seed starts after it and none runs past it;
     a hunt cut short this way is not caught, and says so in its `seeds` (fewer than asked).
@@ -55,6 +55,8 @@ def hunt(name: str, seeds: int, *, strategy: str | None = None, first_seed: int 
     if chosen == "sites":  # systematic: its whole systematic part (every single, its extensions), not N seeds
         plan = plan_for(scenario, mutant=name, max_steps=max_steps)
         numbers = itertools.takewhile(plan.systematic, itertools.count())
+        if systematic_limit is not None:
+            numbers = itertools.islice(numbers, systematic_limit)
     for outcome in runs(scenario, numbers, strategy=chosen, mutant=name, max_steps=max_steps, deadline=deadline):
         if outcome.cut:
             return Hunt(name=name, caught=False, invariant="", seeds=tried, seconds=time.perf_counter() - started,
