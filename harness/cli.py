@@ -160,8 +160,10 @@ def _run(args: argparse.Namespace) -> int:
     runs: list[dict[str, Any]] = []
     started = time.perf_counter()
     if not args.json:
-        print(f"notifier-sim: {len(scenarios)} scenario(s) x {len(seeds)} seed(s)"
-              + (f", mutant {args.mutant}" if args.mutant else ""))
+        systematic = args.strategy == "sites" and args.seed is None and args.seeds is None
+        print(f"notifier-sim: {len(scenarios)} scenario(s) x "
+              + ("the systematic part of sites (every single and its extensions)" if systematic
+                 else f"{len(seeds)} seed(s)") + (f", mutant {args.mutant}" if args.mutant else ""))
         print(f"{'scenario':<36} {'runs':>5} {'violations':>10} {'faults fired':>13} {'wall':>7}")
     with progress() as bar:
         ok, ran = _run_scenarios(args, scenarios, seeds, runs, bar)
