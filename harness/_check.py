@@ -18,7 +18,7 @@ from typing import Final
 
 from harness._campaign import Outcome, runs
 from harness._progress import Progress
-from harness._run import recorded_plan
+from harness._run import plan_for, recorded_plan
 from harness._scenario import Scenario, bundled, bundled_dir, load_scenario
 from harness._strategies import campaign_strategy
 from harness._zoo import hunt
@@ -83,6 +83,18 @@ class Stream:
         return f"{self.scenario.name} ({self.strategy})"
 
 
+def site_numbers(scenario: Scenario, mutant: str | None, deadline: float) -> Iterator[int]:
+    """The sites strategy's run numbers for `scenario`, 0, 1, 2, ... to its last (its recording spends no more
+    than the time left)."""
+    k = 0
+    while (left := deadline - time.perf_counter()) > 0:
+        plan = plan_for(scenario, mutant=mutant, wall_seconds=min(left, scenario.world.wall_seconds))
+        if plan.runs(k + 1) <= k:
+            return
+        yield k
+        k += 1
+
+
 def streams_of(scenario: Scenario, *, base_seed: int, mutant: str | None, failures: Path,
                deadline: float) -> tuple[Stream | None, list[Stream]]:
     """A scenario's systematic stream (`sites`, for a small scenario) and its random ones: its own campaign
@@ -92,7 +104,7 @@ def streams_of(scenario: Scenario, *, base_seed: int, mutant: str | None, failur
                                                deadline=deadline))
 
     small = scenario.world.replicas * sum(n.count for n in scenario.notifications) <= SMALL
-    systematic = stream("sites", itertools.count()) if small and scenario.faults else None
+    systematic = stream("sites", site_numbers(scenario, mutant, deadline)) if small and scenario.faults else None
     chosen = [campaign_strategy(scenario)]
     if scenario.world.replicas > 1 or scenario.world.workers > 1:
         chosen.append("pct")
@@ -151,10 +163,7 @@ def check(budget: float, *, mutant: str | None = None, report_dir: Path = Path("
         if stream.done or stream.scenario.name in failed or (max_seeds is not None and stream.runs >= max_seeds):
             return False
         began = time.perf_counter()
-        try:
-            outcome = next(stream.outcomes, None)
-        except ValueError:  # the sites strategy ran every run it has
-            outcome = None
+        outcome = next(stream.outcomes, None)
         stream.seconds += time.perf_counter() - began
         if outcome is None:
             stream.done = True
@@ -181,25 +190,25 @@ def check(budget: float, *, mutant: str | None = None, report_dir: Path = Path("
     randomly: list[Stream] = []
     for scenario in scenarios:
         began = time.perf_counter()
-        first = next(runs(scenario, [base_seed], strategy=campaign_strategy(scenario), mutant=mutant,
-                          failures=failures_dir, deadline=deadline), None)
+        own = campaign_strategy(scenario)
+        first_seed = 0 if own == "sites" else base_seed  # --seed moves the random strategies' seeds only
+        first = next(runs(scenario, [first_seed], strategy=own, mutant=mutant, failures=failures_dir,
+                          deadline=deadline), None)
         second = None
         if first is not None and not first.cut:
             verdict.runs += 1
             if first.result.violations and scenario.name not in failed:
                 v = first.result.violations[0]
                 where = first.artifact.path if first.artifact else "?"
-                failed[scenario.name] = (f"{campaign_strategy(scenario)} seed {base_seed}: {v.invariant}: "
-                                         f"{v.notification} {v.channel} {v.message}; replay: notifier-sim replay "
-                                         f"{where}")
-            again = next(runs(scenario, [base_seed], strategy=campaign_strategy(scenario), mutant=mutant,
-                              deadline=deadline), None)
+                failed[scenario.name] = (f"{own} seed {first_seed}: {v.invariant}: {v.notification} {v.channel} "
+                                         f"{v.message}; replay: notifier-sim replay {where}")
+            again = next(runs(scenario, [first_seed], strategy=own, mutant=mutant, deadline=deadline), None)
             second = again.result if again is not None and not again.cut else None
         took = time.perf_counter() - began
         if first is None or first.cut or second is None:
             add(Case("determinism", scenario.name, took, unreached("not checked")))
         elif first.result.trace_hash != second.trace_hash:
-            add(Case("determinism", scenario.name, took, f"{scenario.name} seed {base_seed} is not deterministic: "
+            add(Case("determinism", scenario.name, took, f"{scenario.name} seed {first_seed} is not deterministic: "
                                                          f"trace hashes {first.result.trace_hash} and "
                                                          f"{second.trace_hash}"))
         else:

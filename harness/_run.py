@@ -8,7 +8,6 @@ violations of the scenario's invariants and expected outcomes.
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -72,11 +71,10 @@ def run(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list[i
     targets, notes, plan, single = None, [], None, None
     if strategy == "sites":
         if firings is None:
-            began = time.perf_counter()
+            # The recording has a wall budget of its own (a looping controller cannot hold it up for ever);
+            # the run keeps its whole budget, so that working out its firings never makes it look stuck.
             plan = plan_for(scenario, mutant=mutant, max_steps=max_steps, prepare=prepare, wall_seconds=wall_seconds)
             firings, single = plan.target(seed)
-            if wall_seconds is not None and wall_seconds != float("inf"):  # the recording spent some of it
-                wall_seconds = max(0.001, wall_seconds - (time.perf_counter() - began))
         targets, notes = SiteTargets(firings), [describe(firings)]
     world, rig, scheduler = build(scenario, seed, strategy=strategy, tape=tape, mutant=mutant, max_steps=max_steps,
                                   wall_seconds=wall_seconds, sites=targets)
@@ -84,8 +82,8 @@ def run(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list[i
         prepare(world)
     until = scenario.phases.fault + scenario.phases.quiet
     world.run(until=until)
-    if plan is not None and single is not None and targets is not None:
-        plan.learn(single, targets)
+    if plan is not None and single is not None and targets is not None and world.no_progress is None:
+        plan.learn(single, targets)  # a run its budget stopped did not see all it would have: not learned from
     evidence = evidence_of(world, rig, scenario)
     violations = check(evidence, scenario.invariant_names())
     if world.no_progress is None:
@@ -113,29 +111,32 @@ def plan_for(scenario: Scenario, *, mutant: str | None = None, max_steps: int | 
              prepare: Callable[[World], None] | None = None, wall_seconds: float | None = None) -> SitePlan:
     """Record the scenario's sites (under the mutant, with the test's scripted actions) and order them.
 
-    A recording its wall budget cut is used but not kept.
+    A recording its wall budget (`wall_seconds`) cut is used but not kept. A single run again to learn its
+    extensions has the scenario's own budgets; one its wall budget cut teaches nothing.
     """
     key = (scenario.model_dump_json(), mutant, max_steps)
     if prepare is None and key in _PLANS:
         return _PLANS[key]
-    cut = False
 
-    def record(firings: frozenset[Firing]) -> SiteTargets:
-        nonlocal cut
+    def record(firings: frozenset[Firing], wall: float | None) -> tuple[SiteTargets, bool]:
+        """A run of `firings`, what it passed, and whether its wall budget cut it."""
         targets = SiteTargets(firings)
         world, _, _ = build(scenario, 0, strategy="sites", sites=targets, mutant=mutant, max_steps=max_steps,
-                            wall_seconds=wall_seconds)
+                            wall_seconds=wall)
         if prepare is not None:
             prepare(world)
         world.run(until=scenario.phases.fault + scenario.phases.quiet)
-        cut = cut or (world.no_progress is not None and world.no_progress.budget == "wall")
-        return targets
+        return targets, world.no_progress is not None and world.no_progress.budget == "wall"
 
-    seen = list(record(frozenset()).seen)
+    def rerun(k: int) -> SiteTargets | None:
+        targets, cut = record(frozenset({singles[k]}), None)
+        return None if cut else targets
+
+    recording, cut = record(frozenset(), wall_seconds)
+    seen = list(recording.seen)
     order = {firing: index for index, firing in enumerate(seen)}
     singles = tuple(sorted(seen, key=lambda f: (f.site.occurrence, order[f])))
-    plan = SitePlan(singles, frozenset((f.site.who, f.site.place, f.fault) for f in seen),
-                    rerun=lambda k: record(frozenset({singles[k]})))
+    plan = SitePlan(singles, frozenset((f.site.who, f.site.place, f.fault) for f in seen), rerun=rerun)
     if prepare is None and not cut:
         if len(_PLANS) >= _CACHED:
             _PLANS.pop(next(iter(_PLANS)))

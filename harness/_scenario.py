@@ -149,7 +149,7 @@ class TrafficSpec(_Strict):
 class ClientsSpec(_Strict):
     """Client traffic the world draws from its choices, under random, pct and swarm (swarm enables a random
     subset of the actions): `count` actions, each on a notification of the scenario at a time in
-    [start, end) (default end: the end of the fault phase), each a burst of up to `burst` repeats."""
+    [start, end] (default end: the end of the fault phase), each a burst of up to `burst` repeats."""
 
     actions: tuple[Action, ...] = Field(min_length=1)
     count: int = Field(default=5, ge=1, le=10_000)

@@ -9,9 +9,11 @@ and so on. Run k of the strategy fires exactly one of them (k in the order below
 has run, pairs of them, in a fixed pseudo-random order over all pairs.
 
 Everything else about a sites run is its simplest: no fault fires but the targets, every drawn choice is the
-lowest (a crash's downtime is the shortest, a stale view is the newest stale one), a drawn time is the
-scenario's `max_seconds` (a pause: just past the lease). So run k is a pure function of the scenario, the code
-and k, and up to its first firing it is the recording run itself: the site it names is reached exactly.
+lowest (a crash's downtime is the shortest, a stale view is the newest stale one, a skewed clock the most
+behind), the length of a fired delay is the scenario's `max_seconds` (a pause: just past the lease). So run k
+is a pure function of the scenario, the code and k, and up to its first firing it is the recording run itself:
+the site it names is reached exactly. Occurrences are counted per fault at a place (each fault is asked once
+per passage, so they agree while nothing has fired).
 
 Singles run breadth first: every site's first occurrence, then every second one, and so on, so that a small
 budget covers every kind of site before it covers any kind twice.
@@ -102,16 +104,16 @@ class SitePlan:
     Each single runs, then its *extensions*: sites of its own run, each perturbed once on top of the single,
     so that a race of depth two is looked for where the first fault leads: first the sites where other actors
     go on just as the single's actor comes back from its fault (a replica back from a slow read races the one
-    that held on meanwhile), then the kinds of site the recording never reached (a replica that took a Lease
-    only because another was paused). Once every single and its extensions ran, every pair of singles, in a
-    fixed pseudo-random order.
+    that held on meanwhile; in a world of one actor, that actor's own next sites), then the kinds of site the
+    recording never reached (a replica that took a Lease only because another was paused). Once every single
+    and its extensions ran, every pair of singles, in a fixed pseudo-random order.
     """
 
     singles: tuple[Firing, ...]
     #: (who, place, fault) of every site the recording passed.
     known: frozenset[tuple[str, str, str]] = frozenset()
-    #: Runs a single (by index) in a world of its own and returns what it passed after firing.
-    rerun: Callable[[int], SiteTargets] | None = None
+    #: Runs a single (by index) in a world of its own and returns what it passed (None: its budget cut it).
+    rerun: Callable[[int], SiteTargets | None] | None = None
     _extensions: dict[int, tuple[Firing, ...]] = field(default_factory=dict)
 
     @property
@@ -131,20 +133,27 @@ class SitePlan:
 
     def _extend(self, k: int, targets: SiteTargets) -> tuple[Firing, ...]:
         first = self.singles[k]
+        after = targets.after_firing()
+        # Who races the first fault's actor as it comes back: the others; in a world of one actor, itself.
+        others = any(firing.site.who != first.site.who for firing, _ in after)
         racing: dict[tuple[str, str, str], Firing] = {}
         novel: dict[tuple[str, str, str], Firing] = {}
-        for firing, when in targets.after_firing():
+        for firing, when in after:
             kind = (firing.site.who, firing.site.place, firing.fault)
-            if (len(racing) < RACING and when >= targets.resumed_at and firing.site.who != first.site.who
-                    and kind not in racing):
+            if (len(racing) < RACING and when >= targets.resumed_at and kind not in racing
+                    and (firing.site.who != first.site.who or not others)):
                 racing[kind] = firing
             elif len(novel) < NOVEL and kind not in self.known and kind not in novel:
                 novel[kind] = firing
         return (*racing.values(), *(f for f in novel.values() if f not in racing.values()))
 
     def extension(self, k: int) -> tuple[Firing, ...]:
-        if k not in self._extensions:
-            self._extensions[k] = self._extend(k, self.rerun(k)) if self.rerun is not None else ()
+        if k in self._extensions:
+            return self._extensions[k]
+        again = self.rerun(k) if self.rerun is not None else None
+        if again is None:
+            return ()  # nothing to learn from (not kept: a later ask may learn more)
+        self._extensions[k] = self._extend(k, again)
         return self._extensions[k]
 
     def target(self, k: int) -> tuple[frozenset[Firing], int | None]:
@@ -202,6 +211,8 @@ class SitePlan:
     def coverage(self, ran: int) -> str:
         """What runs 0..ran-1 of the strategy covered (the extensions of singles not yet run are not known)."""
         n, left = len(self.singles), ran
+        if n == 0:
+            return "no injection site (the scenario enables no fault): its one run is the recording"
         singles = extensions = 0
         for j in range(n):
             if left <= 0:

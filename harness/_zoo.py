@@ -53,7 +53,8 @@ def hunt(name: str, seeds: int, *, strategy: str | None = None, first_seed: int 
     max_steps = min(ZOO_MAX_STEPS, scenario.world.max_steps)
     numbers: Iterable[int] = range(first_seed, first_seed + seeds)
     if chosen == "sites":  # systematic: its whole systematic part (every single, its extensions), not N seeds
-        plan = plan_for(scenario, mutant=name, max_steps=max_steps)
+        left = None if deadline is None else max(0.001, deadline - time.perf_counter())
+        plan = plan_for(scenario, mutant=name, max_steps=max_steps, wall_seconds=left)
         numbers = itertools.takewhile(plan.systematic, itertools.count())
         if systematic_limit is not None:
             numbers = itertools.islice(numbers, systematic_limit)

@@ -160,10 +160,16 @@ def _run(args: argparse.Namespace) -> int:
     runs: list[dict[str, Any]] = []
     started = time.perf_counter()
     if not args.json:
-        systematic = args.strategy == "sites" and args.seed is None and args.seeds is None
-        print(f"notifier-sim: {len(scenarios)} scenario(s) x "
-              + ("the systematic part of sites (every single and its extensions)" if systematic
-                 else f"{len(seeds)} seed(s)") + (f", mutant {args.mutant}" if args.mutant else ""))
+        default = args.seed is None and args.seeds is None
+        under_sites = [s for s in scenarios if (args.strategy or s.campaign.strategy) == "sites"]
+        sites_note = ("the systematic part of sites (every single and its extensions)" if default else "")
+        if under_sites and len(under_sites) == len(scenarios) and default:
+            counted = sites_note
+        else:
+            counted = f"{len(seeds)} seed(s)" + (f" ({len(under_sites)} under sites: {sites_note})"
+                                                  if under_sites and default else "")
+        print(f"notifier-sim: {len(scenarios)} scenario(s) x {counted}"
+              + (f", mutant {args.mutant}" if args.mutant else ""))
         print(f"{'scenario':<36} {'runs':>5} {'violations':>10} {'faults fired':>13} {'wall':>7}")
     with progress() as bar:
         ok, ran = _run_scenarios(args, scenarios, seeds, runs, bar)
@@ -208,18 +214,24 @@ def _run_scenarios(args: argparse.Namespace, scenarios: list[Any], seeds: list[i
                 print(f"{scenario.name:<36} hypothesis: no violation in {len(seeds)} examples")
             ran += len(seeds)
             continue
-        if not args.no_self_check:
-            self_check(scenario, seeds[0], strategy=strategy, mutant=args.mutant, max_steps=args.max_steps)
-        if strategy == "pct" and not args.json:
-            print(f"  {PctScheduler(World(seed=0, reconciler=_unused), scenario.world.replicas).bound()}")
         chosen: Iterable[int] = seeds
+        first_seed = seeds[0]
         plan = None
         if strategy == "sites":
             plan = site_plan(scenario, mutant=args.mutant, max_steps=args.max_steps)
             if args.seed is None and args.seeds is None:  # the systematic part: every single, its extensions
-                chosen = itertools.takewhile(plan.systematic, itertools.count())
+                chosen, first_seed = itertools.takewhile(plan.systematic, itertools.count()), 0
             else:
-                chosen = [seed for seed in seeds if seed < plan.runs(max(seeds) + 1)]
+                has = plan.runs(max(seeds) + 1)
+                chosen = [seed for seed in seeds if seed < has]
+                if not chosen:
+                    raise ConfigFileError("--seed", 0, "", f"the sites strategy has {has} run(s) for scenario "
+                                                           f"{scenario.name} (0..{has - 1}); no run {seeds[0]}")
+                first_seed = chosen[0]
+        if not args.no_self_check:
+            self_check(scenario, first_seed, strategy=strategy, mutant=args.mutant, max_steps=args.max_steps)
+        if strategy == "pct" and not args.json:
+            print(f"  {PctScheduler(World(seed=0, reconciler=_unused), scenario.world.replicas).bound()}")
         bar.task("run", len(chosen) if isinstance(chosen, list) else None, f"{scenario.name} ({strategy})")
         done = 0
         for outcome in runs(scenario, chosen, strategy=strategy, mutant=args.mutant,

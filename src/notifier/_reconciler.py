@@ -411,8 +411,8 @@ class NotificationReconciler:
         audited now (there is no status left to persist it to), so the audit trail has every delivery.
         """
         for gone in [u for u, memory in self.memories.items() if memory.key == key and uid in (None, u)]:
-            memory = self.memories.pop(gone)
-            if memory.unpersisted and memory.last is not None and self.seams.audit_when_gone:
+            memory = self.memories.pop(gone, None)  # None: another reconcile forgot it while we audited
+            if memory is not None and memory.unpersisted and memory.last is not None and self.seams.audit_when_gone:
                 await self._audit_outcomes(memory.last, memory.unpersisted)
 
     def _memory(self, uid: str, key: str) -> DeliveryMemory:

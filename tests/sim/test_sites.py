@@ -128,3 +128,21 @@ def test_an_artifacts_firings_are_validated(tmp_path: Path) -> None:
     artifact.path.write_text(json.dumps(data))
     assert main(["replay", str(artifact.path)]) == 2
     assert result.firings and sorted(firings_from_json(result.firings)) == sorted(plan_for(LEASE).target(3)[0])
+
+
+def test_a_run_number_past_the_last_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "lease-held-across-retries", "--seed", "10000000", "--no-self-check"]) == 2
+    err = capsys.readouterr().err
+    assert "the sites strategy has" in err and "Traceback" not in err
+
+
+def test_a_run_cut_by_its_budget_teaches_the_plan_nothing() -> None:
+    """A run its budget stopped saw less than it would have: its extensions are not learned from it, so run
+    numbers stay a function of (scenario, code, k) in a process that cut a run."""
+    plan = plan_for(LEASE, max_steps=40)
+    cut = run(LEASE, 0, strategy="sites", max_steps=40)
+    assert cut.stopped == "steps"
+    assert "0 extensions found" in plan.coverage(1)
+    whole = plan_for(LEASE)
+    run(LEASE, 0, strategy="sites")
+    assert "0 extensions found" not in whole.coverage(1)
