@@ -25,6 +25,7 @@ from harness._scenario import Scenario, bundled, load_scenario
 from harness._simfixture import Sim, SimRun
 from harness._sites import Firing, Site, SitePlan
 from harness._sites import decode as firings_from_json
+from harness._sites import decode_durations as durations_from_json
 from harness._trace import Step, Trace, first_divergence
 from harness._world import Replica, World
 from harness._zoo import Hunt, hunt
@@ -69,6 +70,7 @@ __all__ = [
     "check",
     "deliver_on_asyncio",
     "derive_seed",
+    "durations_from_json",
     "firings_from_json",
     "first_divergence",
     "hunt",

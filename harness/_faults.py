@@ -17,7 +17,7 @@ import simpy
 
 from harness._bridge import SimRuntime
 from harness._choices import Choices
-from harness._sites import SiteTargets
+from harness._sites import Firing, Site, SiteTargets
 from harness._sites import seconds as sites_seconds
 from harness._trace import Trace
 from notifier import ConflictError, KubeApiError, KubeTimeoutError, KubeUnavailableError, ResourceType
@@ -95,6 +95,10 @@ class Injector:
         self.fired: Counter[str] = Counter()
         #: The `sites` strategy's targets: then a fault fires where they say, never by chance.
         self.sites: SiteTargets | None = None
+        #: What fired where, in order, with how long it delayed its actor (None: not a delay): any run's
+        #: faults as explicit firings (`harness._sites`), which the shrinker replays without a tape.
+        self.log: list[tuple[Firing, float | None]] = []
+        self._counts: Counter[tuple[str, str, str]] = Counter()
 
     def fires(self, fault: str, who: str, *, place: str | None = None, **details: Any) -> FaultIntensity | None:
         """Whether `fault` fires now for `who`, at `place` (the injection site, by default the fault's name);
@@ -102,21 +106,28 @@ class Injector:
         intensity = self.intensities.get(fault)
         if intensity is None or intensity.probability <= 0 or not self.world.in_fault_phase():
             return None
+        key = (who, place or fault, fault)
+        self._counts[key] += 1  # the occurrence: each fault is asked once per passage of its place
         if self.sites is not None:
-            if not self.sites.decide(fault, who, place or fault, self.world.env.now):
+            if not self.sites.decide(Firing(Site(who, key[1], self._counts[key]), fault), self.world.env.now):
                 return None
         elif not self.world.choices.chance(f"{fault}@{who}", intensity.probability):
             return None
+        self.log.append((Firing(Site(who, key[1], self._counts[key]), fault), None))
         self.fired[fault] += 1
         self.world.trace.record(who, f"fault.{fault}", **details)
         return intensity
 
     def seconds(self, fault: str, who: str, intensity: FaultIntensity, low: float = 0.0) -> float:
+        """How long the delay of `fault`, which just fired, lasts."""
+        firing = self.log[-1][0]
         if self.sites is not None:
-            chosen = sites_seconds(fault, low, intensity.max_seconds)
+            chosen = self.sites.durations.get(firing, sites_seconds(fault, low, intensity.max_seconds))
             self.sites.delayed(chosen)
-            return chosen
-        return self.world.choices.uniform(f"{fault}.seconds@{who}", low, max(low, intensity.max_seconds))
+        else:
+            chosen = self.world.choices.uniform(f"{fault}.seconds@{who}", low, max(low, intensity.max_seconds))
+        self.log[-1] = (firing, chosen)
+        return chosen
 
     def decision_point(self, replica: Replica, where: str, place: str | None = None) -> None:
         """An await point of a replica: it may crash or freeze here."""

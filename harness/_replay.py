@@ -17,7 +17,7 @@ import json
 import os
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from harness._run import RunResult, run
 from harness._scenario import Scenario
-from harness._sites import Firing, decode, encode
+from harness._sites import Firing, decode, decode_durations, encode
 from harness._trace import first_divergence
 from notifier import ConfigFileError
 
@@ -105,6 +105,7 @@ class Artifact:
                          world_steps=result.world_steps, stopped=result.stopped)
         if result.firings is not None:
             self.data["firings"] = result.firings
+        self.data["fired"] = result.fired
         self.flush()
 
     @property
@@ -167,14 +168,15 @@ class Artifact:
                           if not isinstance(value, int) or isinstance(value, bool) or value < 0), None)
             if wrong is not None:
                 raise bad(f"tape[{wrong}]", f"a tape holds whole numbers of 0 or more, not {tape[wrong]!r}")
-        for field, kind in (("trace_hash", str), ("world_steps", int)):
-            if data.get(field) is not None and not isinstance(data[field], kind):
-                raise bad(field, f"must be a {kind.__name__}, not {data[field]!r}")
-        if data.get("firings") is not None:
-            try:
-                decode(data["firings"])
-            except ValueError as error:
-                raise bad("firings", str(error)) from None
+        for key, kind in (("trace_hash", str), ("world_steps", int)):
+            if data.get(key) is not None and not isinstance(data[key], kind):
+                raise bad(key, f"must be a {kind.__name__}, not {data[key]!r}")
+        for rows in ("firings", "fired"):
+            if data.get(rows) is not None:
+                try:
+                    decode(data[rows])
+                except ValueError as error:
+                    raise bad(rows, str(error)) from None
         trace = data.get("trace", [])
         if not isinstance(trace, list) or not all(isinstance(line, str) and line.startswith("[") for line in trace):
             raise bad("trace", "must be a list of trace lines")
@@ -184,6 +186,11 @@ class Artifact:
         """The `sites` strategy's firings of this run, if it recorded them."""
         rows = self.data.get("firings")
         return None if rows is None else decode(rows)
+
+    @property
+    def durations(self) -> dict[Firing, float] | None:
+        rows = self.data.get("firings")
+        return None if rows is None else decode_durations(rows)
 
     @property
     def scenario(self) -> Scenario:
@@ -228,7 +235,8 @@ def replay(artifact: Artifact) -> Replayed:
     stopped_at = int(data["world_steps"]) if data.get("stopped") else None
     result = run(artifact.scenario, int(data["seed"]), strategy=str(data.get("strategy") or "random"),
                  mutant=data.get("mutant"), tape=artifact.tape, keep=True, max_steps=stopped_at,
-                 wall_seconds=float("inf") if stopped_at is not None else None, firings=artifact.firings)
+                 wall_seconds=float("inf") if stopped_at is not None else None, firings=artifact.firings,
+                 durations=artifact.durations)
     assert result.world is not None
     lines = result.world.trace.lines()
     recorded = list(data.get("trace") or [])
@@ -359,6 +367,8 @@ class Shrunk:
     before: dict[str, int]
     after: dict[str, int]
     test_path: Path
+    #: The faults the failure needs, where they fire, when it shrank to explicit firings.
+    firings: list[str] = field(default_factory=list)
 
 
 def shrink(artifact: Artifact, out_dir: Path, *, budget: int = 300,
@@ -377,32 +387,62 @@ def shrink(artifact: Artifact, out_dir: Path, *, budget: int = 300,
     seed = int(data["seed"])
     scenario = artifact.scenario
     tape = list(artifact.tape or [])
-    firings = artifact.firings
+    firings, durations = artifact.firings, artifact.durations or {}
 
-    def fails_with(s: Scenario, t: list[int]) -> bool:
+    def fails_with(s: Scenario, t: list[int], f: frozenset[Firing] | None = None) -> bool:
         if on_run is not None:
             on_run()
-        return any(v.invariant == invariant for v in run(s, seed, strategy=strategy, mutant=mutant,
-                                                          tape=t, firings=firings).violations)
+        chosen = f if f is not None else firings
+        return any(v.invariant == invariant for v in run(s, seed, strategy=strategy, mutant=mutant, tape=t,
+                                                          firings=chosen, durations=durations).violations)
 
     if not fails_with(scenario, tape):
         raise ConfigFileError(str(artifact.path), 0, "", f"the recorded failure ({invariant}) does not reproduce")
-    if firings is not None and len(firings) > 1:  # a pair of the sites strategy: is one firing enough?
-        for firing in sorted(firings):
-            whole, firings = firings, frozenset({firing})
-            if fails_with(scenario, tape):
-                break
-            firings = whole
-    small_tape = shrink_tape(tape, lambda t: fails_with(scenario, t), budget=budget)
+    fired = data.get("fired") or []
+    if firings is None and fired:
+        # Any run's faults, as explicit firings at named sites with every other choice at its simplest: if the
+        # failure survives that, it needs no tape, and each fault can be taken out on its own.
+        strategy, firings, durations = "sites", decode(fired), decode_durations(fired)
+        if fails_with(scenario, []):
+            tape = []
+        else:
+            strategy, firings, durations = str(data.get("strategy") or "random"), None, {}
+    if firings is not None:
+        firings = shrink_firings(firings, lambda f: fails_with(scenario, tape, f))
+    small_tape = shrink_tape(tape, lambda t: fails_with(scenario, t), budget=budget) if tape else []
     small = shrink_scenario(scenario, lambda s: fails_with(s, small_tape))
-    small_tape = shrink_tape(small_tape, lambda t: fails_with(small, t), budget=budget)
+    if firings is not None:
+        firings = shrink_firings(firings, lambda f: fails_with(small, small_tape, f))
+    small_tape = shrink_tape(small_tape, lambda t: fails_with(small, t), budget=budget) if small_tape else []
     out_dir.mkdir(parents=True, exist_ok=True)
     name = f"test_{scenario.name.replace('-', '_')}_{seed}"
     path = out_dir / f"{name}.py"
+    kept = {f: d for f, d in durations.items() if firings is not None and f in firings}
     path.write_text(regression_test(name, small, small_tape, seed, strategy, invariant, mutant,
-                                    encode(firings) if firings is not None else None))
-    return Shrunk(small, small_tape, invariant, size_of(scenario) | {"tape": len(tape)},
-                  size_of(small) | {"tape": len(small_tape)}, path)
+                                    encode(firings, kept) if firings is not None else None))
+    return Shrunk(small, small_tape, invariant, size_of(scenario) | {"tape": len(tape), "faults fired": len(fired)},
+                  size_of(small) | {"tape": len(small_tape)} | (
+                      {"faults fired": len(firings)} if firings is not None else {}), path,
+                  [str(f) for f in sorted(firings or ())])
+
+
+def shrink_firings(firings: frozenset[Firing], fails: Callable[[frozenset[Firing]], bool]) -> frozenset[Firing]:
+    """The firings the failure needs: halves, then one at a time, taken out while it still fails (ddmin-like);
+    the same firings give the same result."""
+    current = sorted(firings)
+    chunk = max(1, len(current) // 2)
+    while chunk >= 1 and len(current) > 1:
+        removed = False
+        for start in range(0, len(current), chunk):
+            candidate = current[:start] + current[start + chunk:]
+            if candidate and fails(frozenset(candidate)):
+                current, removed = candidate, True
+                break
+        if not removed:
+            if chunk == 1:
+                break
+            chunk //= 2
+    return frozenset(current)
 
 
 def regression_test(name: str, scenario: Scenario, tape: list[int], seed: int, strategy: str, invariant: str,
@@ -417,17 +457,20 @@ mutant that broke it: NOTIFIER_SIM_MUTANT={mutant or "<name>"} pytest {name}.py
 import json
 import os
 
-from harness import Scenario, run{", firings_from_json" if firings is not None else ""}
+from harness import Scenario{", durations_from_json, firings_from_json" if firings is not None else ""}, run
 
 SCENARIO = Scenario.model_validate(json.loads(r"""{spec}"""))
 TAPE = {tape!r}{f"""
-#: Where the `sites` strategy fired which fault: [replica, site, occurrence, fault].
-FIRINGS = firings_from_json({firings!r})""" if firings is not None else ""}
+#: The faults that fire, and where: [replica, site, occurrence, fault(, seconds a delay lasts)]; nothing else
+#: fires, and every other choice is its simplest.
+FIRED = [
+{"".join(f"    {json.dumps(row)},{chr(10)}" for row in firings or [])}]
+FIRINGS, DURATIONS = firings_from_json(FIRED), durations_from_json(FIRED)""" if firings is not None else ""}
 
 
 def {name}() -> None:
     result = run(SCENARIO, {seed}, strategy={strategy!r}, tape=TAPE, mutant=os.environ.get("NOTIFIER_SIM_MUTANT"){
-        ", firings=FIRINGS" if firings is not None else ""})
+        ", firings=FIRINGS, durations=DURATIONS" if firings is not None else ""})
     broken = [v.message for v in result.violations if v.invariant == {invariant!r}]
     assert broken == [], broken
 '''

@@ -43,6 +43,8 @@ class RunResult:
     notes: list[str] = field(default_factory=list)
     #: Under the `sites` strategy, the faults it fired and where (`harness._sites.encode`).
     firings: list[list[Any]] | None = None
+    #: Under any strategy, every fault that fired, where, in order (`encode`'s rows, with a delay's seconds).
+    fired: list[list[Any]] = field(default_factory=list)
     world: World | None = None
     rig: Rig | None = None
 
@@ -59,11 +61,13 @@ class RunResult:
 def run(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list[int] | None = None,
         mutant: str | None = None, keep: bool = False,
         prepare: Callable[[World], None] | None = None, max_steps: int | None = None,
-        wall_seconds: float | None = None, firings: frozenset[Firing] | None = None) -> RunResult:
+        wall_seconds: float | None = None, firings: frozenset[Firing] | None = None,
+        durations: dict[Firing, float] | None = None) -> RunResult:
     """Run one seed of a scenario and judge it; `prepare` may script more client actions first.
 
     Under the `sites` strategy, `seed` is the number of the run in the strategy's order (`harness._sites`),
-    unless `firings` names the faults to fire and where (a replay's).
+    unless `firings` names the faults to fire and where (a replay's, or a shrunk failure's), and `durations`
+    how long the delays among them last (default: the strategy's).
 
     A world that spends its step or wall budget (a controller that loops) stops there and is judged as it
     stands: `no-progress`, with the safety invariants; liveness and expected outcomes are not judged.
@@ -75,7 +79,7 @@ def run(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list[i
             # the run keeps its whole budget, so that working out its firings never makes it look stuck.
             plan = plan_for(scenario, mutant=mutant, max_steps=max_steps, prepare=prepare, wall_seconds=wall_seconds)
             firings, single = plan.target(seed)
-        targets, notes = SiteTargets(firings), [describe(firings)]
+        targets, notes = SiteTargets(firings, durations=dict(durations or {})), [describe(firings)]
     world, rig, scheduler = build(scenario, seed, strategy=strategy, tape=tape, mutant=mutant, max_steps=max_steps,
                                   wall_seconds=wall_seconds, sites=targets)
     if prepare is not None:
@@ -95,7 +99,9 @@ def run(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list[i
         world_steps=world.budget.stopped_at or world.budget.steps,
         stopped=world.no_progress.budget if world.no_progress else None,
         notes=[scheduler.bound()] if scheduler is not None else notes,
-        firings=encode(firings) if firings is not None else None,
+        firings=encode(firings, durations) if firings is not None else None,
+        fired=[encode(frozenset({firing}), {firing: seconds} if seconds is not None else None)[0]
+               for firing, seconds in world.injector.log],
     )
     if keep:
         result.world, result.rig = world, rig

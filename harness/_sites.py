@@ -22,7 +22,6 @@ budget covers every kind of site before it covers any kind twice.
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -58,19 +57,18 @@ class SiteTargets:
     """What the injector consults in a sites run: the firings to make (none: the recording run)."""
 
     firings: frozenset[Firing] = frozenset()
+    #: How long a firing that delays its actor lasts, where a run says so (a converted random run's firings);
+    #: elsewhere the strategy's own (`seconds`).
+    durations: dict[Firing, float] = field(default_factory=dict)
     #: Every (site, fault) the run passed, in order, with the virtual time it passed it.
     seen: dict[Firing, float] = field(default_factory=dict)
     fired: list[Firing] = field(default_factory=list)
     #: How many sites the run had passed when its first target fired, and when that firing's actor went on.
     seen_before_firing: int | None = None
     resumed_at: float = 0.0
-    _counts: Counter[tuple[str, str, str]] = field(default_factory=Counter)
 
-    def decide(self, fault: str, who: str, place: str, now: float) -> bool:
-        """Count this opportunity of `fault` at `place`; whether it is a target."""
-        key = (who, place, fault)
-        self._counts[key] += 1
-        firing = Firing(Site(who, place, self._counts[key]), fault)
+    def decide(self, firing: Firing, now: float) -> bool:
+        """This opportunity (the injector numbered it) passed at `now`; whether it is a target."""
         self.seen[firing] = now
         if firing in self.firings:
             if self.seen_before_firing is None:
@@ -229,22 +227,36 @@ def describe(firings: frozenset[Firing]) -> str:
     return "sites: " + ("; ".join(str(f) for f in sorted(firings)) if firings else "the recording run (no firing)")
 
 
-def encode(firings: frozenset[Firing]) -> list[list[Any]]:
-    """Firings as JSON (an artifact holds them, so that a replay needs no recording)."""
-    return [[f.site.who, f.site.place, f.site.occurrence, f.fault] for f in sorted(firings)]
+def encode(firings: frozenset[Firing], durations: dict[Firing, float] | None = None) -> list[list[Any]]:
+    """Firings as JSON, `[who, place, occurrence, fault]`, with the seconds a delay lasted as a fifth element
+    where known (an artifact holds them, so that a replay needs no recording)."""
+    durations = durations or {}
+    return [[f.site.who, f.site.place, f.site.occurrence, f.fault,
+             *([round(durations[f], 6)] if f in durations else [])] for f in sorted(firings)]
+
+
+def _rows(rows: Any) -> list[tuple[Firing, float | None]]:
+    if not isinstance(rows, list):
+        raise ValueError(f"firings are a list of [who, place, occurrence, fault(, seconds)], not {rows!r}")
+    out = []
+    for row in rows:
+        if (not isinstance(row, list) or len(row) not in (4, 5) or not isinstance(row[0], str)
+                or not isinstance(row[1], str) or not isinstance(row[2], int) or isinstance(row[2], bool)
+                or row[2] < 1 or not isinstance(row[3], str)
+                or (len(row) == 5 and (not isinstance(row[4], int | float) or row[4] < 0))):
+            raise ValueError(f"a firing is [who, place, occurrence >= 1, fault(, seconds >= 0)], not {row!r}")
+        out.append((Firing(Site(row[0], row[1], row[2]), row[3]), float(row[4]) if len(row) == 5 else None))
+    return out
 
 
 def decode(rows: Any) -> frozenset[Firing]:
     """Firings from JSON; ValueError names what is wrong."""
-    if not isinstance(rows, list):
-        raise ValueError(f"firings are a list of [who, place, occurrence, fault], not {rows!r}")
-    out = set()
-    for row in rows:
-        if (not isinstance(row, list) or len(row) != 4 or not isinstance(row[0], str) or not isinstance(row[1], str)
-                or not isinstance(row[2], int) or row[2] < 1 or not isinstance(row[3], str)):
-            raise ValueError(f"a firing is [who, place, occurrence >= 1, fault], not {row!r}")
-        out.add(Firing(Site(row[0], row[1], row[2]), row[3]))
-    return frozenset(out)
+    return frozenset(firing for firing, _ in _rows(rows))
+
+
+def decode_durations(rows: Any) -> dict[Firing, float]:
+    """The seconds each firing's delay lasted, where the JSON says."""
+    return {firing: seconds for firing, seconds in _rows(rows) if seconds is not None}
 
 
 def _permute(index: int, size: int) -> int:

@@ -305,6 +305,10 @@ def _shrink(path: Path, out: Path) -> int:
     print(f"shrunk {path.name}: {done.invariant} still fails")
     print(f"  before: {done.before}")
     print(f"  after:  {done.after}")
+    if done.firings:
+        print(f"  faults it needs ({len(done.firings)}), nothing else firing:")
+        for firing in done.firings:
+            print(f"    {firing}")
     print(f"  tape: {done.tape}")
     print(f"  regression test: {done.test_path}")
     return 0

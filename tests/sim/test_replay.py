@@ -112,3 +112,21 @@ def test_zoo_json_catches_every_mutant(capsys: pytest.CaptureFixture[str]) -> No
     assert len(rows) >= 12 and all(row["caught"] for row in rows)
     assert {tuple(sorted(row)) for row in rows} == {("caught", "invariant", "name", "seconds", "seeds")}
     assert time.perf_counter() - started < 120
+
+
+def test_a_random_runs_failure_shrinks_to_a_few_explicit_firings_and_no_tape(tmp_path: Path) -> None:
+    """The lock bug of 2026-11 (its mutant), found by random at seed 1 of paused-past-lease: its faults become
+    explicit firings at named sites with every other choice at its simplest, then ddmin takes out every firing
+    and notification the failure does not need. The tape is gone; the test it writes names each firing."""
+    scenario = load_scenario(bundled_dir() / "paused-past-lease.yaml")
+    _, artifact = run_recorded(scenario, 1, tmp_path / "failures", mutant="lease-observed-before-read")
+    assert artifact is not None and artifact.tape
+    done = shrink(artifact, tmp_path / "regressions")
+    assert done.after["tape"] == 0 and done.after["notifications"] == 1
+    assert 0 < done.after["faults fired"] < done.before["faults fired"] == len(artifact.data["fired"])
+    assert len(done.firings) == done.after["faults fired"]
+    assert any("api.get leases" in firing and "replica.pause" in firing for firing in done.firings)
+    text = done.test_path.read_text()
+    assert "TAPE = []" in text and "FIRED = [" in text and "replica.pause" in text
+    again = shrink(artifact, tmp_path / "again")
+    assert again.firings == done.firings  # deterministic
