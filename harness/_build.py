@@ -47,6 +47,7 @@ def build(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list
     scheduler = PctScheduler(world, spec.replicas) if strategy == "pct" else None
     world.scheduler = scheduler
     traffic = [*scenario.traffic, *drawn_traffic(world, scenario, strategy)]
+    world.traffic = traffic
     rig.install(world)
     for key in scenario.endpoint_keys():
         kind, _, name = key.partition(":")

@@ -24,7 +24,7 @@ from typing import Any, Final
 from pydantic import ValidationError
 
 from harness._run import RunResult, run
-from harness._scenario import Scenario
+from harness._scenario import NotificationSpec, Scenario
 from harness._sites import Firing, decode, decode_durations, encode
 from harness._trace import first_divergence
 from notifier import ConfigFileError
@@ -106,6 +106,7 @@ class Artifact:
         if result.firings is not None:
             self.data["firings"] = result.firings
         self.data["fired"] = result.fired
+        self.data["traffic"] = result.traffic
         self.flush()
 
     @property
@@ -324,7 +325,9 @@ def _shortlex(tape: list[int]) -> tuple[int, list[int]]:
 
 
 def shrink_scenario(scenario: Scenario, fails: Callable[[Scenario], bool]) -> Scenario:
-    """Fewer notifications, replicas and faults, while it still fails. Deterministic."""
+    """Fewer replicas, notifications, channel sets, client actions, fault kinds and workers, in that order of
+    preference, while it still fails: the first smaller candidate that fails is kept, and the search starts
+    again from it. Deterministic."""
     best = scenario
     changed = True
     while changed:
@@ -339,19 +342,39 @@ def shrink_scenario(scenario: Scenario, fails: Callable[[Scenario], bool]) -> Sc
 def _smaller(s: Scenario) -> list[Scenario]:
     data = s.model_dump(mode="json", by_alias=True)
     out: list[dict[str, Any]] = []
+    if data["world"]["replicas"] > 1:
+        out.append({**data, "world": {**data["world"], "replicas": data["world"]["replicas"] - 1}})
     notes = data["notifications"]
     for i, n in enumerate(notes):
         if n["count"] > 1:
             out.append({**data, "notifications": [*notes[:i], {**n, "count": max(1, n["count"] // 2)}, *notes[i + 1:]]})
         if len(notes) > 1:
             out.append({**data, "notifications": notes[:i] + notes[i + 1:]})
+    used = {n["channels"] for n in notes}
+    for name in sorted(data["channels"]):
+        if name not in used and len(data["channels"]) > 1:
+            out.append({**data, "channels": {k: v for k, v in data["channels"].items() if k != name},
+                        "backends": {k: v for k, v in data["backends"].items() if k.partition(":")[2] != name}})
+    if data.get("clients") is not None:
+        out.append({**data, "clients": None})
+    for i in range(len(data["traffic"])):
+        out.append({**data, "traffic": data["traffic"][:i] + data["traffic"][i + 1:]})
     for name in sorted(data["faults"]):
         out.append({**data, "faults": {k: v for k, v in data["faults"].items() if k != name}})
-    if data["world"]["replicas"] > 1:
-        out.append({**data, "world": {**data["world"], "replicas": data["world"]["replicas"] - 1}})
     if data["world"]["workers"] > 1:
         out.append({**data, "world": {**data["world"], "workers": 1}})
-    return [Scenario.model_validate(candidate) for candidate in out]
+    return [scenario for candidate in out if (scenario := _valid(candidate)) is not None]
+
+
+def _valid(data: dict[str, Any]) -> Scenario | None:
+    """The candidate as a scenario, its client actions kept to the notifications it still creates; None if it
+    is no valid scenario (a smaller one that cannot be written is no candidate)."""
+    try:
+        names = {name for n in data["notifications"] for name in NotificationSpec.model_validate(n).names()}
+        return Scenario.model_validate({**data, "traffic": [step for step in data["traffic"]
+                                                           if step["name"] in names]})
+    except ValidationError:
+        return None
 
 
 def size_of(scenario: Scenario) -> dict[str, int]:
@@ -387,6 +410,7 @@ def shrink(artifact: Artifact, out_dir: Path, *, budget: int = 300,
     seed = int(data["seed"])
     scenario = artifact.scenario
     tape = list(artifact.tape or [])
+    before = size_of(scenario) | {"tape": len(tape), "faults fired": len(data.get("fired") or [])}
     firings, durations = artifact.firings, artifact.durations or {}
 
     def fails_with(s: Scenario, t: list[int], f: frozenset[Firing] | None = None) -> bool:
@@ -400,11 +424,13 @@ def shrink(artifact: Artifact, out_dir: Path, *, budget: int = 300,
         raise ConfigFileError(str(artifact.path), 0, "", f"the recorded failure ({invariant}) does not reproduce")
     fired = data.get("fired") or []
     if firings is None and fired:
-        # Any run's faults, as explicit firings at named sites with every other choice at its simplest: if the
-        # failure survives that, it needs no tape, and each fault can be taken out on its own.
+        # Any run's faults, as explicit firings at named sites, and its client actions as scripted ones, with
+        # every other choice at its simplest: if the failure survives that, it needs no tape, and each fault
+        # and each action can be taken out on its own.
+        scripted = _scripted(scenario, data.get("traffic"))
         strategy, firings, durations = "sites", decode(fired), decode_durations(fired)
-        if fails_with(scenario, []):
-            tape = []
+        if fails_with(scripted, []):
+            scenario, tape = scripted, []
         else:
             strategy, firings, durations = str(data.get("strategy") or "random"), None, {}
     if firings is not None:
@@ -420,10 +446,17 @@ def shrink(artifact: Artifact, out_dir: Path, *, budget: int = 300,
     kept = {f: d for f, d in durations.items() if firings is not None and f in firings}
     path.write_text(regression_test(name, small, small_tape, seed, strategy, invariant, mutant,
                                     encode(firings, kept) if firings is not None else None))
-    return Shrunk(small, small_tape, invariant, size_of(scenario) | {"tape": len(tape), "faults fired": len(fired)},
-                  size_of(small) | {"tape": len(small_tape)} | (
+    return Shrunk(small, small_tape, invariant, before, size_of(small) | {"tape": len(small_tape)} | (
                       {"faults fired": len(firings)} if firings is not None else {}), path,
                   [str(f) for f in sorted(firings or ())])
+
+
+def _scripted(scenario: Scenario, traffic: Any) -> Scenario:
+    """The scenario with the client actions a run took (drawn ones too) scripted, and none drawn."""
+    if scenario.clients is None or not isinstance(traffic, list):
+        return scenario
+    return Scenario.model_validate({**scenario.model_dump(mode="json", by_alias=True), "clients": None,
+                                    "traffic": traffic})
 
 
 def shrink_firings(firings: frozenset[Firing], fails: Callable[[frozenset[Firing]], bool]) -> frozenset[Firing]:

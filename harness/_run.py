@@ -45,6 +45,8 @@ class RunResult:
     firings: list[list[Any]] | None = None
     #: Under any strategy, every fault that fired, where, in order (`encode`'s rows, with a delay's seconds).
     fired: list[list[Any]] = field(default_factory=list)
+    #: Every client action the run took, scripted and drawn, as `traffic:` entries of a scenario.
+    traffic: list[dict[str, Any]] = field(default_factory=list)
     world: World | None = None
     rig: Rig | None = None
 
@@ -102,6 +104,7 @@ def run(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list[i
         firings=encode(firings, durations) if firings is not None else None,
         fired=[encode(frozenset({firing}), {firing: seconds} if seconds is not None else None)[0]
                for firing, seconds in world.injector.log],
+        traffic=[step.model_dump(mode="json") for step in world.traffic],
     )
     if keep:
         result.world, result.rig = world, rig

@@ -200,6 +200,8 @@ class World:
         self.on_routing_reload: Callable[[], None] | None = None
         #: A schedule of extra delays at scheduling points (the pct strategy), or None.
         self.scheduler: Any = None
+        #: The client actions the run takes, scripted and drawn (`harness._scenario.TrafficSpec`).
+        self.traffic: list[Any] = []
         #: What each serving replica's informer held when the run ended (`Replica.cached`).
         self.caches: dict[str, dict[str, tuple[str, str]]] = {}
         #: The informer and workqueue types each replica's manager builds (`Manager`'s `informer`, `queue`).

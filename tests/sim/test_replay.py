@@ -130,3 +130,17 @@ def test_a_random_runs_failure_shrinks_to_a_few_explicit_firings_and_no_tape(tmp
     assert "TAPE = []" in text and "FIRED = [" in text and "replica.pause" in text
     again = shrink(artifact, tmp_path / "again")
     assert again.firings == done.firings  # deterministic
+
+
+def test_drawn_client_traffic_is_scripted_when_a_failure_shrinks_to_firings(tmp_path: Path) -> None:
+    """A bug that needs a client's re-creation and a stale cache: the actions the run drew become scripted ones,
+    the faults named firings, and ddmin keeps the few of each that the failure needs."""
+    scenario = load_scenario(bundled_dir() / "recreate-across-relist.yaml")
+    seed = next(s for s in range(40) if not run_recorded(scenario, s, tmp_path / "probe",
+                                                         mutant="reconcile-other-uid")[0].ok)
+    _, artifact = run_recorded(scenario, seed, tmp_path / "failures", mutant="reconcile-other-uid")
+    assert artifact is not None and artifact.data["traffic"]
+    done = shrink(artifact, tmp_path / "regressions")
+    assert done.after["tape"] == 0 and 0 < done.after["faults fired"] < done.before["faults fired"]
+    assert done.scenario.clients is None and done.scenario.traffic
+    assert done.after["replicas"] <= done.before["replicas"]
