@@ -15,18 +15,21 @@ import functools
 import hashlib
 import json
 import os
+import textwrap
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+import yaml
 from pydantic import ValidationError
 
 from harness._run import RunResult, run
 from harness._scenario import NotificationSpec, Scenario
 from harness._sites import Firing, decode, decode_durations, encode
 from harness._trace import first_divergence
+from harness.mutants import MUTANTS
 from notifier import ConfigFileError
 
 FORMAT: Final = 1
@@ -392,6 +395,8 @@ class Shrunk:
     test_path: Path
     #: The faults the failure needs, where they fire, when it shrank to explicit firings.
     firings: list[str] = field(default_factory=list)
+    #: The race in a few lines (`story`).
+    story: list[str] = field(default_factory=list)
 
 
 def shrink(artifact: Artifact, out_dir: Path, *, budget: int = 300,
@@ -441,14 +446,16 @@ def shrink(artifact: Artifact, out_dir: Path, *, budget: int = 300,
         firings = shrink_firings(firings, lambda f: fails_with(small, small_tape, f))
     small_tape = shrink_tape(small_tape, lambda t: fails_with(small, t), budget=budget) if small_tape else []
     out_dir.mkdir(parents=True, exist_ok=True)
-    name = f"test_{scenario.name.replace('-', '_')}_{seed}"
+    name = f"test_{invariant}_{scenario.name}_{seed}".replace("-", "_")
     path = out_dir / f"{name}.py"
     kept = {f: d for f, d in durations.items() if firings is not None and f in firings}
+    told = story(small, seed, strategy=strategy, tape=small_tape, mutant=mutant, firings=firings, durations=kept,
+                 invariant=invariant)
     path.write_text(regression_test(name, small, small_tape, seed, strategy, invariant, mutant,
-                                    encode(firings, kept) if firings is not None else None))
+                                    encode(firings, kept) if firings is not None else None, told))
     return Shrunk(small, small_tape, invariant, before, size_of(small) | {"tape": len(small_tape)} | (
                       {"faults fired": len(firings)} if firings is not None else {}), path,
-                  [str(f) for f in sorted(firings or ())])
+                  [str(f) for f in sorted(firings or ())], told)
 
 
 def _scripted(scenario: Scenario, traffic: Any) -> Scenario:
@@ -478,21 +485,60 @@ def shrink_firings(firings: frozenset[Firing], fails: Callable[[frozenset[Firing
     return frozenset(current)
 
 
+def story(scenario: Scenario, seed: int, *, strategy: str, tape: list[int], mutant: str | None,
+          firings: frozenset[Firing] | None, durations: dict[Firing, float], invariant: str,
+          most: int = 14) -> list[str]:
+    """A failure told in a few lines: what fired and what clients did, in virtual time, then what broke."""
+    result = run(scenario, seed, strategy=strategy, tape=tape, mutant=mutant, keep=True, firings=firings,
+                 durations=durations)
+    assert result.world is not None
+    told: list[str] = []
+    previous = None
+    for step in result.world.trace.steps:
+        details = "".join(f" {key}={value}" for key, value in step.details
+                          if key in ("at", "verb", "name", "seconds", "key", "outcome"))
+        if (step.kind in ("replica.pause", "replica.crash") and previous is not None
+                and previous.kind == f"fault.{step.kind}" and previous.actor == step.actor):
+            told[-1] += details  # the replica's own record says how long the pause was
+        elif step.kind.startswith(("fault.", "client.")):
+            told.append(f"{step.time:9.3f} s  {step.actor}: {step.kind.removeprefix('fault.')}{details}")
+        previous = step
+    if len(told) > most:
+        told = [*told[:most - 1], f"          ... and {len(told) - most + 1} more"]
+    broken = next((v for v in result.violations if v.invariant == invariant), None)
+    if broken is not None:
+        told.append(f"{broken.time:9.3f} s  {invariant} broke: {broken.notification} {broken.channel} "
+                    f"{broken.message}".rstrip())
+    return told
+
+
 def regression_test(name: str, scenario: Scenario, tape: list[int], seed: int, strategy: str, invariant: str,
-                    mutant: str | None, firings: list[list[Any]] | None = None) -> str:
-    spec = json.dumps(scenario.model_dump(mode="json", by_alias=True), indent=4, sort_keys=True)
-    return f'''"""Regression: {scenario.name} once broke `{invariant}`{f" (mutant {mutant})" if mutant else ""}.
+                    mutant: str | None, firings: list[list[Any]] | None = None, told: list[str] | None = None
+                    ) -> str:
+    spec = yaml.safe_dump(scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True),
+                          sort_keys=False, width=110)
+    found = textwrap.fill(
+        "Shrunk by `notifier-sim shrink`. " + (
+            f"It shows the bug of the zoo's mutant `{mutant}` ({MUTANTS[mutant].bug}): it fails with "
+            f"NOTIFIER_SIM_MUTANT={mutant} pytest {name}.py, and passes on the correct controller."
+            if mutant else "It failed on the controller it was found on; it passes once that bug is fixed."),
+        width=110)
+    race = "".join(f"    {line}\n" for line in told or [])
+    return f'''"""Regression: `{invariant}` broke in {scenario.name} (seed {seed}, {strategy}).
 
-Written by `notifier-sim shrink`. It passes on the correct controller. To see it fail, run it with the
-mutant that broke it: NOTIFIER_SIM_MUTANT={mutant or "<name>"} pytest {name}.py
-"""
+{found}
 
-import json
+The race, as the shrunk run tells it:
+{race}"""
+
 import os
+
+import yaml
 
 from harness import Scenario{", durations_from_json, firings_from_json" if firings is not None else ""}, run
 
-SCENARIO = Scenario.model_validate(json.loads(r"""{spec}"""))
+SCENARIO = Scenario.model_validate(yaml.safe_load(\"\"\"
+{spec}\"\"\"))
 TAPE = {tape!r}{f"""
 #: The faults that fire, and where: [replica, site, occurrence, fault(, seconds a delay lasts)]; nothing else
 #: fires, and every other choice is its simplest.

@@ -309,6 +309,10 @@ def _shrink(path: Path, out: Path) -> int:
         print(f"  faults it needs ({len(done.firings)}), nothing else firing:")
         for firing in done.firings:
             print(f"    {firing}")
+    if done.story:
+        print("  the race:")
+        for line in done.story:
+            print(f"  {line}")
     print(f"  tape: {done.tape}")
     print(f"  regression test: {done.test_path}")
     return 0

@@ -130,6 +130,12 @@ def test_a_random_runs_failure_shrinks_to_a_few_explicit_firings_and_no_tape(tmp
     assert "TAPE = []" in text and "FIRED = [" in text and "replica.pause" in text
     again = shrink(artifact, tmp_path / "again")
     assert again.firings == done.firings  # deterministic
+    # the story: what fired when, then what broke; the test says the race, the mutant, and what it proves
+    assert done.story[-1].split("s  ", 1)[1].startswith("lock-safety broke:")
+    assert any("replica.pause at=api.get seconds=" in line for line in done.story)
+    assert done.test_path.name == "test_lock_safety_paused_past_lease_1.py"
+    assert "mutant `lease-observed-before-read`" in text and "The race, as the shrunk run tells it:" in text
+    assert done.story[0].strip() in text
 
 
 def test_drawn_client_traffic_is_scripted_when_a_failure_shrinks_to_firings(tmp_path: Path) -> None:
