@@ -268,7 +268,7 @@ def _replay(path: Path) -> int:
     """Exit 0 or 1 as the replayed run's verdict, 3 if it did not reproduce the recorded trace."""
     import shlex
 
-    from harness._replay import Artifact, replay
+    from harness._replay import Artifact, replay, story
 
     artifact = Artifact.load(path)
     test = artifact.data.get("test")
@@ -286,6 +286,14 @@ def _replay(path: Path) -> int:
         print(f"  same trace hash {result.trace_hash}")
     for v in result.violations:
         print(f"  {v.invariant}: {v.notification} {v.channel} {v.message}".rstrip())
+    if result.violations and replayed.same:
+        data = artifact.data
+        told = story(artifact.scenario, int(data["seed"]), strategy=str(data.get("strategy") or "random"),
+                     tape=list(artifact.tape or []), mutant=data.get("mutant"), firings=artifact.firings,
+                     durations=artifact.durations or {}, invariant=result.violations[0].invariant)
+        print("  what happened (`notifier-sim shrink` keeps only what the failure needs):")
+        for line in told:
+            print(f"  {line}")
     if not replayed.same:
         print(f"notifier-sim: the replay diverged: recorded trace hash {artifact.data.get('trace_hash')}, now "
               f"{result.trace_hash}; first divergent {replayed.divergence or 'step unknown'}"

@@ -150,3 +150,15 @@ def test_drawn_client_traffic_is_scripted_when_a_failure_shrinks_to_firings(tmp_
     assert done.after["tape"] == 0 and 0 < done.after["faults fired"] < done.before["faults fired"]
     assert done.scenario.clients is None and done.scenario.traffic
     assert done.after["replicas"] <= done.before["replicas"]
+
+
+def test_replay_tells_what_happened(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.cli import main
+
+    scenario = load_scenario(bundled_dir() / "paused-past-lease.yaml")
+    _, artifact = run_recorded(scenario, 1, tmp_path, mutant="lease-observed-before-read")
+    assert artifact is not None
+    assert main(["replay", str(artifact.path)]) == 1
+    out = capsys.readouterr().out
+    assert "what happened" in out and "replica.pause at=api.get seconds=31.936" in out
+    assert out.rstrip().splitlines()[-1].split("s  ", 1)[1].startswith("lock-safety broke:")
