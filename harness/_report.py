@@ -1,9 +1,10 @@
 """Reports: a run summary as JSON, and for each failure a self-contained HTML timeline.
 
-The timeline has one lane per replica, one for the API server and one per backend endpoint; it marks each
-reconcile, each HTTP request and its outcome, each commit with its resourceVersion (and the resourceVersion
-each reconcile read from its cache), every fault and crash, Lease holders and epochs (the fencing tokens), and
-the violation. It needs no network: styles are inline, there is no script. Secrets cannot reach it: the trace
+The timeline has one lane per replica, one for the API server and one per backend endpoint. On a replica's
+lane, bars show what lasts: each reconcile, each pause the replica was frozen for, each Lease tenure it sent
+under (by fencing token). Marks show each reconcile, each HTTP request and its outcome, each commit with its
+resourceVersion (and the resourceVersion each reconcile read from its cache), every fault and crash, and the
+violation. It needs no network: styles are inline, there is no script. Secrets cannot reach it: the trace
 holds no URL, routing key or credential, and every string is HTML-escaped.
 """
 
@@ -58,6 +59,7 @@ def render_timeline(artifact: dict[str, Any]) -> str:
         marks.append(f'<g class="lane" data-lane="{html.escape(lane)}"><text x="8" y="{y + 5}">'
                      f'{html.escape(lane)}</text><line x1="{LEFT}" y1="{y}" x2="{WIDTH - 10}" y2="{y}" '
                      f'stroke="#ddd"/></g>')
+    marks += _spans(steps, row, scale)
     for index, time, actor, kind, details in steps:
         y = 30 + row.get(actor, 0) * LANE_HEIGHT
         x = LEFT + time * scale
@@ -103,6 +105,39 @@ trace hash: <code>{html.escape(str(artifact.get('trace_hash')))}</code>; replay:
 <h2>Steps</h2><table id="steps"><tr><th>#</th><th>t</th><th>actor</th><th>kind</th><th>details</th></tr>{rows}</table>
 </body></html>
 """
+
+
+def _spans(steps: list[tuple[int, float, str, str, dict[str, Any]]], row: dict[str, int], scale: float) -> list[str]:
+    """What lasts, as bars on the replica's lane: each reconcile (begin to end or error), each pause (the
+    replica frozen), and each Lease tenure the replica sent under (its fencing token, first to last send)."""
+    out: list[str] = []
+    open_at: dict[tuple[str, str], float] = {}
+    tenures: dict[tuple[str, str], list[float]] = {}
+
+    def bar(actor: str, start: float, stop: float, css: str, color: str, offset: int, label: str) -> None:
+        y = 30 + row.get(actor, 0) * LANE_HEIGHT + offset
+        width = max(2.0, (stop - start) * scale)
+        out.append(f'<rect class="span {css}" x="{LEFT + start * scale:.1f}" y="{y}" width="{width:.1f}" height="5" '
+                   f'fill="{color}" opacity="0.55"><title>{html.escape(label)}</title></rect>')
+
+    for _, time, actor, kind, details in steps:
+        if kind == "reconcile.begin":
+            open_at[(actor, str(details.get("key")))] = time
+        elif kind in ("reconcile.end", "reconcile.error"):
+            began = open_at.pop((actor, str(details.get("key"))), None)
+            if began is not None:
+                bar(actor, began, time, "reconcile", "#4a7bd0", 6, f"reconcile {details.get('key')} "
+                                                                  f"{began:.3f}-{time:.3f} s")
+        elif kind == "replica.pause":
+            seconds = float(details.get("seconds") or 0.0)
+            bar(actor, time, time + seconds, "pause", "#b06000", -9, f"frozen {seconds:.3f} s from {time:.3f} s")
+        elif kind == "http.issue" and details.get("token"):
+            tenures.setdefault((actor, str(details["token"])), []).append(time)
+    for (actor, token), times in sorted(tenures.items()):
+        bar(actor, min(times), max(times), "tenure", "#2a9d5c", 12, f"sent under tenure {token} "
+                                                                    f"({len(times)} sends, {min(times):.3f}-"
+                                                                    f"{max(times):.3f} s)")
+    return out
 
 
 def _elided(artifact: dict[str, Any]) -> str:

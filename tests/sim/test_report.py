@@ -52,6 +52,11 @@ def test_failure_timeline_renders_lanes_violation_and_no_webhook_url(tmp_path: P
         assert f'data-lane="{lane}"' in dom
     assert 'class="violation" data-invariant="lock-safety"' in dom
     assert "sent attempt 1 after its tenure replica-0@0 expired by its own clock" in dom
+    # what lasts is drawn as bars: reconciles, the pauses, the tenures each replica sent under
+    assert 'class="span reconcile"' in dom and 'class="span tenure"' in dom
+    assert "sent under tenure replica-0@0" in dom
+    paused = [line for line in artifact.path.read_text().split('"trace"')[1].splitlines() if "replica.pause" in line]
+    assert not paused or 'class="span pause"' in dom
     assert secrets and not [secret for secret in secrets if secret in dom]
     assert "T0K3N" not in dom and "fake.invalid" not in dom
 
