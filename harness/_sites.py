@@ -5,8 +5,9 @@ A first run of the scenario, with no fault firing, records every *injection site
 tick of the periodic faults, numbered by occurrence ("replica-1, api.get leases #2"). At each site, the faults
 the scenario enables that apply there are the site's perturbations: a pause past the lease duration or a crash
 at the await point, a stale view served at a read, an event held back, a write applied and its response lost,
-and so on. Run k of the strategy fires exactly one of them (k in the order below), and once every single one
-has run, pairs of them, in a fixed pseudo-random order over all pairs.
+and so on. A single fires exactly one of them; each single is followed by its extensions, which fire it and
+one more (see `SitePlan`); once every single and its extensions have run, pairs of singles follow, in a fixed
+pseudo-random order over all pairs. Run k of the strategy is the k-th in that order.
 
 Everything else about a sites run is its simplest: no fault fires but the targets, every drawn choice is the
 lowest (a crash's downtime is the shortest, a stale view is the newest stale one, a skewed clock the most
