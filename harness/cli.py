@@ -11,6 +11,7 @@ import argparse
 import itertools
 import json
 import logging
+import os
 import sys
 import time
 from collections import Counter
@@ -161,12 +162,12 @@ def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     if not args.json:
         default = args.seed is None and args.seeds is None
-        under_sites = [s for s in scenarios if (args.strategy or s.campaign.strategy) == "sites"]
-        sites_note = ("the systematic part of sites (every single and its extensions)" if default else "")
+        under_sites = [s.name for s in scenarios if (args.strategy or s.campaign.strategy) == "sites"]
+        systematic = "the systematic part of sites (every single and its extensions)"
         if under_sites and len(under_sites) == len(scenarios) and default:
-            counted = sites_note
+            counted = systematic
         else:
-            counted = f"{len(seeds)} seed(s)" + (f" ({len(under_sites)} under sites: {sites_note})"
+            counted = f"{len(seeds)} seed(s)" + (f"; {', '.join(under_sites)}: {systematic}"
                                                   if under_sites and default else "")
         print(f"notifier-sim: {len(scenarios)} scenario(s) x {counted}"
               + (f", mutant {args.mutant}" if args.mutant else ""))
@@ -419,6 +420,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigFileError as error:
         print(f"notifier-sim: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, as the Python docs advise (signal.SIGPIPE notes), and
+        # point stdout at devnull so that the interpreter's final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except Exception as error:
         from harness._errors import DeterminismError
 

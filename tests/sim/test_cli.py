@@ -184,3 +184,13 @@ def test_budgets_read_like_durations(budget: str, seconds: float) -> None:
 def test_a_bad_budget_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", "--budget", "soon"]) == 2
     assert "--budget takes a duration such as 30s, 2m or 90, not 'soon'" in capsys.readouterr().err
+
+
+def test_a_reader_that_goes_away_ends_the_command_without_a_traceback(tmp_path: Path) -> None:
+    """`notifier-sim run ... | head -1`: the pipe closes while the command still has rows to print; it stops
+    quietly instead of printing a traceback."""
+    command = (f"{sys.executable} -m harness.cli run slack-retries permanent-4xx --seeds 3 --report-dir {tmp_path}"
+               " | head -1")
+    done = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=120, check=False)
+    assert done.stdout.startswith("notifier-sim: 2 scenario(s)")
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
