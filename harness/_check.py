@@ -83,6 +83,15 @@ class Stream:
         return f"{self.scenario.name} ({self.strategy})"
 
 
+def _failure(strategy: str, outcome: Outcome) -> str:
+    """A failed case's text: the run, what broke first, and the command that replays it."""
+    v = outcome.result.violations[0]
+    where = outcome.artifact.path if outcome.artifact else "?"
+    how = "".join(f" [{note}]" for note in outcome.result.notes if note.startswith("sites:"))
+    return (f"{strategy} seed {outcome.seed}{how}: {v.invariant}: {v.notification} {v.channel} {v.message}; "
+            f"replay: notifier-sim replay {where}")
+
+
 def site_numbers(scenario: Scenario, mutant: str | None, deadline: float) -> Iterator[int]:
     """The sites strategy's run numbers for `scenario`, 0, 1, 2, ... to its last (its recording spends no more
     than the time left)."""
@@ -178,12 +187,7 @@ def check(budget: float, *, mutant: str | None = None, report_dir: Path = Path("
         moved(f"{stream.label} seed {outcome.seed}")
         result = outcome.result
         if result.violations and stream.scenario.name not in failed:
-            v = result.violations[0]
-            where = outcome.artifact.path if outcome.artifact else "?"
-            how = "".join(f" [{note}]" for note in result.notes if note.startswith("sites:"))
-            failed[stream.scenario.name] = (f"{stream.strategy} seed {outcome.seed}{how}: {v.invariant}: "
-                                            f"{v.notification} {v.channel} {v.message}; replay: notifier-sim "
-                                            f"replay {where}")
+            failed[stream.scenario.name] = _failure(stream.strategy, outcome)
         return True
 
     systematic: list[Stream] = []
@@ -198,10 +202,7 @@ def check(budget: float, *, mutant: str | None = None, report_dir: Path = Path("
         if first is not None and not first.cut:
             verdict.runs += 1
             if first.result.violations and scenario.name not in failed:
-                v = first.result.violations[0]
-                where = first.artifact.path if first.artifact else "?"
-                failed[scenario.name] = (f"{own} seed {first_seed}: {v.invariant}: {v.notification} {v.channel} "
-                                         f"{v.message}; replay: notifier-sim replay {where}")
+                failed[scenario.name] = _failure(own, first)
             again = next(runs(scenario, [first_seed], strategy=own, mutant=mutant, deadline=deadline), None)
             second = again.result if again is not None and not again.cut else None
         took = time.perf_counter() - began

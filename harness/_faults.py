@@ -108,12 +108,13 @@ class Injector:
             return None
         key = (who, place or fault, fault)
         self._counts[key] += 1  # the occurrence: each fault is asked once per passage of its place
+        firing = Firing(Site(who, key[1], self._counts[key]), fault)
         if self.sites is not None:
-            if not self.sites.decide(Firing(Site(who, key[1], self._counts[key]), fault), self.world.env.now):
+            if not self.sites.decide(firing, self.world.env.now):
                 return None
         elif not self.world.choices.chance(f"{fault}@{who}", intensity.probability):
             return None
-        self.log.append((Firing(Site(who, key[1], self._counts[key]), fault), None))
+        self.log.append((firing, None))
         self.fired[fault] += 1
         self.world.trace.record(who, f"fault.{fault}", **details)
         return intensity

@@ -58,7 +58,8 @@ class Rig:
         """Hook the rig's world-level faults (routing reloads) into the world."""
         world.on_routing_reload = self._reload_all
         for mutant in self.mutations:
-            world.manager_parts.update(mutant.manager_parts())
+            if mutant.informer is not None:
+                world.informer = mutant.informer
 
     def _reload_all(self) -> None:
         text = self.reload_routing or self.routing

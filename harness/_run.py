@@ -18,7 +18,7 @@ from harness._invariants import Violation, check, explained_redeliveries
 from harness._judge import evidence_of, expectations
 from harness._rig import Rig
 from harness._scenario import Scenario
-from harness._sites import Firing, SitePlan, SiteTargets, describe, encode
+from harness._sites import Firing, SitePlan, SiteTargets, describe, encode, row
 from harness._strategies import STRATEGIES
 from harness._world import World
 
@@ -102,8 +102,7 @@ def run(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list[i
         stopped=world.no_progress.budget if world.no_progress else None,
         notes=[scheduler.bound()] if scheduler is not None else notes,
         firings=encode(firings, durations) if firings is not None else None,
-        fired=[encode(frozenset({firing}), {firing: seconds} if seconds is not None else None)[0]
-               for firing, seconds in world.injector.log],
+        fired=[row(firing, seconds) for firing, seconds in world.injector.log],
         traffic=[step.model_dump(mode="json") for step in world.traffic],
     )
     if keep:

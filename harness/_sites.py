@@ -232,8 +232,13 @@ def encode(firings: frozenset[Firing], durations: dict[Firing, float] | None = N
     """Firings as JSON, `[who, place, occurrence, fault]`, with the seconds a delay lasted as a fifth element
     where known (an artifact holds them, so that a replay needs no recording)."""
     durations = durations or {}
-    return [[f.site.who, f.site.place, f.site.occurrence, f.fault,
-             *([round(durations[f], 6)] if f in durations else [])] for f in sorted(firings)]
+    return [row(f, durations.get(f)) for f in sorted(firings)]
+
+
+def row(firing: Firing, seconds: float | None = None) -> list[Any]:
+    """One firing as JSON (see `encode`)."""
+    site = firing.site
+    return [site.who, site.place, site.occurrence, firing.fault, *([round(seconds, 6)] if seconds is not None else [])]
 
 
 def _rows(rows: Any) -> list[tuple[Firing, float | None]]:

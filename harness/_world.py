@@ -24,7 +24,7 @@ from harness._choices import Choices
 from harness._errors import SimulationError
 from harness._faults import FaultIntensity, Injector, ReplicaApiFaults
 from harness._trace import Trace
-from notifier import LeaderElectionConfig, Manager, ManagerState, Reconciler, Request, Result
+from notifier import Informer, LeaderElectionConfig, Manager, ManagerState, Reconciler, Request, Result
 
 #: Task steps a world may take, and wall seconds it may run: no scenario we ship comes near either (bundled
 #: seeds take under 2,000 steps; the 5-replica x 500-notification bench scenario, which sets its own, 84,000),
@@ -69,7 +69,7 @@ class Replica:
         self.reconciler = reconciler(self)
         self.manager = Manager(api=self.api, runtime=self.runtime, reconciler=_Traced(self.reconciler, self),
                                namespace=world.namespace, workers=workers, identity=self.name,
-                               leader_election=leader_election, **world.manager_parts)
+                               leader_election=leader_election, informer=world.informer)
         self.task: SimTask[None] | None = None
 
     def start(self) -> None:
@@ -204,8 +204,8 @@ class World:
         self.traffic: list[Any] = []
         #: What each serving replica's informer held when the run ended (`Replica.cached`).
         self.caches: dict[str, dict[str, tuple[str, str]]] = {}
-        #: The informer and workqueue types each replica's manager builds (`Manager`'s `informer`, `queue`).
-        self.manager_parts: dict[str, Any] = {}
+        #: The informer type each replica's manager builds (`Manager`'s `informer`; a bug-zoo mutant's).
+        self.informer: type[Informer] = Informer
 
     @property
     def intensities(self) -> Mapping[str, FaultIntensity]:

@@ -59,10 +59,6 @@ class Mutant:
     #: The manager's informer with the bug in it.
     informer: type[Informer] | None = None
 
-    def manager_parts(self) -> dict[str, Any]:
-        """What the manager builds differently (`notifier.Manager`'s `informer`)."""
-        return {"informer": self.informer} if self.informer is not None else {}
-
     @property
     def catchers(self) -> tuple[str, ...]:
         return (self.caught_by, *self.also)

@@ -66,7 +66,7 @@ class Manager:
         identity: this replica's name, the leader-election candidate identity.
         leader_election: lead before reconciling; None to reconcile at once.
         resync_period: seconds between informer resyncs (0: never).
-        informer, queue: the cache and the workqueue to build (these; the simulator's bug zoo puts bugs in them).
+        informer: the cache to build (this one; the simulator's bug zoo puts a bug in it).
     """
 
     def __init__(
@@ -83,7 +83,6 @@ class Manager:
         resync_period: float = 0.0,
         watch_timeout: float | None = None,
         informer: type[Informer] = Informer,
-        queue: type[WorkQueue] = WorkQueue,
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, not {workers!r}")
@@ -95,7 +94,7 @@ class Manager:
             api, runtime, resource, namespace=namespace, resync_period=resync_period, watch_timeout=watch_timeout
         )
         self.informer.add_handler(self._enqueue)
-        self.queue = queue(runtime)
+        self.queue = WorkQueue(runtime)
         self.elector = (
             LeaderElector(api, runtime, leader_election, identity) if leader_election is not None else None
         )
