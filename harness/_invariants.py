@@ -414,12 +414,18 @@ def audit_once(ev: Evidence) -> list[Violation]:
         final = _final(versions)
         uid = final["metadata"].get("uid", "")
         successes = Counter(a.channel for a in _attempts(final) if a.status is AttemptStatus.SUCCESS)
+        # An attempt recorded as unknown may have been delivered too (at-least-once sent again): its sender
+        # audits it if the notification was deleted before it could record the success it holds.
+        unknown = Counter(a.channel for a in _attempts(final) if a.status is AttemptStatus.UNKNOWN
+                          and versions[-1].type == "DELETED")
         for channel, deliveries in sorted(successes.items()):
             count = sent[(uid, channel)]
-            if count > deliveries or (count == 0 and not _lost_with_a_crash(versions, channel, commits, lives)):
+            if (count > deliveries + unknown[channel]
+                    or (count == 0 and not _lost_with_a_crash(versions, channel, commits, lives))):
                 out.append(Violation(invariant="audit-once", notification=name, channel=channel,
                                      message=f"{count} message.sent events for {deliveries} recorded "
-                                             f"deliveries"))
+                                             f"deliveries" + (f" and {unknown[channel]} of unknown outcome"
+                                                              if unknown[channel] else "")))
         for kind in ("notification.message.acknowledged", "notification.message.escalated"):
             if final_events[(uid, kind)] > 1:
                 out.append(Violation(invariant="audit-once", notification=name,
