@@ -105,7 +105,10 @@ class ApiServer:
     def __init__(self, *, clock: Callable[[], float], history_limit: int = 100_000) -> None:
         self._clock = clock
         self._history_limit = history_limit
-        self.revision = 0
+        # etcd's store starts at revision 1 (`currentRev: 1` in mvcc's `NewStore`), so the first write is 2
+        # and no list ever answers "0", which a watch would take as "any version" and answer with
+        # synthetic ADDED events in key order, from which a client that is cut off cannot resume.
+        self.revision = 1
         self.horizon = 0
         self._objects: dict[tuple[str, str, str], KubeObject] = {}
         self._history: deque[Change] = deque()

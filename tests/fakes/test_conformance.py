@@ -52,7 +52,21 @@ def test_create_assigns_uid_creation_timestamp_generation_and_resource_version(c
     meta = created["metadata"]
     assert meta["uid"] and meta["creationTimestamp"] == "2026-01-01T00:00:00Z"
     assert meta["generation"] == 1
-    assert meta["resourceVersion"] == "1"
+    # A new store is at etcd's first revision, 1 (mvcc `NewStore`), so the first write is revision 2.
+    assert meta["resourceVersion"] == "2"
+
+
+def test_an_empty_store_lists_a_version_that_a_watch_resumes_from(cluster: Cluster) -> None:
+    """A list of an empty store answers etcd's first revision, never "0" (which a watch reads as "any version"
+    and answers with synthetic ADDED events in key order): a reflector that listed nothing, then watched, and
+    was cut off after its first event, resumes from that event and misses none of the others."""
+    listed = cluster.run(cluster.api.list(NOTIFICATIONS, "default"))
+    assert listed.resource_version == "1"
+    for name in ("c", "b", "a"):  # created against key order
+        cluster.create(notification(name))
+    first = cluster.run(_collect(cluster.api, listed.resource_version, 1))
+    rest = cluster.run(_collect(cluster.api, first[0].object["metadata"]["resourceVersion"], 2))
+    assert [e.object["metadata"]["name"] for e in first + rest] == ["c", "b", "a"]
 
 
 def test_create_ignores_status_in_the_body(cluster: Cluster) -> None:
@@ -121,7 +135,7 @@ def test_list_returns_items_of_one_namespace_and_the_current_version(cluster: Cl
     cluster.create(notification("b", namespace="y"))
     listed = cluster.run(cluster.api.list(NOTIFICATIONS, "x"))
     assert [item["metadata"]["name"] for item in listed.items] == ["a"]
-    assert listed.resource_version == "2"
+    assert listed.resource_version == "3"
 
 
 def test_list_of_all_namespaces_is_sorted_by_namespace_and_name(cluster: Cluster) -> None:
@@ -434,7 +448,8 @@ def test_watch_from_a_version_delivers_every_later_change_once_in_order(cluster:
 
     events = cluster.run(scenario())
     seen = [(e.type, e.object["metadata"]["name"], int(e.object["metadata"]["resourceVersion"])) for e in events]
-    assert seen == [("ADDED", "b", 2), ("MODIFIED", "a", 3), ("DELETED", "b", 4), ("ADDED", "c", 5)]
+    assert seen == [("ADDED", "b", start + 1), ("MODIFIED", "a", start + 2), ("DELETED", "b", start + 3),
+                    ("ADDED", "c", start + 4)]
 
 
 def test_watch_below_the_compaction_horizon_is_gone(cluster: Cluster) -> None:
@@ -475,10 +490,10 @@ def test_bookmark_carries_the_current_resource_version(cluster: Cluster) -> None
             await cluster.runtime.sleep(0.2)
             cluster.server.bookmark()
         cluster.runtime.spawn(mark(), name="bookmark")
-        return await _collect(cluster.api, "1", 1)
+        return await _collect(cluster.api, "2", 1)
 
     events = cluster.run(scenario())
-    assert events[0].type == "BOOKMARK" and events[0].object["metadata"]["resourceVersion"] == "1"
+    assert events[0].type == "BOOKMARK" and events[0].object["metadata"]["resourceVersion"] == "2"
 
 
 def test_watch_with_timeout_ends_the_stream(cluster: Cluster) -> None:

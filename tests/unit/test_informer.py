@@ -92,7 +92,7 @@ def test_bookmark_advances_the_version_to_watch_from() -> None:
     world.write(1, lambda: world.server.create(NOTIFICATIONS, "elsewhere", notification("x", namespace="elsewhere")))
     world.write(2, lambda: world.server.bookmark())
     world.run(3)
-    assert world.informer.last_sync_resource_version == "1"
+    assert world.informer.last_sync_resource_version == "2"
 
 
 def test_resync_reports_every_cached_object_again() -> None:

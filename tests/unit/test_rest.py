@@ -38,7 +38,7 @@ def test_discovery_lists_the_group_with_short_names_and_the_status_subresource(r
 
 def test_create_get_and_list_round_trip(rest: Rest) -> None:
     created = call(rest, "POST", BASE, notification("a"))
-    assert created.code == 201 and created.body["metadata"]["resourceVersion"] == "1"
+    assert created.code == 201 and created.body["metadata"]["resourceVersion"] == "2"
     assert call(rest, "GET", f"{BASE}/a").body["metadata"]["uid"] == created.body["metadata"]["uid"]
     listed = call(rest, "GET", BASE).body
     assert listed["kind"] == "NotificationRequestList" and [i["metadata"]["name"] for i in listed["items"]] == ["a"]
@@ -85,7 +85,7 @@ def test_delete_with_a_stale_precondition_is_a_conflict(rest: Rest) -> None:
     call(rest, "POST", BASE, notification("a"))
     stale = call(rest, "DELETE", f"{BASE}/a", {"preconditions": {"resourceVersion": "99"}})
     assert (stale.code, stale.body["reason"]) == (409, "Conflict")
-    done = call(rest, "DELETE", f"{BASE}/a", {"preconditions": {"resourceVersion": "1"}})
+    done = call(rest, "DELETE", f"{BASE}/a", {"preconditions": {"resourceVersion": "2"}})
     assert done.body["status"] == "Success" and call(rest, "GET", f"{BASE}/a").code == 404
 
 
