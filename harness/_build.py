@@ -17,12 +17,14 @@ from notifier import NOTIFICATIONS, KubeApiError, KubeObject, clone
 
 def build(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list[int] | None = None,
           mutant: str | None = None, max_steps: int | None = None, wall_seconds: float | None = None,
-          sites: SiteTargets | None = None) -> tuple[World, Rig, PctScheduler | None]:
+          sites: SiteTargets | None = None, script: dict[str, int] | None = None
+          ) -> tuple[World, Rig, PctScheduler | None]:
     """The world of one run, ready to `run`, with the controller installed.
 
     `max_steps` and `wall_seconds` override the scenario's budgets (`wall_seconds=inf`: no wall budget).
-    The `sites` strategy takes its targets (`harness._sites`): its world is seed 0's with every choice at its
-    simplest, whatever the run's number `seed`.
+    With `sites` (targets, `harness._sites`), faults fire where they say and never by chance, and every other
+    choice is the simplest unless `script` names it (`Choices`): the `sites` strategy's world (seed 0's,
+    whatever the run's number `seed`), or any strategy's run scripted (a shrunk failure).
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
@@ -36,10 +38,12 @@ def build(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list
 
         rig.mutations.append(MUTANTS[mutant])
     if strategy == "sites":
-        seed, tape, sites = 0, [] if tape is None else tape, sites or SiteTargets()
+        seed, sites = 0, sites or SiteTargets()
+    if sites is not None:
+        tape, script = None, script or {}
     world = World(seed=seed, reconciler=rig.reconciler, replicas=spec.replicas, workers=spec.workers,
                   fault_phase=scenario.phases.fault, leader_election=spec.leader_election,
-                  lease_duration=spec.lease_duration, tape=tape,
+                  lease_duration=spec.lease_duration, tape=tape, script=script,
                   max_steps=max_steps if max_steps is not None else spec.max_steps,
                   wall_seconds=_wall(wall_seconds if wall_seconds is not None else spec.wall_seconds))
     world.injector.intensities = swarm(world, scenario) if strategy == "swarm" else scenario.intensities()

@@ -34,6 +34,8 @@ class World(Protocol):
 
     def in_fault_phase(self) -> bool: ...
 
+    def subject(self, resource: str, name: str) -> str: ...
+
 
 class Replica(Protocol):
     """What the faults need of a replica (`harness._world.Replica` is one): its name, runtime and fate."""
@@ -112,7 +114,7 @@ class Injector:
         if self.sites is not None:
             if not self.sites.decide(firing, self.world.env.now):
                 return None
-        elif not self.world.choices.chance(f"{fault}@{who}", intensity.probability):
+        elif not self.world.choices.chance(fault, intensity.probability, at=f"{who}, {key[1]}"):
             return None
         self.log.append((firing, None))
         self.fired[fault] += 1
@@ -126,7 +128,8 @@ class Injector:
             chosen = self.sites.durations.get(firing, sites_seconds(fault, low, intensity.max_seconds))
             self.sites.delayed(chosen)
         else:
-            chosen = self.world.choices.uniform(f"{fault}.seconds@{who}", low, max(low, intensity.max_seconds))
+            chosen = self.world.choices.uniform(f"{fault}.seconds", low, max(low, intensity.max_seconds),
+                                                at=str(firing.site))
         self.log[-1] = (firing, chosen)
         return chosen
 
@@ -151,8 +154,13 @@ class ReplicaApiFaults:
     def _partitioned(self) -> bool:
         return self._replica.partitioned_until > self._injector.world.env.now
 
-    def latency(self, verb: str, resource: ResourceType) -> float:
-        place = f"api.{verb} {resource.plural}"
+    def _place(self, what: str, resource: ResourceType, name: str) -> str:
+        """The injection site's place: what happens, to which resource, about which notification."""
+        subject = self._injector.world.subject(resource.plural, name) if name else ""
+        return f"{what} {resource.plural} {subject}".rstrip()
+
+    def latency(self, verb: str, resource: ResourceType, name: str) -> float:
+        place = self._place(f"api.{verb}", resource, name)
         self._injector.decision_point(self._replica, f"api.{verb}", place)
         scheduler = self._injector.world.scheduler
         extra = scheduler.delay(self._replica.index) if scheduler is not None else 0.0
@@ -161,7 +169,7 @@ class ReplicaApiFaults:
         return extra + drawn
 
     def before_apply(self, verb: str, resource: ResourceType, name: str) -> KubeApiError | None:
-        who, place = self._replica.name, f"api.{verb} {resource.plural}"
+        who, place = self._replica.name, self._place(f"api.{verb}", resource, name)
         if self._partitioned():
             return KubeUnavailableError(f"{verb} {resource.plural}/{name}: connection refused (partitioned)", code=0)
         if verb in ("update", "update_status", "patch") and self._injector.fires("api.conflict", who, place=place,
@@ -175,22 +183,22 @@ class ReplicaApiFaults:
 
     def after_apply(self, verb: str, resource: ResourceType, name: str) -> KubeApiError | None:
         if verb in ("create", "update", "update_status", "patch", "delete") and self._injector.fires(
-                "api.timeout-after-apply", self._replica.name, place=f"api.{verb} {resource.plural}", verb=verb,
-                name=name):
+                "api.timeout-after-apply", self._replica.name, place=self._place(f"api.{verb}", resource, name),
+                verb=verb, name=name):
             return KubeTimeoutError(f"injected timeout on {verb} of {resource.plural} {name!r}")
         return None
 
-    def watch_delay(self, resource: ResourceType) -> float:
-        intensity = self._injector.fires("watch.delay", self._replica.name, place=f"watch {resource.plural}")
+    def watch_delay(self, resource: ResourceType, name: str) -> float:
+        intensity = self._injector.fires("watch.delay", self._replica.name, place=self._place("watch", resource, name))
         return 0.0 if intensity is None else self._injector.seconds("watch.delay", self._replica.name, intensity)
 
-    def watch_disconnect(self, resource: ResourceType) -> bool:
+    def watch_disconnect(self, resource: ResourceType, name: str) -> bool:
         return self._partitioned() or self._injector.fires(
-            "watch.disconnect", self._replica.name, place=f"watch {resource.plural}") is not None
+            "watch.disconnect", self._replica.name, place=self._place("watch", resource, name)) is not None
 
-    def watch_coalesce(self, resource: ResourceType) -> bool:
+    def watch_coalesce(self, resource: ResourceType, name: str) -> bool:
         return self._injector.fires("informer.hold-event", self._replica.name,
-                                    place=f"watch {resource.plural}") is not None
+                                    place=self._place("watch", resource, name)) is not None
 
 
 class FaultyTransport(httpx.AsyncBaseTransport):
@@ -209,7 +217,8 @@ class FaultyTransport(httpx.AsyncBaseTransport):
             who, "http.issue", uid=headers.get("X-Notifier-Notification", ""),
             channel=headers.get("X-Notifier-Channel", ""), attempt=int(headers.get("X-Notifier-Attempt", "0") or 0),
             token=headers.get("X-Notifier-Fencing-Token", ""), local_time=round(replica.runtime.now(), 6))
-        place = f"http.send {headers.get('X-Notifier-Channel', '')}".rstrip()
+        subject = injector.world.subject("notificationrequests", headers.get("X-Notifier-Notification", ""))
+        place = f"http.send {headers.get('X-Notifier-Channel', '')} {subject}".rstrip()
         injector.decision_point(replica, "http.send", place)
         await replica.runtime.sleep(0)
         if injector.fires("http.reset", who, place=place):

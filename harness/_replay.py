@@ -11,6 +11,7 @@ invariant still fails, and writes a standalone pytest test.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import functools
 import hashlib
 import json
@@ -32,7 +33,8 @@ from harness._trace import first_divergence
 from harness.mutants import MUTANTS
 from notifier import ConfigFileError
 
-FORMAT: Final = 1
+#: 2: choices are drawn per site from the seed (`harness._choices`), and a scripted run keeps its `script`.
+FORMAT: Final = 2
 PACKAGES: Final = ("notifier", "fakes", "harness")
 #: An artifact keeps this many steps of the trace from its head and as many from its tail (the trace hash
 #: covers every step), so a run that looped until its budget leaves a file of a few MB, not hundreds.
@@ -108,6 +110,7 @@ class Artifact:
                          world_steps=result.world_steps, stopped=result.stopped)
         if result.firings is not None:
             self.data["firings"] = result.firings
+            self.data["script"] = result.script
         self.data["fired"] = result.fired
         self.data["traffic"] = result.traffic
         self.flush()
@@ -131,6 +134,11 @@ class Artifact:
             raise ConfigFileError(str(path), 0, "", f"cannot read the artifact: {error.strerror}") from None
         except ValueError as error:
             raise ConfigFileError(str(path), 0, "", f"not a failure artifact (bad JSON: {error})") from None
+        if isinstance(data, dict) and isinstance(data.get("format"), int) and data["format"] < FORMAT:
+            raise ConfigFileError(str(path), 0, "format", (
+                f"a format-{data['format']} artifact, from an older notifier-sim: its run drew its choices from one "
+                f"sequence, and this version draws them per site (format {FORMAT}), so it cannot replay it; run its "
+                f"scenario and seed again to find the failure anew"))
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ConfigFileError(str(path), 0, "format", f"not a format-{FORMAT} failure artifact")
         artifact = cls(path, data)
@@ -175,6 +183,11 @@ class Artifact:
         for key, kind in (("trace_hash", str), ("world_steps", int)):
             if data.get(key) is not None and not isinstance(data[key], kind):
                 raise bad(key, f"must be a {kind.__name__}, not {data[key]!r}")
+        script = data.get("script")
+        if script is not None and not (isinstance(script, dict) and all(
+                isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0
+                for k, v in script.items())):
+            raise bad("script", "must map each draw's name to a whole number of 0 or more")
         for rows in ("firings", "fired"):
             if data.get(rows) is not None:
                 try:
@@ -195,6 +208,12 @@ class Artifact:
     def durations(self) -> dict[Firing, float] | None:
         rows = self.data.get("firings")
         return None if rows is None else decode_durations(rows)
+
+    @property
+    def script(self) -> dict[str, int] | None:
+        """A scripted run's other choices, by name (`Choices`)."""
+        script = self.data.get("script")
+        return None if script is None else dict(script)
 
     @property
     def scenario(self) -> Scenario:
@@ -240,7 +259,7 @@ def replay(artifact: Artifact) -> Replayed:
     result = run(artifact.scenario, int(data["seed"]), strategy=str(data.get("strategy") or "random"),
                  mutant=data.get("mutant"), tape=artifact.tape, keep=True, max_steps=stopped_at,
                  wall_seconds=float("inf") if stopped_at is not None else None, firings=artifact.firings,
-                 durations=artifact.durations)
+                 durations=artifact.durations, script=artifact.script)
     assert result.world is not None
     lines = result.world.trace.lines()
     recorded = list(data.get("trace") or [])
@@ -283,50 +302,6 @@ def _line_at(recorded: list[str], index: int) -> str:
 # -- shrinking ------------------------------------------------------------------------------------
 
 
-def shrink_tape(tape: list[int], fails: Callable[[list[int]], bool], *, budget: int = 400) -> list[int]:
-    """The shortlex-smallest tape this greedy search finds that still fails. Deterministic."""
-    best = list(tape)
-    spent = 0
-
-    def attempt(candidate: list[int]) -> bool:
-        nonlocal best, spent
-        if spent >= budget or _shortlex(candidate) >= _shortlex(best):
-            return False
-        spent += 1
-        if fails(candidate):
-            best = candidate
-            return True
-        return False
-
-    while best and attempt(best[: len(best) // 2]):
-        pass
-    improved = True
-    while improved and spent < budget:
-        improved = False
-        size = max(1, len(best) // 2)
-        while size >= 1 and spent < budget:
-            start = 0
-            while start < len(best) and spent < budget:
-                if attempt(best[:start] + best[start + size:]):
-                    improved = True
-                else:
-                    start += size
-            size //= 2
-        for index in range(len(best)):
-            if spent >= budget:
-                break
-            if best[index] and (attempt([*best[:index], 0, *best[index + 1:]]) or
-                                attempt([*best[:index], best[index] // 2, *best[index + 1:]])):
-                improved = True
-        while best and best[-1] == 0:
-            best = best[:-1]
-    return best
-
-
-def _shortlex(tape: list[int]) -> tuple[int, list[int]]:
-    return (len(tape), tape)
-
-
 def shrink_scenario(scenario: Scenario, fails: Callable[[Scenario], bool]) -> Scenario:
     """Fewer replicas, notifications, channel sets, client actions, fault kinds and workers, in that order of
     preference, while it still fails: the first smaller candidate that fails is kept, and the search starts
@@ -350,7 +325,12 @@ def _smaller(s: Scenario) -> list[Scenario]:
     notes = data["notifications"]
     for i, n in enumerate(notes):
         if n["count"] > 1:
-            out.append({**data, "notifications": [*notes[:i], {**n, "count": max(1, n["count"] // 2)}, *notes[i + 1:]]})
+            # Each half keeps its members' names (sites are named after them), so the halves are written out
+            # one notification each, at the times they were created.
+            members = _members(n)
+            half = len(members) // 2
+            for kept in (members[:half], members[half:]):
+                out.append({**data, "notifications": [*notes[:i], *kept, *notes[i + 1:]]})
         if len(notes) > 1:
             out.append({**data, "notifications": notes[:i] + notes[i + 1:]})
     used = {n["channels"] for n in notes}
@@ -367,6 +347,14 @@ def _smaller(s: Scenario) -> list[Scenario]:
     if data["world"]["workers"] > 1:
         out.append({**data, "world": {**data["world"], "workers": 1}})
     return [scenario for candidate in out if (scenario := _valid(candidate)) is not None]
+
+
+def _members(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """A notification spec of `count` notifications as that many specs of one, each with its own name and
+    creation time."""
+    names = NotificationSpec.model_validate(spec).names()
+    return [{**spec, "name": name, "count": 1, "start": spec["start"] + i * spec["every"], "every": 0.0}
+            for i, name in enumerate(names)]
 
 
 def _valid(data: dict[str, Any]) -> Scenario | None:
@@ -388,20 +376,42 @@ def size_of(scenario: Scenario) -> dict[str, int]:
 @dataclass(frozen=True, slots=True)
 class Shrunk:
     scenario: Scenario
-    tape: list[int]
     invariant: str
     before: dict[str, int]
     after: dict[str, int]
     test_path: Path
-    #: The faults the failure needs, where they fire, when it shrank to explicit firings.
+    #: The strategy the shrunk run keeps (`sites` unless it needs pct's schedule), and its other choices.
+    strategy: str = "sites"
+    script: dict[str, int] = field(default_factory=dict)
+    #: The faults the failure needs, where they fire.
     firings: list[str] = field(default_factory=list)
     #: The race in a few lines (`story`).
     story: list[str] = field(default_factory=list)
 
 
-def shrink(artifact: Artifact, out_dir: Path, *, budget: int = 300,
-           on_run: Callable[[], None] | None = None) -> Shrunk:
-    """Minimise an artifact's failure and write a standalone regression test for it."""
+@dataclass(frozen=True, slots=True)
+class _Case:
+    """A scripted run: what a shrink step changes and tries."""
+
+    scenario: Scenario
+    strategy: str
+    firings: frozenset[Firing]
+    durations: dict[Firing, float]
+    script: dict[str, int]
+
+
+def shrink(artifact: Artifact, out_dir: Path, *, on_run: Callable[[], None] | None = None) -> Shrunk:
+    """Minimise an artifact's failure and write a standalone regression test for it.
+
+    Any run converts exactly into a script (`Choices`): its faults as explicit firings at named sites, with how
+    long each delay lasted; its client actions, drawn ones too, as scripted traffic; its other choices by name.
+    Then, each step keeping a change only while the same invariant still fails, and every step deterministic:
+    the strategy (a pct schedule is dropped if the failure does not need it), the world (replicas, then
+    notifications, channels, client actions, fault kinds and workers: the topology first, because each of
+    those removes many sites at once, and sites are named after the notification they concern, so what
+    remains keeps its names), then the firings one by one (ddmin), the world again, each delay back to the
+    scenario's default, and the remaining choices to their simplest.
+    """
     data = artifact.data
     if not data.get("violations"):
         raise ConfigFileError(str(artifact.path), 0, "violations", "the artifact records no violation to shrink")
@@ -411,51 +421,87 @@ def shrink(artifact: Artifact, out_dir: Path, *, budget: int = 300,
                                                              "apart from its test")
     invariant = str(data["violations"][0]["invariant"])
     mutant = data.get("mutant")
-    strategy = str(data.get("strategy") or "random")
     seed = int(data["seed"])
     scenario = artifact.scenario
-    tape = list(artifact.tape or [])
-    before = size_of(scenario) | {"tape": len(tape), "faults fired": len(data.get("fired") or [])}
-    firings, durations = artifact.firings, artifact.durations or {}
+    recorded = run(scenario, seed, strategy=str(data.get("strategy") or "random"), mutant=mutant,
+                   tape=artifact.tape if artifact.firings is None else None, firings=artifact.firings,
+                   durations=artifact.durations, script=artifact.script)
+    if not any(v.invariant == invariant for v in recorded.violations):
+        raise ConfigFileError(str(artifact.path), 0, "", f"the recorded failure ({invariant}) does not reproduce")
+    before = size_of(scenario) | {"faults fired": len(recorded.fired), "choices": len(recorded.script)}
 
-    def fails_with(s: Scenario, t: list[int], f: frozenset[Firing] | None = None) -> bool:
+    def fails(case: _Case) -> bool:
         if on_run is not None:
             on_run()
-        chosen = f if f is not None else firings
-        return any(v.invariant == invariant for v in run(s, seed, strategy=strategy, mutant=mutant, tape=t,
-                                                          firings=chosen, durations=durations).violations)
+        result = run(case.scenario, seed, strategy=case.strategy, mutant=mutant, firings=case.firings,
+                     durations=case.durations, script=case.script)
+        return any(v.invariant == invariant for v in result.violations)
 
-    if not fails_with(scenario, tape):
-        raise ConfigFileError(str(artifact.path), 0, "", f"the recorded failure ({invariant}) does not reproduce")
-    fired = data.get("fired") or []
-    if firings is None and fired:
-        # Any run's faults, as explicit firings at named sites, and its client actions as scripted ones, with
-        # every other choice at its simplest: if the failure survives that, it needs no tape, and each fault
-        # and each action can be taken out on its own.
-        scripted = _scripted(scenario, data.get("traffic"))
-        strategy, firings, durations = "sites", decode(fired), decode_durations(fired)
-        if fails_with(scripted, []):
-            scenario, tape = scripted, []
-        else:
-            strategy, firings, durations = str(data.get("strategy") or "random"), None, {}
-    if firings is not None:
-        firings = shrink_firings(firings, lambda f: fails_with(scenario, tape, f))
-    small_tape = shrink_tape(tape, lambda t: fails_with(scenario, t), budget=budget) if tape else []
-    small = shrink_scenario(scenario, lambda s: fails_with(s, small_tape))
-    if firings is not None:
-        firings = shrink_firings(firings, lambda f: fails_with(small, small_tape, f))
-    small_tape = shrink_tape(small_tape, lambda t: fails_with(small, t), budget=budget) if small_tape else []
+    strategy = str(data.get("strategy") or "random")
+    best = _Case(_scripted(scenario, recorded.traffic), "pct" if strategy == "pct" else "sites",
+                 decode(recorded.fired), decode_durations(recorded.fired),
+                 {k: v for k, v in recorded.script.items() if not k.startswith(("client.", "swarm."))})
+    if not fails(best):
+        raise ConfigFileError(str(artifact.path), 0, "", f"the failure ({invariant}) does not reproduce as a "
+                                                         "script of its firings and choices: a harness bug")
+    if best.strategy == "pct":
+        plain = _Case(best.scenario, "sites", best.firings, best.durations,
+                      {k: v for k, v in best.script.items() if not k.startswith("pct.")})
+        if fails(plain):
+            best = plain
+    best = _replace(best, scenario=shrink_scenario(best.scenario, lambda s: fails(_replace(best, scenario=s))))
+    best = _replace(best, firings=shrink_firings(best.firings, lambda f: fails(_replace(best, firings=f))))
+    best = _replace(best, scenario=shrink_scenario(best.scenario, lambda s: fails(_replace(best, scenario=s))))
+    if len(best.firings) > 2:
+        # The world is small now: look for the same failure with fewer firings where the `sites` strategy
+        # would (every single, its extensions, then pairs), and keep the first that has fewer.
+        refound = _refind(best, invariant, mutant, on_run)
+        if refound is not None:
+            best = _replace(refound, firings=shrink_firings(refound.firings,
+                                                            lambda f: fails(_replace(refound, firings=f))))
+    durations = {f: d for f, d in best.durations.items() if f in best.firings}
+    for firing in sorted(durations):
+        fewer = {f: d for f, d in durations.items() if f != firing}
+        if fails(_replace(best, durations=fewer)):
+            durations = fewer
+    best = _replace(best, durations=durations)
+    for name in sorted(best.script):
+        fewer = {k: v for k, v in best.script.items() if k != name}
+        if fails(_replace(best, script=fewer)):
+            best = _replace(best, script=fewer)
+    small = best.scenario
     out_dir.mkdir(parents=True, exist_ok=True)
     name = f"test_{invariant}_{scenario.name}_{seed}".replace("-", "_")
     path = out_dir / f"{name}.py"
-    kept = {f: d for f, d in durations.items() if firings is not None and f in firings}
-    told = story(small, seed, strategy=strategy, tape=small_tape, mutant=mutant, firings=firings, durations=kept,
-                 invariant=invariant)
-    path.write_text(regression_test(name, small, small_tape, seed, strategy, invariant, mutant,
-                                    encode(firings, kept) if firings is not None else None, told))
-    return Shrunk(small, small_tape, invariant, before, size_of(small) | {"tape": len(small_tape)} | (
-                      {"faults fired": len(firings)} if firings is not None else {}), path,
-                  [str(f) for f in sorted(firings or ())], told)
+    told = story(small, seed, strategy=best.strategy, tape=[], mutant=mutant, firings=best.firings,
+                 durations=best.durations, invariant=invariant, script=best.script)
+    path.write_text(regression_test(name, small, seed, best.strategy, invariant, mutant,
+                                    encode(best.firings, best.durations), best.script, told))
+    return Shrunk(small, invariant, before, size_of(small) | {"faults fired": len(best.firings),
+                                                              "choices": len(best.script)},
+                  path, best.strategy, best.script, [str(f) for f in sorted(best.firings)], told)
+
+
+#: How many runs of the `sites` strategy a shrink spends looking for the failure with fewer firings.
+REFIND: Final = 400
+
+
+def _refind(case: _Case, invariant: str, mutant: str | None, on_run: Callable[[], None] | None) -> _Case | None:
+    for k in range(REFIND):
+        if on_run is not None:
+            on_run()
+        try:
+            result = run(case.scenario, k, strategy="sites", mutant=mutant)
+        except ValueError:
+            return None  # the strategy has no run k: every one was tried
+        if result.firings is not None and len(result.firings) < len(case.firings) and any(
+                v.invariant == invariant for v in result.violations):
+            return _Case(case.scenario, "sites", decode(result.firings), decode_durations(result.firings), {})
+    return None
+
+
+def _replace(case: _Case, **changes: Any) -> _Case:
+    return dataclasses.replace(case, **changes)
 
 
 def _scripted(scenario: Scenario, traffic: Any) -> Scenario:
@@ -485,12 +531,12 @@ def shrink_firings(firings: frozenset[Firing], fails: Callable[[frozenset[Firing
     return frozenset(current)
 
 
-def story(scenario: Scenario, seed: int, *, strategy: str, tape: list[int], mutant: str | None,
-          firings: frozenset[Firing] | None, durations: dict[Firing, float], invariant: str,
-          most: int = 14) -> list[str]:
+def story(scenario: Scenario, seed: int, *, strategy: str, tape: list[int] | None, mutant: str | None,
+          firings: frozenset[Firing] | None, durations: dict[Firing, float] | None, invariant: str,
+          script: dict[str, int] | None = None, most: int = 14) -> list[str]:
     """A failure told in a few lines: what fired and what clients did, in virtual time, then what broke."""
-    result = run(scenario, seed, strategy=strategy, tape=tape, mutant=mutant, keep=True, firings=firings,
-                 durations=durations)
+    result = run(scenario, seed, strategy=strategy, tape=tape if firings is None else None, mutant=mutant,
+                 keep=True, firings=firings, durations=durations, script=script)
     assert result.world is not None
     told: list[str] = []
     previous = None
@@ -512,10 +558,14 @@ def story(scenario: Scenario, seed: int, *, strategy: str, tape: list[int], muta
     return told
 
 
-def regression_test(name: str, scenario: Scenario, tape: list[int], seed: int, strategy: str, invariant: str,
-                    mutant: str | None, firings: list[list[Any]] | None = None, told: list[str] | None = None
-                    ) -> str:
-    spec = yaml.safe_dump(scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True),
+def regression_test(name: str, scenario: Scenario, seed: int, strategy: str, invariant: str,
+                    mutant: str | None, firings: list[list[Any]], script: dict[str, int],
+                    told: list[str] | None = None) -> str:
+    """A standalone pytest test of a shrunk failure: the scenario inline as YAML, the faults that fire as one
+    row each, the other choices by name (none, mostly), and the race in its docstring."""
+    # The description and campaign were the original scenario's: what is left is this race's world.
+    spec = yaml.safe_dump({k: v for k, v in scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True
+                                                                ).items() if k not in ("description", "campaign")},
                           sort_keys=False, width=110)
     found = textwrap.fill(
         "Shrunk by `notifier-sim shrink`. " + (
@@ -524,6 +574,8 @@ def regression_test(name: str, scenario: Scenario, tape: list[int], seed: int, s
             if mutant else "It failed on the controller it was found on; it passes once that bug is fixed."),
         width=110)
     race = "".join(f"    {line}\n" for line in told or [])
+    rows = "".join(f"    {json.dumps(row)},\n" for row in firings)
+    choices = "".join(f"    {json.dumps(key)}: {value},\n" for key, value in sorted(script.items()))
     return f'''"""Regression: `{invariant}` broke in {scenario.name} (seed {seed}, {strategy}).
 
 {found}
@@ -535,21 +587,23 @@ import os
 
 import yaml
 
-from harness import Scenario{", durations_from_json, firings_from_json" if firings is not None else ""}, run
+from harness import Scenario, durations_from_json, firings_from_json, run
 
 SCENARIO = Scenario.model_validate(yaml.safe_load(\"\"\"
 {spec}\"\"\"))
-TAPE = {tape!r}{f"""
 #: The faults that fire, and where: [replica, site, occurrence, fault(, seconds a delay lasts)]; nothing else
-#: fires, and every other choice is its simplest.
+#: fires{", and every other choice is its simplest" if not script else ""}.
 FIRED = [
-{"".join(f"    {json.dumps(row)},{chr(10)}" for row in firings or [])}]
-FIRINGS, DURATIONS = firings_from_json(FIRED), durations_from_json(FIRED)""" if firings is not None else ""}
-
+{rows}]
+FIRINGS, DURATIONS = firings_from_json(FIRED), durations_from_json(FIRED)
+{f"""#: The other choices the failure needs, by name (every one not named is its simplest).
+CHOICES = {{
+{choices}}}
+""" if script else ""}
 
 def {name}() -> None:
-    result = run(SCENARIO, {seed}, strategy={strategy!r}, tape=TAPE, mutant=os.environ.get("NOTIFIER_SIM_MUTANT"){
-        ", firings=FIRINGS, durations=DURATIONS" if firings is not None else ""})
+    result = run(SCENARIO, 0, strategy={strategy!r}, mutant=os.environ.get("NOTIFIER_SIM_MUTANT"),
+                 firings=FIRINGS, durations=DURATIONS{", script=CHOICES" if script else ""})
     broken = [v.message for v in result.violations if v.invariant == {invariant!r}]
     assert broken == [], broken
 '''

@@ -84,9 +84,10 @@ class Rig:
                     # before the new one arrives: that is `watch.delay`).
                     seen.clear()
                 seen.append((current["metadata"]["resourceVersion"], current))
-            if len(seen) > 1 and injector.fires("informer.stale-view", replica.name, place="cache.read",
+            if len(seen) > 1 and injector.fires("informer.stale-view", replica.name, place=f"cache.read {name}",
                                                         key=f"{namespace}/{name}"):
-                back = world.choices.draw(f"informer.stale-view.depth@{replica.name}", 1, len(seen) - 1)
+                back = world.choices.draw("informer.stale-view.depth", 1, len(seen) - 1,
+                                          at=f"{replica.name}, cache.read {name}")
                 return clone(seen[-1 - back][1])
             return current
 

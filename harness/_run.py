@@ -47,6 +47,9 @@ class RunResult:
     fired: list[list[Any]] = field(default_factory=list)
     #: Every client action the run took, scripted and drawn, as `traffic:` entries of a scenario.
     traffic: list[dict[str, Any]] = field(default_factory=list)
+    #: The run's choices that are not where faults fire nor how long their delays last, by name, where not the
+    #: simplest (`script_of`): with `fired`, what replays the run as a script.
+    script: dict[str, int] = field(default_factory=dict)
     world: World | None = None
     rig: Rig | None = None
 
@@ -64,18 +67,19 @@ def run(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list[i
         mutant: str | None = None, keep: bool = False,
         prepare: Callable[[World], None] | None = None, max_steps: int | None = None,
         wall_seconds: float | None = None, firings: frozenset[Firing] | None = None,
-        durations: dict[Firing, float] | None = None) -> RunResult:
+        durations: dict[Firing, float] | None = None, script: dict[str, int] | None = None) -> RunResult:
     """Run one seed of a scenario and judge it; `prepare` may script more client actions first.
 
-    Under the `sites` strategy, `seed` is the number of the run in the strategy's order (`harness._sites`),
-    unless `firings` names the faults to fire and where (a replay's, or a shrunk failure's), and `durations`
-    how long the delays among them last (default: the strategy's).
+    Under the `sites` strategy, `seed` is the number of the run in the strategy's order (`harness._sites`).
+    Under any strategy, `firings` scripts the run: the faults fire there and nowhere else, `durations` says
+    how long the delays among them last (default: the scenario's longest), and every other choice is the
+    simplest unless `script` names it (a replay of a scripted run, a shrunk failure).
 
     A world that spends its step or wall budget (a controller that loops) stops there and is judged as it
     stands: `no-progress`, with the safety invariants; liveness and expected outcomes are not judged.
     """
     targets, notes, plan, single = None, [], None, None
-    if strategy == "sites":
+    if strategy == "sites" or firings is not None:
         if firings is None:
             # The recording has a wall budget of its own (a looping controller cannot hold it up for ever);
             # the run keeps its whole budget, so that working out its firings never makes it look stuck.
@@ -83,7 +87,7 @@ def run(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list[i
             firings, single = plan.target(seed)
         targets, notes = SiteTargets(firings, durations=dict(durations or {})), [describe(firings)]
     world, rig, scheduler = build(scenario, seed, strategy=strategy, tape=tape, mutant=mutant, max_steps=max_steps,
-                                  wall_seconds=wall_seconds, sites=targets)
+                                  wall_seconds=wall_seconds, sites=targets, script=script)
     if prepare is not None:
         prepare(world)
     until = scenario.phases.fault + scenario.phases.quiet
@@ -104,10 +108,23 @@ def run(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list[i
         firings=encode(firings, durations) if firings is not None else None,
         fired=[row(firing, seconds) for firing, seconds in world.injector.log],
         traffic=[step.model_dump(mode="json") for step in world.traffic],
+        script=script_of(world.choices.drawn),
     )
     if keep:
         result.world, result.rig = world, rig
     return result
+
+
+def script_of(drawn: dict[str, int]) -> dict[str, int]:
+    """The draws of a run that its fired faults (`Firing`s, with their delays' seconds) do not already say:
+    the strategy's (pct priorities, swarm's faults, drawn client actions) and the world's (a crash's
+    downtime, a clock's skew, how stale a stale view is), where not the simplest."""
+    from harness._faults import FAULTS
+
+    def label(name: str) -> str:
+        return name.partition("@")[0].partition("#")[0].removesuffix(".seconds")
+
+    return {name: index for name, index in drawn.items() if index and label(name) not in FAULTS}
 
 
 #: Plans already recorded, by (scenario, mutant, budget); a recording is one run, and every run asks for it.

@@ -91,8 +91,10 @@ class SiteTargets:
 
 
 #: The most extensions of one single the strategy tries before it moves on: sites where another actor races
-#: the delayed one as it goes on, then sites the recording never reached.
+#: the delayed one as it goes on, the faulted actor's own next sites (while it recovers), then sites the
+#: recording never reached.
 RACING: Final = 4
+RECOVERING: Final = 3
 NOVEL: Final = 4
 
 
@@ -103,9 +105,10 @@ class SitePlan:
     Each single runs, then its *extensions*: sites of its own run, each perturbed once on top of the single,
     so that a race of depth two is looked for where the first fault leads: first the sites where other actors
     go on just as the single's actor comes back from its fault (a replica back from a slow read races the one
-    that held on meanwhile; in a world of one actor, that actor's own next sites), then the kinds of site the
-    recording never reached (a replica that took a Lease only because another was paused). Once every single
-    and its extensions ran, every pair of singles, in a fixed pseudo-random order.
+    that held on meanwhile), then the actor's own next sites, while it recovers from the fault (a replica whose
+    status write timed out is paused before it looks again), then the kinds of site the recording never
+    reached (a replica that took a Lease only because another was paused). Once every single and its
+    extensions ran, every pair of singles, in a fixed pseudo-random order.
     """
 
     singles: tuple[Firing, ...]
@@ -136,15 +139,20 @@ class SitePlan:
         # Who races the first fault's actor as it comes back: the others; in a world of one actor, itself.
         others = any(firing.site.who != first.site.who for firing, _ in after)
         racing: dict[tuple[str, str, str], Firing] = {}
+        recovering: dict[tuple[str, str, str], Firing] = {}
         novel: dict[tuple[str, str, str], Firing] = {}
         for firing, when in after:
             kind = (firing.site.who, firing.site.place, firing.fault)
             if (len(racing) < RACING and when >= targets.resumed_at and kind not in racing
                     and (firing.site.who != first.site.who or not others)):
                 racing[kind] = firing
+            elif (others and len(recovering) < RECOVERING and firing.site.who == first.site.who
+                  and kind not in recovering):
+                recovering[kind] = firing
             elif len(novel) < NOVEL and kind not in self.known and kind not in novel:
                 novel[kind] = firing
-        return (*racing.values(), *(f for f in novel.values() if f not in racing.values()))
+        chosen = [*racing.values(), *recovering.values()]
+        return (*chosen, *(f for f in novel.values() if f not in chosen))
 
     def extension(self, k: int) -> tuple[Firing, ...]:
         if k in self._extensions:

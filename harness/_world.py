@@ -24,7 +24,17 @@ from harness._choices import Choices
 from harness._errors import SimulationError
 from harness._faults import FaultIntensity, Injector, ReplicaApiFaults
 from harness._trace import Trace
-from notifier import Informer, LeaderElectionConfig, Manager, ManagerState, Reconciler, Request, Result
+from notifier import (
+    NOTIFICATIONS,
+    Informer,
+    LeaderElectionConfig,
+    Manager,
+    ManagerState,
+    Reconciler,
+    Request,
+    Result,
+)
+from notifier.assembly import delivery_lease_name
 
 #: Task steps a world may take, and wall seconds it may run: no scenario we ship comes near either (bundled
 #: seeds take under 2,000 steps; the 5-replica x 500-notification bench scenario, which sets its own, 84,000),
@@ -117,7 +127,7 @@ class _Traced:
         cached = replica.manager.informer.get(request.namespace, request.name)
         version = cached["metadata"]["resourceVersion"] if cached else None
         trace.record(replica.name, "reconcile.begin", key=request.key, cached_rv=version)
-        if replica.world.injector.fires("reconcile.concurrent", replica.name, place="reconcile",
+        if replica.world.injector.fires("reconcile.concurrent", replica.name, place=f"reconcile {request.name}",
                                                    key=request.key):
             replica.runtime.spawn(self._twin(request), name=f"{replica.name}.twin[{request.key}]")
         try:
@@ -150,6 +160,7 @@ class World:
         leader_election: run the managers with leader election.
         lease_duration: the delivery lock's lease duration (pauses are drawn past it).
         tape: a recorded tape to replay instead of drawing from the seed.
+        script: named draws to replay instead of drawing from the seed (`Choices`).
         max_steps: task steps the world may take before it stops as `no-progress` (see `Budget`).
         wall_seconds: wall seconds the world may run before it stops as `no-progress` (None: no limit).
     """
@@ -167,13 +178,14 @@ class World:
         leader_election: bool = False,
         lease_duration: float = 30.0,
         tape: list[int] | None = None,
+        script: Mapping[str, int] | None = None,
         max_steps: int = DEFAULT_MAX_STEPS,
         wall_seconds: float | None = DEFAULT_WALL_SECONDS,
     ) -> None:
         self.env = simpy.Environment()
         self.seed = seed
         self.namespace = namespace
-        self.choices = Choices(seed, tape=tape)
+        self.choices = Choices(seed, tape=tape, script=script)
         self.trace = Trace(lambda: self.env.now)
         self.injector: Injector = Injector(self, faults or {})
         self.fired = self.injector.fired
@@ -206,6 +218,10 @@ class World:
         self.caches: dict[str, dict[str, tuple[str, str]]] = {}
         #: The informer type each replica's manager builds (`Manager`'s `informer`; a bug-zoo mutant's).
         self.informer: type[Informer] = Informer
+        #: The notification each uid and each delivery Lease belongs to, by name: injection sites are named
+        #: after the notification they concern (`subject`), so that a site keeps its name and its occurrences
+        #: when the scenario loses another notification.
+        self._subjects: dict[str, str] = {}
 
     @property
     def intensities(self) -> Mapping[str, FaultIntensity]:
@@ -214,9 +230,20 @@ class World:
     def in_fault_phase(self) -> bool:
         return self.env.now < self.fault_phase
 
+    def subject(self, resource: str, name: str) -> str:
+        """What an API call or event on `resource`/`name` concerns, for the name of its injection site: a
+        notification by its name, a delivery Lease by its notification's, an Event by the object it is about
+        (before the first dot of its name, as client-go's recorder and the controller name them)."""
+        if resource == "events":
+            return name.partition(".")[0]
+        return self._subjects.get(name, name)
+
     def _record_change(self, change: Change) -> None:
         self.changes.append(change)
         meta = change.object.get("metadata", {})
+        if change.type == "ADDED" and change.resource.plural == NOTIFICATIONS.plural:
+            uid, name = str(meta.get("uid", "")), str(meta.get("name", ""))
+            self._subjects[uid] = self._subjects[delivery_lease_name(uid)] = name
         self.trace.record("apiserver", f"commit.{change.type.lower()}", rv=change.revision,
                           resource=change.resource.plural, name=meta.get("name"))
 
@@ -243,16 +270,16 @@ class World:
                 offset = 0.0
                 skew = self.injector.fires("replica.clock-skew", f"replica-{index}", place="start")
                 if skew is not None:
-                    offset = self.choices.uniform(f"replica.clock-skew.seconds@replica-{index}",
-                                                  -skew.max_seconds, skew.max_seconds)
+                    offset = self.choices.uniform("replica.clock-skew.seconds", -skew.max_seconds,
+                                                  skew.max_seconds, at=f"replica-{index}")
                 self.replicas.append(Replica(self, index, self._reconciler, workers=self._workers,
                                              leader_election=self._election, clock_offset=offset))
         return self.replicas
 
     def schedule_restart(self, replica: Replica) -> None:
         intensity = self.injector.intensities.get("replica.crash", FaultIntensity())
-        downtime = self.choices.uniform(f"replica.crash.downtime@{replica.name}", 1.0,
-                                        max(1.0, intensity.max_seconds))
+        downtime = self.choices.uniform("replica.crash.downtime", 1.0, max(1.0, intensity.max_seconds),
+                                        at=replica.name)
 
         async def restart() -> None:
             await self.client.sleep(downtime)

@@ -290,8 +290,9 @@ def _replay(path: Path) -> int:
     if result.violations and replayed.same:
         data = artifact.data
         told = story(artifact.scenario, int(data["seed"]), strategy=str(data.get("strategy") or "random"),
-                     tape=list(artifact.tape or []), mutant=data.get("mutant"), firings=artifact.firings,
-                     durations=artifact.durations or {}, invariant=result.violations[0].invariant)
+                     tape=artifact.tape, mutant=data.get("mutant"), firings=artifact.firings,
+                     durations=artifact.durations, script=artifact.script,
+                     invariant=result.violations[0].invariant)
         print("  what happened (`notifier-sim shrink` keeps only what the failure needs):")
         for line in told:
             print(f"  {line}")
@@ -322,7 +323,10 @@ def _shrink(path: Path, out: Path) -> int:
         print("  the race:")
         for line in done.story:
             print(f"  {line}")
-    print(f"  tape: {done.tape}")
+    if done.script:
+        print(f"  other choices it needs ({len(done.script)}; every other one is its simplest):")
+        for key, value in sorted(done.script.items()):
+            print(f"    {key} = {value}")
     print(f"  regression test: {done.test_path}")
     return 0
 

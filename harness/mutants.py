@@ -199,6 +199,10 @@ def _unaudited_when_gone(s: Seams, host: Host) -> Seams:
     return dataclasses.replace(s, audit_when_gone=False)
 
 
+def _done_hides_earlier(s: Seams, host: Host) -> Seams:
+    return dataclasses.replace(s, settle_earlier=False)
+
+
 class _RelistKeepsDeleted(Informer):
     """A relist merges what it listed into the cache: an object deleted while the watch was down stays."""
 
@@ -416,6 +420,11 @@ MUTANTS: Final[Mapping[str, Mutant]] = {m.name: m for m in (
            bug="a message sent whose status write timed out is audited only once the write is seen to have landed: "
                "a notification deleted before that leaves a delivery the audit trail never records",
            caught_by="audit-once", scenario="recreate-across-relist", seams=_unaudited_when_gone),
+    Mutant(name="done-hides-earlier",
+           bug="a reconcile that finds a notification already done in the cache stops there, though the process "
+               "still holds the unpersisted success of an earlier notification of that name (deleted and created "
+               "again while its status write timed out): that delivery is never audited",
+           caught_by="audit-once", scenario="recreate-after-lost-write", seams=_done_hides_earlier),
     Mutant(name="relist-keeps-deleted",
            bug="an informer's relist merges what it listed into its cache: a notification deleted while the "
                "watch was down stays cached for ever", caught_by="caches-converge",

@@ -19,8 +19,9 @@ from notifier import KubeApiError, KubeObject, ObjectList, ResourceType, Runtime
 class ApiFaults(Protocol):
     """The knobs of `api.*` and `watch.*` faults. Each method is asked once per call or event."""
 
-    def latency(self, verb: str, resource: ResourceType) -> float:
-        """Seconds the call takes before it reaches the server (`api.latency`)."""
+    def latency(self, verb: str, resource: ResourceType, name: str) -> float:
+        """Seconds the call takes before it reaches the server (`api.latency`); `name` is "" for a list or a
+        watch."""
         ...
 
     def before_apply(self, verb: str, resource: ResourceType, name: str) -> KubeApiError | None:
@@ -32,23 +33,24 @@ class ApiFaults(Protocol):
         """An error to raise after the call was applied (`api.timeout-after-apply`)."""
         ...
 
-    def watch_delay(self, resource: ResourceType) -> float:
-        """Extra seconds before a watch event reaches this replica (`watch.delay`)."""
+    def watch_delay(self, resource: ResourceType, name: str) -> float:
+        """Extra seconds before a watch event (on the object `name`) reaches this replica (`watch.delay`)."""
         ...
 
-    def watch_disconnect(self, resource: ResourceType) -> bool:
-        """True to end the watch stream after the event just delivered (`watch.disconnect`)."""
+    def watch_disconnect(self, resource: ResourceType, name: str) -> bool:
+        """True to end the watch stream after the event (on `name`) just delivered (`watch.disconnect`)."""
         ...
 
-    def watch_coalesce(self, resource: ResourceType) -> bool:
-        """True to let a new event overtake an undelivered one for the same object (`informer.hold-event`)."""
+    def watch_coalesce(self, resource: ResourceType, name: str) -> bool:
+        """True to let a new event overtake an undelivered one for the same object `name`
+        (`informer.hold-event`)."""
         ...
 
 
 class NoFaults:
     """No latency, no errors, no delay: the server as fast and reliable as it gets."""
 
-    def latency(self, verb: str, resource: ResourceType) -> float:
+    def latency(self, verb: str, resource: ResourceType, name: str) -> float:
         return 0.0
 
     def before_apply(self, verb: str, resource: ResourceType, name: str) -> KubeApiError | None:
@@ -57,13 +59,13 @@ class NoFaults:
     def after_apply(self, verb: str, resource: ResourceType, name: str) -> KubeApiError | None:
         return None
 
-    def watch_delay(self, resource: ResourceType) -> float:
+    def watch_delay(self, resource: ResourceType, name: str) -> float:
         return 0.0
 
-    def watch_disconnect(self, resource: ResourceType) -> bool:
+    def watch_disconnect(self, resource: ResourceType, name: str) -> bool:
         return False
 
-    def watch_coalesce(self, resource: ResourceType) -> bool:
+    def watch_coalesce(self, resource: ResourceType, name: str) -> bool:
         return False
 
 
@@ -84,7 +86,7 @@ class FakeKubeApi:
 
     async def _enter(self, verb: str, resource: ResourceType, name: str = "") -> None:
         self.calls += 1
-        await self._runtime.sleep(self.faults.latency(verb, resource))
+        await self._runtime.sleep(self.faults.latency(verb, resource, name))
         error = self.faults.before_apply(verb, resource, name)
         if error is not None:
             raise error
@@ -156,9 +158,9 @@ class FakeKubeApi:
 
         def stamp(event: WatchEvent) -> None:
             nonlocal last_due
-            last_due = max(last_due, runtime.now() + self.faults.watch_delay(rt))
             key = _key(event)
-            if key[1] and waiting_keys[key] and self.faults.watch_coalesce(rt):
+            last_due = max(last_due, runtime.now() + self.faults.watch_delay(rt, key[1]))
+            if key[1] and waiting_keys[key] and self.faults.watch_coalesce(rt, key[1]):
                 kept = [(due, waiting) for due, waiting in buffer if _key(waiting) != key]
                 buffer.clear()
                 buffer.extend(kept)
@@ -191,7 +193,7 @@ class FakeKubeApi:
                 buffer.popleft()
                 waiting_keys[_key(event)] -= 1
                 yield event
-                if self.faults.watch_disconnect(rt):
+                if self.faults.watch_disconnect(rt, _key(event)[1]):
                     return
         finally:
             self.server.close(watcher)

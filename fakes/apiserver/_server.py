@@ -7,13 +7,14 @@ NotFound, AlreadyExists, Invalid (422) from the CRD's structural schema, finaliz
 and an ordered change history that watches replay from, with a compaction horizon below which a watch is
 Gone (410). Errors are the `notifier` port exceptions with `Status`-shaped details.
 
-Time comes from the `clock` passed in; uids and generated names come from counters, so a world is
-deterministic. Asynchrony (latency, delivery delay, faults) belongs to `FakeKubeApi`, which wraps this.
+Time comes from the `clock` passed in; uids are hashed from an object's key and incarnation, generated names
+come from a counter per prefix, so a world is deterministic. Asynchrony (latency, delivery delay, faults) belongs to `FakeKubeApi`, which wraps this.
 """
 
 from __future__ import annotations
 
-from collections import deque
+import hashlib
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,6 +87,15 @@ class Watcher:
             self.pending.append(event)
 
 
+def _uid(key: tuple[str, str, str], incarnation: int) -> str:
+    """A uid in the shape of a UUID, drawn from the object's kind, namespace, name and how many objects of that
+    key were created before it: unique, and the same whatever else the world creates, so removing one object
+    from a scenario leaves every other object's uid (and what is named after it, as its delivery Lease) as it
+    was. (A real server draws a random UUID; nothing may read meaning into a uid.)"""
+    digest = hashlib.blake2b("\x1f".join((*key, str(incarnation))).encode(), digest_size=16).hexdigest()
+    return f"{digest[:8]}-{digest[8:12]}-4{digest[13:16]}-8{digest[17:20]}-{digest[20:32]}"
+
+
 def _qualified(resource: ResourceType) -> str:
     return f"{resource.plural}.{resource.group}" if resource.group else resource.plural
 
@@ -114,8 +124,8 @@ class ApiServer:
         self._history: deque[Change] = deque()
         self._watchers: list[Watcher] = []
         self._rules: dict[str, ResourceRules] = {}
-        self._uids = 0
-        self._generated = 0
+        self._incarnations: Counter[tuple[str, str, str]] = Counter()
+        self._generated: Counter[str] = Counter()
         #: Called with every change as it is committed (the harness traces them).
         self.observers: list[Callable[[Change], None]] = []
         crd = crd_manifest()
@@ -219,8 +229,8 @@ class ApiServer:
         meta = obj.setdefault("metadata", {})
         self._check_namespace(meta, namespace)
         if not meta.get("name") and meta.get("generateName"):
-            self._generated += 1
-            meta["name"] = f"{meta['generateName']}{self._generated:05x}"
+            self._generated[meta["generateName"]] += 1
+            meta["name"] = f"{meta['generateName']}{self._generated[meta['generateName']]:05x}"
         name = str(meta.get("name") or "")
         obj["apiVersion"], obj["kind"] = resource.api_version, resource.kind
         if rules.status_subresource:
@@ -232,10 +242,10 @@ class ApiServer:
                 f"{_qualified(resource)} {name!r} already exists".replace("'", '"'),
                 details=self._details(resource, name),
             )
-        self._uids += 1
+        self._incarnations[key] += 1
         meta.update(
             namespace=namespace,
-            uid=f"00000000-0000-4000-8000-{self._uids:012x}",
+            uid=_uid(key, self._incarnations[key]),
             creationTimestamp=format_time(self._clock()),
         )
         meta.pop("deletionTimestamp", None)

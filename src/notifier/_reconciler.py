@@ -108,7 +108,8 @@ class NotificationReconciler:
             return Result()
         await self.events.record(cached, "Normal", "ReconcileStarted", "Reconciliation started")
         uid = str(cached["metadata"].get("uid", ""))
-        if Notification.from_object(cached).phase.terminal and not self._carried(uid):
+        if Notification.from_object(cached).phase.terminal and not self._carried(uid) \
+                and not self._earlier(request.key, uid):
             await self._finish(uid)
             return Result()
         memory = self._memory(uid, request.key)
@@ -421,6 +422,13 @@ class NotificationReconciler:
         if memory is None:
             memory = self.memories[uid] = DeliveryMemory(key=key, mutex=self.runtime.lock())
         return memory
+
+    def _earlier(self, key: str, uid: str) -> bool:
+        """Whether this process remembers another object of this name than `uid` with outcomes it could not
+        persist: the cache may show a newer one, done already, while an older one, deleted since, still owes
+        its audit. Only the full reconcile, which asks the server, may conclude that the older one is gone."""
+        return self.seams.settle_earlier and any(
+            memory.key == key and u != uid and memory.unpersisted for u, memory in self.memories.items())
 
     def _carried(self, uid: str) -> list[DeliveryAttempt]:
         memory = self.memories.get(uid)

@@ -77,6 +77,10 @@ class Seams:
     auditor: Callable[[AuditSink, Runtime], Auditor] = Auditor
     #: A message sent whose outcome could not be persisted before the notification was deleted is audited then.
     audit_when_gone: bool = True
+    #: A reconcile that finds a notification done in the cache still asks the server when this process holds
+    #: unpersisted outcomes of an earlier object of that name (deleted since, its name taken again), so that
+    #: they are audited (`audit_when_gone`) rather than forgotten.
+    settle_earlier: bool = True
     #: Which outcomes a reconcile audits when it finds outcomes it carried persisted.
     audited: Callable[[Notification, list[DeliveryAttempt]], list[DeliveryAttempt]] = persisted_outcomes
     #: The channels a notification routes to.

@@ -93,7 +93,8 @@ def test_a_tape_whose_numbers_were_edited_diverges_with_exit_3(tmp_path: Path, a
     ({"mutant": "no-such-bug"}, "mutant: unknown mutant 'no-such-bug'"),
     ({"seed": "seven"}, "seed: must be a whole number of 0 or more, not 'seven'"),
     ({"strategy": "sideways"}, "strategy: unknown strategy 'sideways'"),
-    ({"format": 99}, "format: not a format-1 failure artifact"),
+    ({"format": 99}, "format: not a format-2 failure artifact"),
+    ({"format": 1}, "format: a format-1 artifact, from an older notifier-sim"),
 ])
 def test_a_damaged_artifact_is_one_line_naming_the_field_and_exit_2(tmp_path: Path, artifact: dict,
                                                                     changes: dict, named: str,

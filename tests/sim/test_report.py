@@ -39,10 +39,10 @@ def chromium() -> str:
 @pytest.mark.timeout(900)
 def test_failure_timeline_renders_lanes_violation_and_no_webhook_url(tmp_path: Path) -> None:
     scenario = load_scenario(bundled_dir() / "paused-past-lease.yaml")
-    _, artifact = run_recorded(scenario, 17, tmp_path, mutant="lease-without-fencing")
+    _, artifact = run_recorded(scenario, 0, tmp_path, mutant="lease-without-fencing")
     assert artifact is not None
     page = write_timeline(artifact.path)
-    world, rig, _ = build(scenario, 17, mutant="lease-without-fencing")
+    world, rig, _ = build(scenario, 0, mutant="lease-without-fencing")
     secrets = [endpoint.url for endpoint in world.backends.endpoints.values()] + list(rig.credentials.values())
     world.close()
     browser = chromium()

@@ -24,8 +24,10 @@ def test_the_recording_finds_every_kind_of_site_the_scenario_enables() -> None:
     assert {"replica.crash", "replica.pause", "api.timeout-after-apply", "informer.stale-view", "watch.delay",
             "http.timeout-after-receive", "api.conflict", "replica.partition", "watch.compact"} <= faults
     places = {firing.site.place for firing in plan.singles}
-    assert {"api.get leases", "api.update_status notificationrequests", "watch notificationrequests",
-            "cache.read", "reconcile", "tick"} <= places
+    # Sites are named after the notification they concern: a delivery Lease and an Event by their notification's.
+    assert {"api.get leases page-00", "api.update_status notificationrequests page-00",
+            "watch notificationrequests page-00", "cache.read page-00", "reconcile page-00", "tick",
+            "api.create events page-00", "http.send slack:console-slack page-00"} <= places
     assert {firing.site.who for firing in plan.singles} >= {"replica-0", "replica-1", "replica-2", "apiserver"}
     assert plan.sites < len(plan.singles)  # several faults apply at most sites
 

@@ -136,7 +136,7 @@ def test_drawn_traffic_breaks_no_invariant_of_the_correct_controller(strategy: s
 RELIST = load_scenario(bundled_dir() / "recreate-across-relist.yaml")
 
 
-@pytest.mark.parametrize(("mutant", "seed"), [("reconcile-other-uid", 3), ("unaudited-when-gone", 15)])
+@pytest.mark.parametrize(("mutant", "seed"), [("reconcile-other-uid", 5), ("unaudited-when-gone", 48)])
 def test_the_bugs_recreation_across_a_relist_found_are_caught_again(mutant: str, seed: int) -> None:
     """Both were in the controller until drawn traffic met a stale cache: a reconcile that locked a deleted
     object's uid worked on the object that took its name (two reconciles of it at once, audited twice); and a

@@ -28,7 +28,7 @@ def test_watch_delay_keeps_order_and_delays_delivery(cluster: Cluster) -> None:
         def __init__(self) -> None:
             self.delays = iter([5.0, 0.0, 1.0])
 
-        def watch_delay(self, resource: Any) -> float:
+        def watch_delay(self, resource: Any, name: str) -> float:
             return next(self.delays)
 
     api = FakeKubeApi(cluster.server, cluster.runtime, faults=Delayed())

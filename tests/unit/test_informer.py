@@ -56,7 +56,7 @@ def test_watch_keeps_the_cache_current() -> None:
 
 def test_gone_makes_the_informer_relist_and_miss_nothing() -> None:
     class DropEveryEvent(NoFaults):
-        def watch_disconnect(self, resource: ResourceType) -> bool:
+        def watch_disconnect(self, resource: ResourceType, name: str) -> bool:
             return True
 
     world = World(faults=DropEveryEvent())
@@ -74,7 +74,7 @@ def test_disconnect_rewatches_from_the_last_version_without_relisting() -> None:
         def __init__(self) -> None:
             self.dropped = False
 
-        def watch_disconnect(self, resource: ResourceType) -> bool:
+        def watch_disconnect(self, resource: ResourceType, name: str) -> bool:
             if self.dropped:
                 return False
             self.dropped = True

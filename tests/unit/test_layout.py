@@ -85,7 +85,9 @@ def test_bench_and_generated_regression_tests_use_only_the_public_harness(tmp_pa
     assert offenders == []
     scenario = load_scenario(harness.bundled()[0])
     generated = tmp_path / "test_probe.py"
-    generated.write_text(regression_test("test_probe", scenario, [1, 2], 0, "random", "lock-safety", None))
+    generated.write_text(regression_test("test_probe", scenario, 0, "pct", "lock-safety", None,
+                                         [["replica-0", "api.get leases n", 1, "replica.pause", 31.0]],
+                                         {"pct.priority#1": 1}))
     assert not {name for name in _modules_imported(generated) if _private(name, "harness")}
     assert not {name for name in _modules_imported(generated) if _private(name, "notifier")}
 
