@@ -144,15 +144,19 @@ def no_duplicate_delivery(ev: Evidence) -> list[Violation]:
         # Every attempt of this channel that some committed status ever showed as an unknown outcome.
         unknown = {a.attempt for c in history for a in _attempts(c.object)
                    if a.channel == channel and a.status is AttemptStatus.UNKNOWN}
-        for later in got[1:]:
+        # Judged by attempt, not by arrival: an original whose outcome was unknown may reach the backend after
+        # its redelivery (its sender was paused, or its request slow, between its fence check and the wire),
+        # and that is the at-least-once the redelivery was for. One attempt received twice is never explained.
+        ordered = sorted(got, key=lambda r: (r.attempt, r.time))
+        for earlier, later in itertools.pairwise(ordered):
             recorded = attempts.get(later.attempt)
-            explained = recorded is not None and recorded.redelivery and any(
-                number < later.attempt for number in unknown)
+            explained = (later.attempt != earlier.attempt and recorded is not None
+                         and recorded.redelivery and any(number < later.attempt for number in unknown))
             if not explained:
                 out.append(Violation(invariant="no-duplicate-delivery", notification=ev.names.get(uid, uid),
-                                     channel=channel, time=later.time - EPOCH,
+                                     channel=channel, time=max(later.time, earlier.time) - EPOCH,
                                      message=f"{channel} received attempt {later.attempt} from {later.replica} "
-                                             f"after attempt {got[0].attempt} from {got[0].replica}, and no "
+                                             f"and attempt {earlier.attempt} from {earlier.replica}, and no "
                                              f"unknown outcome explains it"))
     return out
 

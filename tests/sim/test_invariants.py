@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from harness._invariants import INVARIANTS
+from harness._invariants import INVARIANTS, Evidence, no_duplicate_delivery
 from harness._run import run
 from harness._scenario import bundled_dir, load_scenario
 from harness._zoo import hunt
 from harness.mutants import MUTANTS
+from notifier import NOTIFICATIONS
 
 ALL_FAULTS = load_scenario(bundled_dir() / "all-faults-three-replicas.yaml")
 
@@ -179,3 +180,48 @@ def test_an_event_overtaken_while_its_predecessor_waits_is_delivered_not_lost() 
     assert result.world is not None and result.world.fired["informer.hold-event"] > 0
     assert [v.message for v in result.violations if v.invariant == "caches-converge"] == []
     assert len(result.world.caches) == 3
+
+
+def _duplicate_evidence(*, receipts: list[tuple[int, str, float]], redelivery: bool) -> Evidence:
+    """A notification whose Slack attempt 1 was once recorded as of unknown outcome, then attempt 2 (a
+    redelivery or not), and the receipts the backend got: (attempt, replica, time)."""
+    from fakes.apiserver import Change
+    from fakes.backends import Receipt
+    from harness._bridge import EPOCH
+
+    def version(revision: int, attempts: list[dict[str, object]]) -> Change:
+        return Change(revision, "MODIFIED", NOTIFICATIONS, "default", {
+            "metadata": {"name": "n", "namespace": "default", "uid": "u1", "resourceVersion": str(revision)},
+            "status": {"deliveryAttempts": attempts}})
+
+    unknown = {"channel": "slack:x", "attempt": 1, "status": "unknown", "replica": "replica-0"}
+    second = {"channel": "slack:x", "attempt": 2, "status": "success", "replica": "replica-1",
+              "redelivery": redelivery}
+    return Evidence(
+        changes=[version(2, [unknown]), version(3, [unknown, second]),
+                 version(4, [{**unknown, "status": "success"}, second])],
+        receipts=[Receipt(time=EPOCH + at, service="slack", endpoint="x", notification="u1", channel="slack:x",
+                          attempt=attempt, replica=replica, fencing_token="", payload={}, answered=200)
+                  for attempt, replica, at in receipts],
+        steps=[], audit=[], lock="lease", names={"u1": "n"})
+
+
+def test_an_ambiguous_original_that_arrives_after_its_redelivery_is_explained() -> None:
+    """Found by a swarm campaign (all-faults-three-replicas): replica-0 issued attempt 1 under a live tenure
+    and was paused before the request reached Slack; replica-1 recorded attempt 1 as of unknown outcome once
+    the Lease expired and redelivered it as attempt 2; then replica-0 resumed and attempt 1 arrived, after
+    attempt 2. That is the at-least-once the redelivery was for, whatever the order of arrival."""
+    late_original = _duplicate_evidence(receipts=[(2, "replica-1", 34.0), (1, "replica-0", 35.0)], redelivery=True)
+    assert no_duplicate_delivery(late_original) == []
+    in_order = _duplicate_evidence(receipts=[(1, "replica-0", 4.0), (2, "replica-1", 34.0)], redelivery=True)
+    assert no_duplicate_delivery(in_order) == []
+
+
+def test_a_retry_that_is_no_redelivery_or_one_attempt_received_twice_is_a_duplicate() -> None:
+    not_redelivery = _duplicate_evidence(receipts=[(2, "replica-1", 34.0), (1, "replica-0", 35.0)],
+                                         redelivery=False)
+    assert [v.invariant for v in no_duplicate_delivery(not_redelivery)] == ["no-duplicate-delivery"]
+    twice = _duplicate_evidence(receipts=[(1, "replica-1", 34.0), (1, "replica-0", 35.0), (2, "replica-1", 36.0)],
+                                redelivery=True)
+    assert [v.message for v in no_duplicate_delivery(twice)] == [
+        "slack:x received attempt 1 from replica-0 and attempt 1 from replica-1, and no unknown outcome explains it"]
