@@ -55,9 +55,9 @@ def build(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list
     rig.install(world)
     for key in scenario.endpoint_keys():
         kind, _, name = key.partition(":")
-        default, script = scenario.behaviors(key)
+        default, answers = scenario.behaviors(key)
         endpoint = world.backends.add(kind, name, default=default)
-        endpoint.answer_with(*script)
+        endpoint.answer_with(*answers)
         endpoint.on_receipt.append(_tracer(world, key))
         rig.credentials[f"{kind}-{name}"] = endpoint.secret
     bodies: dict[str, KubeObject] = {}

@@ -465,10 +465,10 @@ def shrink(artifact: Artifact, out_dir: Path, *, on_run: Callable[[], None] | No
         if fails(_replace(best, durations=fewer)):
             durations = fewer
     best = _replace(best, durations=durations)
-    for name in sorted(best.script):
-        fewer = {k: v for k, v in best.script.items() if k != name}
-        if fails(_replace(best, script=fewer)):
-            best = _replace(best, script=fewer)
+    for drawn in sorted(best.script):
+        simpler = {k: v for k, v in best.script.items() if k != drawn}
+        if fails(_replace(best, script=simpler)):
+            best = _replace(best, script=simpler)
     small = best.scenario
     out_dir.mkdir(parents=True, exist_ok=True)
     name = f"test_{invariant}_{scenario.name}_{seed}".replace("-", "_")

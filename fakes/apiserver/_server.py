@@ -8,7 +8,8 @@ and an ordered change history that watches replay from, with a compaction horizo
 Gone (410). Errors are the `notifier` port exceptions with `Status`-shaped details.
 
 Time comes from the `clock` passed in; uids are hashed from an object's key and incarnation, generated names
-come from a counter per prefix, so a world is deterministic. Asynchrony (latency, delivery delay, faults) belongs to `FakeKubeApi`, which wraps this.
+come from a counter per prefix, so a world is deterministic. Asynchrony (latency, delivery delay, faults)
+belongs to `FakeKubeApi`, which wraps this.
 """
 
 from __future__ import annotations
