@@ -418,9 +418,11 @@ def audit_once(ev: Evidence) -> list[Violation]:
         final = _final(versions)
         uid = final["metadata"].get("uid", "")
         successes = Counter(a.channel for a in _attempts(final) if a.status is AttemptStatus.SUCCESS)
-        # An attempt recorded as unknown may have been delivered too (at-least-once sent again): its sender
-        # audits it if the notification was deleted before it could record the success it holds.
-        unknown = Counter(a.channel for a in _attempts(final) if a.status is AttemptStatus.UNKNOWN
+        # An attempt whose outcome the status never got (claimed and still pending, or recorded as unknown)
+        # may have been delivered too (at-least-once sent again): its sender audits it if the notification
+        # was deleted before it could record the success it holds.
+        unknown = Counter(a.channel for a in _attempts(final)
+                          if a.status in (AttemptStatus.UNKNOWN, AttemptStatus.PENDING)
                           and versions[-1].type == "DELETED")
         for channel, deliveries in sorted(successes.items()):
             count = sent[(uid, channel)]

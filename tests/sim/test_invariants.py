@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness._invariants import INVARIANTS, Evidence, no_duplicate_delivery
+from harness._invariants import INVARIANTS, Evidence, audit_once, no_duplicate_delivery
 from harness._run import run
 from harness._scenario import bundled_dir, load_scenario
 from harness._zoo import hunt
@@ -225,3 +225,33 @@ def test_a_retry_that_is_no_redelivery_or_one_attempt_received_twice_is_a_duplic
                                 redelivery=True)
     assert [v.message for v in no_duplicate_delivery(twice)] == [
         "slack:x received attempt 1 from replica-0 and attempt 1 from replica-1, and no unknown outcome explains it"]
+
+
+def _deleted_with_a_pending_redelivery(*, deleted: bool) -> Evidence:
+    """File attempt 1 (replica-2) recorded a success after replica-1 took it as unknown and claimed attempt 2;
+    replica-1 wrote the file too, and audited that once the notification was deleted before it could record
+    the success (its claim stayed pending)."""
+    from fakes.apiserver import Change
+    from notifier.assembly import AuditEvent
+
+    attempts = [{"channel": "file", "attempt": 1, "status": "success", "replica": "replica-2"},
+                {"channel": "file", "attempt": 2, "status": "pending", "replica": "replica-1", "redelivery": True}]
+    obj = {"metadata": {"name": "n", "namespace": "default", "uid": "u1"},
+           "status": {"phase": "Sent", "deliveryAttempts": attempts}}
+    changes = [Change(2, "MODIFIED", NOTIFICATIONS, "default", obj)]
+    if deleted:
+        changes.append(Change(3, "DELETED", NOTIFICATIONS, "default", obj))
+    sent = [AuditEvent(event_type="notification.message.sent", action="sent", outcome="success", resource_id="n",
+                       correlation_id="u1", namespace="default", cluster_id="", timestamp="", resource_uid="u1",
+                       payload={"channel": "file"}) for _ in range(2)]
+    return Evidence(changes=changes, receipts=[], steps=[], audit=sent, lock="lease", names={"u1": "n"})
+
+
+def test_a_pending_claim_of_a_deleted_notification_may_be_audited_by_its_sender() -> None:
+    """Found by a swarm campaign (all-faults-three-replicas seed 2776 before the per-site streams): two file
+    writes really happened (at-least-once after an unknown outcome), both audited; the second writer's claim
+    was still pending when the notification was deleted. While the notification lives, two audits for one
+    recorded delivery stay a violation."""
+    assert audit_once(_deleted_with_a_pending_redelivery(deleted=True)) == []
+    assert [v.message for v in audit_once(_deleted_with_a_pending_redelivery(deleted=False))] == [
+        "2 message.sent events for 1 recorded deliveries"]
