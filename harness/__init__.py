@@ -18,10 +18,11 @@ from harness._faults import FAULTS, FaultIntensity, Injector
 from harness._invariants import INVARIANTS, Violation
 from harness._progress import Progress, progress
 from harness._realtime import deliver_on_asyncio
-from harness._replay import Artifact, Replayed, Shrunk, replay, run_recorded, shrink
+from harness._replay import Artifact, Replayed, replay, run_recorded
 from harness._run import STRATEGIES, RunResult, run
 from harness._run import plan_for as site_plan
 from harness._scenario import Scenario, bundled, load_scenario
+from harness._shrink import Shrunk, shrink
 from harness._simfixture import Sim, SimRun
 from harness._sites import Firing, Site, SitePlan
 from harness._sites import decode as firings_from_json

@@ -269,7 +269,8 @@ def _replay(path: Path) -> int:
     """Exit 0 or 1 as the replayed run's verdict, 3 if it did not reproduce the recorded trace."""
     import shlex
 
-    from harness._replay import Artifact, replay, story
+    from harness._replay import Artifact, replay
+    from harness._shrink import story
 
     artifact = Artifact.load(path)
     test = artifact.data.get("test")
@@ -307,7 +308,8 @@ def _replay(path: Path) -> int:
 
 
 def _shrink(path: Path, out: Path) -> int:
-    from harness._replay import Artifact, shrink
+    from harness._replay import Artifact
+    from harness._shrink import shrink
 
     with progress() as bar:
         bar.task("shrink", None, f"shrink {path.name}: runs tried")

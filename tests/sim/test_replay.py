@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from harness._replay import Artifact, replay, run_recorded, shrink
+from harness._replay import Artifact, replay, run_recorded
 from harness._scenario import bundled_dir, load_scenario
+from harness._shrink import shrink
 from harness.mutants import MUTANTS
 
 ROOT = Path(__file__).resolve().parents[2]

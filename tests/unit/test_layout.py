@@ -77,8 +77,8 @@ def test_nothing_outside_the_controller_imports_its_private_modules(folder: str)
 
 
 def test_bench_and_generated_regression_tests_use_only_the_public_harness(tmp_path: Path) -> None:
-    from harness._replay import regression_test
     from harness._scenario import load_scenario
+    from harness._shrink import regression_test
 
     offenders = sorted(f"{path.relative_to(ROOT)} imports {name}" for path in (ROOT / "bench").rglob("*.py")
                        for name in _modules_imported(path) if _private(name, "harness"))

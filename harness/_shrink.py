@@ -1,0 +1,333 @@
+"""Shrinking a failure down to a regression test, and telling its race.
+
+`shrink` turns any run into its script (explicit firings at named sites, its other choices by name), exactly,
+then minimises the world, the firings, the delays and the choices while the same invariant still fails, and
+writes a standalone pytest test. `story` tells a failure in a few lines.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import yaml
+from pydantic import ValidationError
+
+from harness._replay import Artifact
+from harness._run import run
+from harness._scenario import NotificationSpec, Scenario
+from harness._sites import Firing, decode, decode_durations, encode
+from harness.mutants import MUTANTS
+from notifier import ConfigFileError
+
+
+def shrink_scenario(scenario: Scenario, fails: Callable[[Scenario], bool]) -> Scenario:
+    """Fewer replicas, notifications, channel sets, client actions, fault kinds and workers, in that order of
+    preference, while it still fails: the first smaller candidate that fails is kept, and the search starts
+    again from it. Deterministic."""
+    best = scenario
+    changed = True
+    while changed:
+        changed = False
+        for candidate in _smaller(best):
+            if fails(candidate):
+                best, changed = candidate, True
+                break
+    return best
+
+
+def _smaller(s: Scenario) -> list[Scenario]:
+    data = s.model_dump(mode="json", by_alias=True)
+    out: list[dict[str, Any]] = []
+    if data["world"]["replicas"] > 1:
+        out.append({**data, "world": {**data["world"], "replicas": data["world"]["replicas"] - 1}})
+    notes = data["notifications"]
+    for i, n in enumerate(notes):
+        if n["count"] > 1:
+            # Each half keeps its members' names (sites are named after them), so the halves are written out
+            # one notification each, at the times they were created.
+            members = _members(n)
+            half = len(members) // 2
+            for kept in (members[:half], members[half:]):
+                out.append({**data, "notifications": [*notes[:i], *kept, *notes[i + 1:]]})
+        if len(notes) > 1:
+            out.append({**data, "notifications": notes[:i] + notes[i + 1:]})
+    used = {n["channels"] for n in notes}
+    for name in sorted(data["channels"]):
+        if name not in used and len(data["channels"]) > 1:
+            out.append({**data, "channels": {k: v for k, v in data["channels"].items() if k != name},
+                        "backends": {k: v for k, v in data["backends"].items() if k.partition(":")[2] != name}})
+    if data.get("clients") is not None:
+        out.append({**data, "clients": None})
+    for i in range(len(data["traffic"])):
+        out.append({**data, "traffic": data["traffic"][:i] + data["traffic"][i + 1:]})
+    for name in sorted(data["faults"]):
+        out.append({**data, "faults": {k: v for k, v in data["faults"].items() if k != name}})
+    if data["world"]["workers"] > 1:
+        out.append({**data, "world": {**data["world"], "workers": 1}})
+    return [scenario for candidate in out if (scenario := _valid(candidate)) is not None]
+
+
+def _members(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """A notification spec of `count` notifications as that many specs of one, each with its own name and
+    creation time."""
+    names = NotificationSpec.model_validate(spec).names()
+    return [{**spec, "name": name, "count": 1, "start": spec["start"] + i * spec["every"], "every": 0.0}
+            for i, name in enumerate(names)]
+
+
+def _valid(data: dict[str, Any]) -> Scenario | None:
+    """The candidate as a scenario, its client actions kept to the notifications it still creates; None if it
+    is no valid scenario (a smaller one that cannot be written is no candidate)."""
+    try:
+        names = {name for n in data["notifications"] for name in NotificationSpec.model_validate(n).names()}
+        return Scenario.model_validate({**data, "traffic": [step for step in data["traffic"]
+                                                           if step["name"] in names]})
+    except ValidationError:
+        return None
+
+
+def size_of(scenario: Scenario) -> dict[str, int]:
+    return {"notifications": sum(n.count for n in scenario.notifications), "faults": len(scenario.faults),
+            "replicas": scenario.world.replicas, "workers": scenario.world.workers}
+
+
+@dataclass(frozen=True, slots=True)
+class Shrunk:
+    scenario: Scenario
+    invariant: str
+    before: dict[str, int]
+    after: dict[str, int]
+    test_path: Path
+    #: The strategy the shrunk run keeps (`sites` unless it needs pct's schedule), and its other choices.
+    strategy: str = "sites"
+    script: dict[str, int] = field(default_factory=dict)
+    #: The faults the failure needs, where they fire.
+    firings: list[str] = field(default_factory=list)
+    #: The race in a few lines (`story`).
+    story: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Case:
+    """A scripted run: what a shrink step changes and tries."""
+
+    scenario: Scenario
+    strategy: str
+    firings: frozenset[Firing]
+    durations: dict[Firing, float]
+    script: dict[str, int]
+
+
+def shrink(artifact: Artifact, out_dir: Path, *, on_run: Callable[[], None] | None = None) -> Shrunk:
+    """Minimise an artifact's failure and write a standalone regression test for it.
+
+    Any run converts exactly into a script (`Choices`): its faults as explicit firings at named sites, with how
+    long each delay lasted; its client actions, drawn ones too, as scripted traffic; its other choices by name.
+    Then, each step keeping a change only while the same invariant still fails, and every step deterministic:
+    the strategy (a pct schedule is dropped if the failure does not need it), the world (replicas, then
+    notifications, channels, client actions, fault kinds and workers: the topology first, because each of
+    those removes many sites at once, and sites are named after the notification they concern, so what
+    remains keeps its names), then the firings one by one (ddmin), the world again, each delay back to the
+    scenario's default, and the remaining choices to their simplest.
+    """
+    data = artifact.data
+    if not data.get("violations"):
+        raise ConfigFileError(str(artifact.path), 0, "violations", "the artifact records no violation to shrink")
+    if data.get("test"):
+        raise ConfigFileError(str(artifact.path), 0, "test", "this run's test scripted client actions (prepare) "
+                                                             "that the artifact cannot hold, so it cannot be shrunk "
+                                                             "apart from its test")
+    invariant = str(data["violations"][0]["invariant"])
+    mutant = data.get("mutant")
+    seed = int(data["seed"])
+    scenario = artifact.scenario
+    recorded = run(scenario, seed, strategy=str(data.get("strategy") or "random"), mutant=mutant,
+                   tape=artifact.tape if artifact.firings is None else None, firings=artifact.firings,
+                   durations=artifact.durations, script=artifact.script)
+    if not any(v.invariant == invariant for v in recorded.violations):
+        raise ConfigFileError(str(artifact.path), 0, "", f"the recorded failure ({invariant}) does not reproduce")
+    before = size_of(scenario) | {"faults fired": len(recorded.fired), "choices": len(recorded.script)}
+
+    def fails(case: _Case) -> bool:
+        if on_run is not None:
+            on_run()
+        result = run(case.scenario, seed, strategy=case.strategy, mutant=mutant, firings=case.firings,
+                     durations=case.durations, script=case.script)
+        return any(v.invariant == invariant for v in result.violations)
+
+    strategy = str(data.get("strategy") or "random")
+    best = _Case(_scripted(scenario, recorded.traffic), "pct" if strategy == "pct" else "sites",
+                 decode(recorded.fired), decode_durations(recorded.fired),
+                 {k: v for k, v in recorded.script.items() if not k.startswith(("client.", "swarm."))})
+    if not fails(best):
+        raise ConfigFileError(str(artifact.path), 0, "", f"the failure ({invariant}) does not reproduce as a "
+                                                         "script of its firings and choices: a harness bug")
+    if best.strategy == "pct":
+        plain = _Case(best.scenario, "sites", best.firings, best.durations,
+                      {k: v for k, v in best.script.items() if not k.startswith("pct.")})
+        if fails(plain):
+            best = plain
+    best = _replace(best, scenario=shrink_scenario(best.scenario, lambda s: fails(_replace(best, scenario=s))))
+    best = _replace(best, firings=shrink_firings(best.firings, lambda f: fails(_replace(best, firings=f))))
+    best = _replace(best, scenario=shrink_scenario(best.scenario, lambda s: fails(_replace(best, scenario=s))))
+    if len(best.firings) > 2:
+        # The world is small now: look for the same failure with fewer firings where the `sites` strategy
+        # would (every single, its extensions, then pairs), and keep the first that has fewer.
+        refound = _refind(best, invariant, mutant, on_run)
+        if refound is not None:
+            best = _replace(refound, firings=shrink_firings(refound.firings,
+                                                            lambda f: fails(_replace(refound, firings=f))))
+    durations = {f: d for f, d in best.durations.items() if f in best.firings}
+    for firing in sorted(durations):
+        fewer = {f: d for f, d in durations.items() if f != firing}
+        if fails(_replace(best, durations=fewer)):
+            durations = fewer
+    best = _replace(best, durations=durations)
+    for drawn in sorted(best.script):
+        simpler = {k: v for k, v in best.script.items() if k != drawn}
+        if fails(_replace(best, script=simpler)):
+            best = _replace(best, script=simpler)
+    small = best.scenario
+    out_dir.mkdir(parents=True, exist_ok=True)
+    name = f"test_{invariant}_{scenario.name}_{seed}".replace("-", "_")
+    path = out_dir / f"{name}.py"
+    told = story(small, seed, strategy=best.strategy, tape=[], mutant=mutant, firings=best.firings,
+                 durations=best.durations, invariant=invariant, script=best.script)
+    path.write_text(regression_test(name, small, seed, best.strategy, invariant, mutant,
+                                    encode(best.firings, best.durations), best.script, told))
+    return Shrunk(small, invariant, before, size_of(small) | {"faults fired": len(best.firings),
+                                                              "choices": len(best.script)},
+                  path, best.strategy, best.script, [str(f) for f in sorted(best.firings)], told)
+
+
+#: How many runs of the `sites` strategy a shrink spends looking for the failure with fewer firings.
+REFIND: Final = 400
+
+
+def _refind(case: _Case, invariant: str, mutant: str | None, on_run: Callable[[], None] | None) -> _Case | None:
+    for k in range(REFIND):
+        if on_run is not None:
+            on_run()
+        try:
+            result = run(case.scenario, k, strategy="sites", mutant=mutant)
+        except ValueError:
+            return None  # the strategy has no run k: every one was tried
+        if result.firings is not None and len(result.firings) < len(case.firings) and any(
+                v.invariant == invariant for v in result.violations):
+            return _Case(case.scenario, "sites", decode(result.firings), decode_durations(result.firings), {})
+    return None
+
+
+def _replace(case: _Case, **changes: Any) -> _Case:
+    return dataclasses.replace(case, **changes)
+
+
+def _scripted(scenario: Scenario, traffic: Any) -> Scenario:
+    """The scenario with the client actions a run took (drawn ones too) scripted, and none drawn."""
+    if scenario.clients is None or not isinstance(traffic, list):
+        return scenario
+    return Scenario.model_validate({**scenario.model_dump(mode="json", by_alias=True), "clients": None,
+                                    "traffic": traffic})
+
+
+def shrink_firings(firings: frozenset[Firing], fails: Callable[[frozenset[Firing]], bool]) -> frozenset[Firing]:
+    """The firings the failure needs: halves, then one at a time, taken out while it still fails (ddmin-like);
+    the same firings give the same result."""
+    current = sorted(firings)
+    chunk = max(1, len(current) // 2)
+    while chunk >= 1 and len(current) > 1:
+        removed = False
+        for start in range(0, len(current), chunk):
+            candidate = current[:start] + current[start + chunk:]
+            if candidate and fails(frozenset(candidate)):
+                current, removed = candidate, True
+                break
+        if not removed:
+            if chunk == 1:
+                break
+            chunk //= 2
+    return frozenset(current)
+
+
+def story(scenario: Scenario, seed: int, *, strategy: str, tape: list[int] | None, mutant: str | None,
+          firings: frozenset[Firing] | None, durations: dict[Firing, float] | None, invariant: str,
+          script: dict[str, int] | None = None, most: int = 14) -> list[str]:
+    """A failure told in a few lines: what fired and what clients did, in virtual time, then what broke."""
+    result = run(scenario, seed, strategy=strategy, tape=tape if firings is None else None, mutant=mutant,
+                 keep=True, firings=firings, durations=durations, script=script)
+    assert result.world is not None
+    told: list[str] = []
+    previous = None
+    for step in result.world.trace.steps:
+        details = "".join(f" {key}={value}" for key, value in step.details
+                          if key in ("at", "verb", "name", "seconds", "key", "outcome"))
+        if (step.kind in ("replica.pause", "replica.crash") and previous is not None
+                and previous.kind == f"fault.{step.kind}" and previous.actor == step.actor):
+            told[-1] += details  # the replica's own record says how long the pause was
+        elif step.kind.startswith(("fault.", "client.")):
+            told.append(f"{step.time:9.3f} s  {step.actor}: {step.kind.removeprefix('fault.')}{details}")
+        previous = step
+    if len(told) > most:
+        told = [*told[:most - 1], f"          ... and {len(told) - most + 1} more"]
+    broken = next((v for v in result.violations if v.invariant == invariant), None)
+    if broken is not None:
+        told.append(f"{broken.time:9.3f} s  {invariant} broke: {broken.notification} {broken.channel} "
+                    f"{broken.message}".rstrip())
+    return told
+
+
+def regression_test(name: str, scenario: Scenario, seed: int, strategy: str, invariant: str,
+                    mutant: str | None, firings: list[list[Any]], script: dict[str, int],
+                    told: list[str] | None = None) -> str:
+    """A standalone pytest test of a shrunk failure: the scenario inline as YAML, the faults that fire as one
+    row each, the other choices by name (none, mostly), and the race in its docstring."""
+    # The description and campaign were the original scenario's: what is left is this race's world.
+    spec = yaml.safe_dump({k: v for k, v in scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True
+                                                                ).items() if k not in ("description", "campaign")},
+                          sort_keys=False, width=110)
+    found = textwrap.fill(
+        "Shrunk by `notifier-sim shrink`. " + (
+            f"It shows the bug of the zoo's mutant `{mutant}` ({MUTANTS[mutant].bug}): it fails with "
+            f"NOTIFIER_SIM_MUTANT={mutant} pytest {name}.py, and passes on the correct controller."
+            if mutant else "It failed on the controller it was found on; it passes once that bug is fixed."),
+        width=110)
+    race = "".join(f"    {line}\n" for line in told or [])
+    rows = "".join(f"    {json.dumps(row)},\n" for row in firings)
+    choices = "".join(f"    {json.dumps(key)}: {value},\n" for key, value in sorted(script.items()))
+    return f'''"""Regression: `{invariant}` broke in {scenario.name} (seed {seed}, {strategy}).
+
+{found}
+
+The race, as the shrunk run tells it:
+{race}"""
+
+import os
+
+import yaml
+
+from harness import Scenario, durations_from_json, firings_from_json, run
+
+SCENARIO = Scenario.model_validate(yaml.safe_load(\"\"\"
+{spec}\"\"\"))
+#: The faults that fire, and where: [replica, site, occurrence, fault(, seconds a delay lasts)]; nothing else
+#: fires{", and every other choice is its simplest" if not script else ""}.
+FIRED = [
+{rows}]
+FIRINGS, DURATIONS = firings_from_json(FIRED), durations_from_json(FIRED)
+{f"""#: The other choices the failure needs, by name (every one not named is its simplest).
+CHOICES = {{
+{choices}}}
+""" if script else ""}
+
+def {name}() -> None:
+    result = run(SCENARIO, 0, strategy={strategy!r}, mutant=os.environ.get("NOTIFIER_SIM_MUTANT"),
+                 firings=FIRINGS, durations=DURATIONS{", script=CHOICES" if script else ""})
+    broken = [v.message for v in result.violations if v.invariant == {invariant!r}]
+    assert broken == [], broken
+'''
