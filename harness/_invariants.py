@@ -302,20 +302,24 @@ def lock_safety(ev: Evidence) -> list[Violation]:
             holder = str(spec.get("holderIdentity") or "")
             epoch = int(spec.get("leaseTransitions") or 0)
             uid = str(change.object["metadata"].get("uid", ""))
+            owner = next((str(ref.get("name", "")) for ref in change.object["metadata"].get("ownerReferences") or ()
+                          if ref.get("kind") == "NotificationRequest"), "")
             if before is not None and before[0] == uid and change.type != "DELETED":
                 # The fencing epoch, over the Lease's whole history (releases included): it never goes down,
                 # and every new tenure (another holder, or any holder after a release) raises it.
                 if epoch < before[2]:
-                    out.append(Violation(invariant="lock-safety", time=when, steps=(change.revision,),
+                    out.append(Violation(invariant="lock-safety", notification=owner, time=when,
+                                         steps=(change.revision,),
                                          message=f"lease {name}'s epoch went down from {before[2]} to {epoch} "
                                                  f"({holder or 'released'})"))
                 elif holder and holder != before[1] and epoch <= before[2]:
-                    out.append(Violation(invariant="lock-safety", time=when, steps=(change.revision,),
+                    out.append(Violation(invariant="lock-safety", notification=owner, time=when,
+                                         steps=(change.revision,),
                                          message=f"lease {name} went from {before[1] or 'released'} to {holder} "
                                                  f"without raising its epoch ({epoch})"))
             before = (uid, holder, epoch)
             if holder and previous and holder != previous and when - last_by.get(previous, when) < ev.lease_duration:
-                out.append(Violation(invariant="lock-safety", time=when, steps=(change.revision,),
+                out.append(Violation(invariant="lock-safety", notification=owner, time=when, steps=(change.revision,),
                                      message=f"lease {name} went from {previous} to {holder} "
                                              f"{when - last_by[previous]:.3f} s after {previous}'s last renewal"))
             if holder:

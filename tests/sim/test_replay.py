@@ -130,7 +130,7 @@ def test_a_random_runs_failure_shrinks_to_a_few_explicit_firings_and_no_other_ch
     text = done.test_path.read_text()
     assert "TAPE" not in text and "CHOICES" not in text and "FIRED = [" in text and "replica.pause" in text
     again = shrink(artifact, tmp_path / "again")
-    assert again.firings == done.firings  # deterministic
+    assert again.firings == done.firings and again.test_path.read_text() == text  # byte for byte
     # the story: what fired when, then what broke; the test says the race, the mutant, and what it proves
     assert done.story[-1].split("s  ", 1)[1].startswith("lock-safety broke:")
     assert any("replica.pause at=api.get seconds=" in line for line in done.story)
