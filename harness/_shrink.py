@@ -161,6 +161,9 @@ def shrink(artifact: Artifact, out_dir: Path, *, on_run: Callable[[], None] | No
                      durations=case.durations, script=case.script)
         return any(v.invariant == invariant for v in result.violations)
 
+    def fewest(case: _Case) -> _Case:
+        return _replace(case, firings=shrink_firings(case.firings, lambda f: fails(_replace(case, firings=f))))
+
     strategy = str(data.get("strategy") or "random")
     best = _Case(_scripted(scenario, recorded.traffic), "pct" if strategy == "pct" else "sites",
                  decode(recorded.fired), decode_durations(recorded.fired),
@@ -173,27 +176,24 @@ def shrink(artifact: Artifact, out_dir: Path, *, on_run: Callable[[], None] | No
                       {k: v for k, v in best.script.items() if not k.startswith("pct.")})
         if fails(plain):
             best = plain
-    best = _replace(best, firings=shrink_firings(best.firings, lambda f: fails(_replace(best, firings=f))))
+    best = fewest(best)
     best = _replace(best, scenario=shrink_scenario(best.scenario, lambda s: fails(_replace(best, scenario=s))))
-    best = _replace(best, firings=shrink_firings(best.firings, lambda f: fails(_replace(best, firings=f))))
+    best = fewest(best)
     focused = _focus(best, invariant, mutant)
     if focused is not None and (_weight(focused) < _weight(best.scenario) or len(best.firings) > 3):
         # The race often needs only the notification the violation names, and two replicas, but its firings
         # were timed by the rest of the world: look for it again, in that small world, where `sites` would.
         found = _refind(_replace(best, scenario=focused), invariant, mutant, on_run)
         if found is not None:
-            refound = found
-            best = _replace(refound, firings=shrink_firings(refound.firings,
-                                                            lambda f: fails(_replace(refound, firings=f))))
+            best = fewest(found)
             best = _replace(best, scenario=shrink_scenario(best.scenario,
                                                            lambda s: fails(_replace(best, scenario=s))))
     if len(best.firings) > 2:
         # The world is small now: look for the same failure with fewer firings where the `sites` strategy
         # would (every single, its extensions, then pairs), and keep the first that has fewer.
-        refound = _refind(best, invariant, mutant, on_run)
-        if refound is not None:
-            best = _replace(refound, firings=shrink_firings(refound.firings,
-                                                            lambda f: fails(_replace(refound, firings=f))))
+        found = _refind(best, invariant, mutant, on_run)
+        if found is not None:
+            best = fewest(found)
     durations = {f: d for f, d in best.durations.items() if f in best.firings}
     for firing in sorted(durations):
         fewer = {f: d for f, d in durations.items() if f != firing}
