@@ -60,8 +60,11 @@ def _smaller(s: Scenario) -> list[Scenario]:
     used = {n["channels"] for n in notes}
     for name in sorted(data["channels"]):
         if name not in used and len(data["channels"]) > 1:
+            reload = data.get("reload_channels")
             out.append({**data, "channels": {k: v for k, v in data["channels"].items() if k != name},
-                        "backends": {k: v for k, v in data["backends"].items() if k.partition(":")[2] != name}})
+                        "backends": {k: v for k, v in data["backends"].items() if k.partition(":")[2] != name},
+                        # the routing a reload brings names the channel sets that are left, and no other
+                        "reload_channels": {k: v for k, v in reload.items() if k != name} if reload else reload})
     if data.get("clients") is not None:
         out.append({**data, "clients": None})
     for i in range(len(data["traffic"])):
