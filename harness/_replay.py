@@ -22,6 +22,7 @@ from typing import Any, Final
 
 from pydantic import ValidationError
 
+from harness._report import tell, tenures
 from harness._run import RunResult, run
 from harness._scenario import Scenario
 from harness._sites import Firing, decode, decode_durations
@@ -96,7 +97,8 @@ class Artifact:
         temp.write_text(json.dumps(self.data, indent=1))
         os.replace(temp, self.path)
 
-    def finish(self, result: RunResult, trace: list[str]) -> None:
+    def finish(self, result: RunResult, trace: list[str], *, leases: list[dict[str, Any]] | None = None,
+               story: list[str] | None = None, names: dict[str, str] | None = None) -> None:
         kept, elided = bounded_trace(trace)
         self.data.pop("tape_zlib", None)
         self.data.update(state="done", **encode_tape(result.tape), trace_hash=result.trace_hash, trace=kept,
@@ -109,6 +111,8 @@ class Artifact:
             self.data["script"] = result.script
         self.data["fired"] = result.fired
         self.data["traffic"] = result.traffic
+        # For the timeline: the Leases' tenures, the race in a few lines, and which notification each uid is.
+        self.data.update(leases=leases or [], story=story or [], names=names or {})
         self.flush()
 
     @property
@@ -219,16 +223,22 @@ def run_recorded(scenario: Scenario, seed: int, directory: Path, *, strategy: st
                  mutant: str | None = None, tape: list[int] | None = None, keep_passing: bool = False,
                  keep_world: bool = False, prepare: Callable[[Any], None] | None = None,
                  max_steps: int | None = None, wall_seconds: float | None = None, stem: str | None = None,
-                 test: str | None = None) -> tuple[RunResult, Artifact | None]:
-    """One run with its artifact written first; the artifact is kept if the run fails (or if asked)."""
+                 test: str | None = None, firings: frozenset[Firing] | None = None,
+                 durations: dict[Firing, float] | None = None, script: dict[str, int] | None = None
+                 ) -> tuple[RunResult, Artifact | None]:
+    """One run with its artifact written first; the artifact is kept if the run fails (or if asked). `firings`,
+    `durations` and `script` script the run (`run`)."""
     artifact = Artifact.start(directory, scenario, seed, strategy=strategy, mutant=mutant, tape=tape, stem=stem,
                               test=test if prepare is not None else None)
     result = run(scenario, seed, strategy=strategy, mutant=mutant, tape=tape, keep=True, prepare=prepare,
-                 max_steps=max_steps, wall_seconds=wall_seconds)
+                 max_steps=max_steps, wall_seconds=wall_seconds, firings=firings, durations=durations, script=script)
     assert result.world is not None
     kept: Artifact | None = None
     if result.violations or keep_passing:
-        artifact.finish(result, result.world.trace.lines())
+        world = result.world
+        artifact.finish(result, world.trace.lines(), leases=tenures(world), names=world.names(),
+                        story=tell(world, result.violations, result.violations[0].invariant)
+                        if result.violations else [])
         kept = artifact
     else:
         artifact.path.unlink(missing_ok=True)

@@ -18,7 +18,8 @@ from typing import Any, Final
 import yaml
 from pydantic import ValidationError
 
-from harness._replay import Artifact
+from harness._replay import Artifact, run_recorded
+from harness._report import tell, write_timeline
 from harness._run import run
 from harness._scenario import NotificationSpec, Scenario
 from harness._sites import Firing, decode, decode_durations, encode
@@ -114,6 +115,8 @@ class Shrunk:
     firings: list[str] = field(default_factory=list)
     #: The race in a few lines (`story`).
     story: list[str] = field(default_factory=list)
+    #: The shrunk run's timeline (beside its artifact), if it failed again as it should.
+    timeline: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,9 +218,13 @@ def shrink(artifact: Artifact, out_dir: Path, *, on_run: Callable[[], None] | No
                  durations=best.durations, invariant=invariant, script=best.script)
     path.write_text(regression_test(name, small, seed, best.strategy, invariant, mutant,
                                     encode(best.firings, best.durations), best.script, told))
+    # The shrunk run as an artifact of its own, and its timeline, beside the test.
+    _, kept = run_recorded(small, seed, out_dir, strategy=best.strategy, mutant=mutant, firings=best.firings,
+                           durations=best.durations, script=best.script, stem=name)
+    timeline = write_timeline(kept.path) if kept is not None else None
     return Shrunk(small, invariant, before, size_of(small) | {"faults fired": len(best.firings),
                                                               "choices": len(best.script)},
-                  path, best.strategy, best.script, [str(f) for f in sorted(best.firings)], told)
+                  path, best.strategy, best.script, [str(f) for f in sorted(best.firings)], told, timeline)
 
 
 #: How many runs of the `sites` strategy a shrink spends looking for the failure with fewer firings.
@@ -295,24 +302,7 @@ def story(scenario: Scenario, seed: int, *, strategy: str, tape: list[int] | Non
     result = run(scenario, seed, strategy=strategy, tape=tape if firings is None else None, mutant=mutant,
                  keep=True, firings=firings, durations=durations, script=script)
     assert result.world is not None
-    told: list[str] = []
-    previous = None
-    for step in result.world.trace.steps:
-        details = "".join(f" {key}={value}" for key, value in step.details
-                          if key in ("at", "verb", "name", "seconds", "key", "outcome"))
-        if (step.kind in ("replica.pause", "replica.crash") and previous is not None
-                and previous.kind == f"fault.{step.kind}" and previous.actor == step.actor):
-            told[-1] += details  # the replica's own record says how long the pause was
-        elif step.kind.startswith(("fault.", "client.")):
-            told.append(f"{step.time:9.3f} s  {step.actor}: {step.kind.removeprefix('fault.')}{details}")
-        previous = step
-    if len(told) > most:
-        told = [*told[:most - 1], f"          ... and {len(told) - most + 1} more"]
-    broken = next((v for v in result.violations if v.invariant == invariant), None)
-    if broken is not None:
-        told.append(f"{broken.time:9.3f} s  {invariant} broke: {broken.notification} {broken.channel} "
-                    f"{broken.message}".rstrip())
-    return told
+    return tell(result.world, result.violations, invariant, most=most)
 
 
 def regression_test(name: str, scenario: Scenario, seed: int, strategy: str, invariant: str,

@@ -230,6 +230,10 @@ class World:
     def in_fault_phase(self) -> bool:
         return self.env.now < self.fault_phase
 
+    def names(self) -> dict[str, str]:
+        """Which notification each uid (and each delivery Lease) belongs to, by name."""
+        return dict(self._subjects)
+
     def subject(self, resource: str, name: str) -> str:
         """What an API call or event on `resource`/`name` concerns, for the name of its injection site: a
         notification by its name, a delivery Lease by its notification's, an Event by the object it is about

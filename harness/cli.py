@@ -330,6 +330,8 @@ def _shrink(path: Path, out: Path) -> int:
         for key, value in sorted(done.script.items()):
             print(f"    {key} = {value}")
     print(f"  regression test: {done.test_path}")
+    if done.timeline is not None:
+        print(f"  timeline: {done.timeline}")
     return 0
 
 
