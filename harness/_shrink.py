@@ -185,11 +185,12 @@ def shrink(artifact: Artifact, out_dir: Path, *, on_run: Callable[[], None] | No
     best = fewest(best)
     best = _replace(best, scenario=shrink_scenario(best.scenario, lambda s: fails(_replace(best, scenario=s))))
     best = fewest(best)
-    focused = _focus(best, invariant, mutant)
+    focused = _focus(best, invariant, mutant, faults=scenario.model_dump(mode="json", by_alias=True)["faults"])
     if focused is not None and (_weight(focused) < _weight(best.scenario) or len(best.firings) > 3):
         # The race often needs only the notification the violation names, and two replicas, but its firings
-        # were timed by the rest of the world: look for it again, in that small world, where `sites` would.
-        found = _refind(_replace(best, scenario=focused), invariant, mutant, on_run)
+        # were timed by the rest of the world: look for it again in that small world, with every fault the
+        # scenario had, where `sites` would, then where random seeds do.
+        found = _refind(_replace(best, scenario=focused), invariant, mutant, on_run, seeds=REFIND)
         if found is not None:
             best = fewest(found)
             best = _replace(best, scenario=shrink_scenario(best.scenario,
@@ -231,17 +232,29 @@ def shrink(artifact: Artifact, out_dir: Path, *, on_run: Callable[[], None] | No
 REFIND: Final = 400
 
 
-def _refind(case: _Case, invariant: str, mutant: str | None, on_run: Callable[[], None] | None) -> _Case | None:
+def _refind(case: _Case, invariant: str, mutant: str | None, on_run: Callable[[], None] | None, *,
+            seeds: int = 0) -> _Case | None:
+    """The first run of the `sites` strategy on the case's world (then, if `seeds`, the first random seed) that
+    breaks the same invariant with fewer firings, as a script (`sites`: every other choice the simplest)."""
     for k in range(REFIND):
         if on_run is not None:
             on_run()
         try:
             result = run(case.scenario, k, strategy="sites", mutant=mutant)
         except ValueError:
-            return None  # the strategy has no run k: every one was tried
+            break  # the strategy has no run k: every one was tried
         if result.firings is not None and len(result.firings) < len(case.firings) and any(
                 v.invariant == invariant for v in result.violations):
             return _Case(case.scenario, "sites", decode(result.firings), decode_durations(result.firings), {})
+    for seed in range(seeds):
+        if on_run is not None:
+            on_run()
+        result = run(case.scenario, seed, strategy="random", mutant=mutant)
+        if any(v.invariant == invariant for v in result.violations):
+            found = _Case(case.scenario, "sites", decode(result.fired), decode_durations(result.fired),
+                          {k: v for k, v in result.script.items() if not k.startswith(("client.", "swarm."))})
+            if len(found.firings) < len(case.firings) or _weight(case.scenario) < _weight(found.scenario):
+                return found
     return None
 
 
@@ -250,9 +263,9 @@ def _weight(scenario: Scenario) -> int:
     return size["notifications"] + size["replicas"]
 
 
-def _focus(case: _Case, invariant: str, mutant: str | None) -> Scenario | None:
+def _focus(case: _Case, invariant: str, mutant: str | None, *, faults: dict[str, Any]) -> Scenario | None:
     """The case's world cut down to the notifications its violation names, on at most two replicas with one
-    worker each, with no client actions on the others (None: no such smaller world can be written)."""
+    worker each, with no client actions on the others, and `faults` (None: no such world can be written)."""
     result = run(case.scenario, 0, strategy=case.strategy, mutant=mutant, firings=case.firings,
                  durations=case.durations, script=case.script)
     names = {v.notification.partition("@")[0] for v in result.violations if v.invariant == invariant}
@@ -260,7 +273,7 @@ def _focus(case: _Case, invariant: str, mutant: str | None) -> Scenario | None:
     kept = [member for spec in data["notifications"] for member in _members(spec) if member["name"] in names]
     if not kept:
         return None
-    return _valid({**data, "notifications": kept, "clients": None,
+    return _valid({**data, "notifications": kept, "clients": None, "faults": faults,
                    "world": {**data["world"], "replicas": min(2, data["world"]["replicas"]), "workers": 1}})
 
 
