@@ -170,6 +170,9 @@ def shrink(artifact: Artifact, out_dir: Path, *, on_run: Callable[[], None] | No
     def fewest(case: _Case) -> _Case:
         return _replace(case, firings=shrink_firings(case.firings, lambda f: fails(_replace(case, firings=f))))
 
+    def smallest(case: _Case) -> _Case:
+        return _replace(case, scenario=shrink_scenario(case.scenario, lambda s: fails(_replace(case, scenario=s))))
+
     strategy = str(data.get("strategy") or "random")
     best = _Case(_scripted(scenario, recorded.traffic), "pct" if strategy == "pct" else "sites",
                  decode(recorded.fired), decode_durations(recorded.fired),
@@ -182,19 +185,21 @@ def shrink(artifact: Artifact, out_dir: Path, *, on_run: Callable[[], None] | No
                       {k: v for k, v in best.script.items() if not k.startswith("pct.")})
         if fails(plain):
             best = plain
-    best = fewest(best)
-    best = _replace(best, scenario=shrink_scenario(best.scenario, lambda s: fails(_replace(best, scenario=s))))
-    best = fewest(best)
-    focused = _focus(best, invariant, mutant, faults=scenario.model_dump(mode="json", by_alias=True)["faults"])
-    if focused is not None and (_weight(focused) < _weight(best.scenario) or len(best.firings) > 3):
-        # The race often needs only the notification the violation names, and two replicas, but its firings
-        # were timed by the rest of the world: look for it again in that small world, with every fault the
-        # scenario had, where `sites` would, then where random seeds do.
-        found = _refind(_replace(best, scenario=focused), invariant, mutant, on_run, seeds=REFIND)
+    best = fewest(smallest(fewest(best)))
+    # The race often needs only the notification the violation names, and two replicas, but its firings were
+    # timed by the rest of the world: look for it again in that small world, where `sites` would, then where
+    # random seeds do; with the fault kinds the failure kept, then with every one the scenario had.
+    kinds = [best.scenario.model_dump(mode="json", by_alias=True)["faults"]]
+    if set(scenario.faults) != set(best.scenario.faults):
+        kinds.append(scenario.model_dump(mode="json", by_alias=True)["faults"])
+    for faults in kinds:
+        focused = _focus(best, invariant, mutant, faults=faults)
+        if focused is None or not (_weight(focused) < _weight(best.scenario) or len(best.firings) > 3):
+            continue
+        found = _refind(_replace(best, scenario=focused), invariant, mutant, on_run, seeds=REFIND // 2)
         if found is not None:
-            best = fewest(found)
-            best = _replace(best, scenario=shrink_scenario(best.scenario,
-                                                           lambda s: fails(_replace(best, scenario=s))))
+            best = smallest(fewest(found))
+            break
     if len(best.firings) > 2:
         # The world is small now: look for the same failure with fewer firings where the `sites` strategy
         # would (every single, its extensions, then pairs), and keep the first that has fewer.
