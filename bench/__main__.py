@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import _detection, _overhead, _realtime, _scaling, _throughput
+from bench import _detection, _overhead, _realtime, _scaling, _shrinking, _throughput
 from bench._common import FINDINGS, ROOT, quiet
 from bench._table import table
 from harness import Progress, progress
@@ -24,6 +24,7 @@ SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "realtime": _realtime.section,
     "detection": _detection.section,
     "scaling": _scaling.section,
+    "shrink": _shrinking.section,
 }
 
 

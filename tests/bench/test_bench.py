@@ -27,7 +27,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 def test_every_section_is_written(report: dict) -> None:
-    assert list(report["sections"]) == ["throughput", "overhead", "realtime", "detection", "scaling"]
+    assert list(report["sections"]) == ["throughput", "overhead", "realtime", "detection", "scaling", "shrink"]
     assert report["machine"]["cores"] >= 1 and report["quick"] is True
 
 
@@ -67,9 +67,19 @@ def test_scaling_runs_the_catalogue_twice_and_campaigns_in_fresh_processes(repor
     assert all(r["peak_rss_mib"] > 0 for r in section["campaigns"]["runs"])
 
 
+def test_shrink_shrinks_what_it_finds(report: dict) -> None:
+    section = report["sections"]["shrink"]
+    found = [row for row in section["mutants"] if row["found"]]
+    assert found and section["shrunk"] == len(found)
+    for row in found:
+        assert row["after"]["faults fired"] <= row["before"]["faults fired"]
+        assert sum(row["after"][k] for k in ("notifications", "replicas", "faults fired")) < sum(
+            row["before"][k] for k in ("notifications", "replicas", "faults fired"))
+
+
 def test_the_table_renders_from_the_json_alone(report: dict) -> None:
     text = table(report)
-    assert "1. throughput" in text and "6. scaling" in text and "goal" in text
+    assert "1. throughput" in text and "6. scaling" in text and "7. shrink" in text and "goal" in text
 
 
 def test_an_unknown_section_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
