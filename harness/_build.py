@@ -23,8 +23,10 @@ def build(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list
 
     `max_steps` and `wall_seconds` override the scenario's budgets (`wall_seconds=inf`: no wall budget).
     With `sites` (targets, `harness._sites`), faults fire where they say and never by chance, and every other
-    choice is the simplest unless `script` names it (`Choices`): the `sites` strategy's world (seed 0's,
-    whatever the run's number `seed`), or any strategy's run scripted (a shrunk failure).
+    choice is the simplest unless `script` names it (`Choices`): the `sites` strategy's world, or any
+    strategy's run scripted (a shrunk failure). The seed still seeds the controller's own randomness (its
+    backoff jitter, through its RNG port), so the caller passes the seed a scripted run was found with, and 0
+    for a run of the `sites` strategy, whose number is no seed.
     """
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown strategy {strategy!r}; use one of {', '.join(STRATEGIES)}")
@@ -37,8 +39,8 @@ def build(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list
         from harness.mutants import MUTANTS
 
         rig.mutations.append(MUTANTS[mutant])
-    if strategy == "sites":
-        seed, sites = 0, sites or SiteTargets()
+    if strategy == "sites" and sites is None:
+        seed, sites = 0, SiteTargets()
     if sites is not None:
         tape, script = None, script or {}
     world = World(seed=seed, reconciler=rig.reconciler, replicas=spec.replicas, workers=spec.workers,

@@ -110,6 +110,7 @@ class Artifact:
             self.data["firings"] = result.firings
             self.data["script"] = result.script
         self.data["fired"] = result.fired
+        self.data["world_seed"] = result.world_seed
         self.data["traffic"] = result.traffic
         # For the timeline: the Leases' tenures, the race in a few lines, and which notification each uid is.
         self.data.update(leases=leases or [], story=story or [], names=names or {})
@@ -179,7 +180,7 @@ class Artifact:
                           if not isinstance(value, int) or isinstance(value, bool) or value < 0), None)
             if wrong is not None:
                 raise bad(f"tape[{wrong}]", f"a tape holds whole numbers of 0 or more, not {tape[wrong]!r}")
-        for key, kind in (("trace_hash", str), ("world_steps", int)):
+        for key, kind in (("trace_hash", str), ("world_steps", int), ("world_seed", int)):
             if data.get(key) is not None and not isinstance(data[key], kind):
                 raise bad(key, f"must be a {kind.__name__}, not {data[key]!r}")
         script = data.get("script")
@@ -207,6 +208,15 @@ class Artifact:
     def durations(self) -> dict[Firing, float] | None:
         rows = self.data.get("firings")
         return None if rows is None else decode_durations(rows)
+
+    @property
+    def world_seed(self) -> int:
+        """The seed the run's world was built with, which a scripted replay (`firings`) takes: the run's seed,
+        but 0 for run k of the `sites` strategy."""
+        value = self.data.get("world_seed")
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        return 0 if self.data.get("strategy") == "sites" else int(self.data["seed"])
 
     @property
     def script(self) -> dict[str, int] | None:
@@ -261,7 +271,8 @@ def replay(artifact: Artifact) -> Replayed:
     # A world stopped by its wall budget stopped at a step count the run itself does not fix: replay it to
     # that count, with no wall budget, and it stops where it stopped.
     stopped_at = int(data["world_steps"]) if data.get("stopped") else None
-    result = run(artifact.scenario, int(data["seed"]), strategy=str(data.get("strategy") or "random"),
+    seed = artifact.world_seed if artifact.firings is not None else int(data["seed"])
+    result = run(artifact.scenario, seed, strategy=str(data.get("strategy") or "random"),
                  mutant=data.get("mutant"), tape=artifact.tape, keep=True, max_steps=stopped_at,
                  wall_seconds=float("inf") if stopped_at is not None else None, firings=artifact.firings,
                  durations=artifact.durations, script=artifact.script)

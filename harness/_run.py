@@ -47,6 +47,8 @@ class RunResult:
     fired: list[list[Any]] = field(default_factory=list)
     #: Every client action the run took, scripted and drawn, as `traffic:` entries of a scenario.
     traffic: list[dict[str, Any]] = field(default_factory=list)
+    #: The seed the world was built with: the run's, but 0 for run k of the `sites` strategy (k is no seed).
+    world_seed: int = 0
     #: The run's choices that are not where faults fire nor how long their delays last, by name, where not the
     #: simplest (`script_of`): with `fired`, what replays the run as a script.
     script: dict[str, int] = field(default_factory=dict)
@@ -79,15 +81,17 @@ def run(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list[i
     stands: `no-progress`, with the safety invariants; liveness and expected outcomes are not judged.
     """
     targets, notes, plan, single = None, [], None, None
+    world_seed = seed
     if strategy == "sites" or firings is not None:
         if firings is None:
+            world_seed = 0  # run k of the strategy: k is no seed
             # The recording has a wall budget of its own (a looping controller cannot hold it up for ever);
             # the run keeps its whole budget, so that working out its firings never makes it look stuck.
             plan = plan_for(scenario, mutant=mutant, max_steps=max_steps, prepare=prepare, wall_seconds=wall_seconds)
             firings, single = plan.target(seed)
         targets, notes = SiteTargets(firings, durations=dict(durations or {})), [describe(firings)]
-    world, rig, scheduler = build(scenario, seed, strategy=strategy, tape=tape, mutant=mutant, max_steps=max_steps,
-                                  wall_seconds=wall_seconds, sites=targets, script=script)
+    world, rig, scheduler = build(scenario, world_seed, strategy=strategy, tape=tape, mutant=mutant,
+                                  max_steps=max_steps, wall_seconds=wall_seconds, sites=targets, script=script)
     if prepare is not None:
         prepare(world)
     until = scenario.phases.fault + scenario.phases.quiet
@@ -108,7 +112,7 @@ def run(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list[i
         firings=encode(firings, durations) if firings is not None else None,
         fired=[row(firing, seconds) for firing, seconds in world.injector.log],
         traffic=[step.model_dump(mode="json") for step in world.traffic],
-        script=script_of(world.choices.drawn),
+        script=script_of(world.choices.drawn), world_seed=world_seed,
     )
     if keep:
         result.world, result.rig = world, rig

@@ -128,6 +128,8 @@ class _Case:
     firings: frozenset[Firing]
     durations: dict[Firing, float]
     script: dict[str, int]
+    #: The seed of the controller's own randomness (its backoff jitter): the run's it was found in.
+    seed: int = 0
 
 
 def shrink(artifact: Artifact, out_dir: Path, *, on_run: Callable[[], None] | None = None) -> Shrunk:
@@ -151,7 +153,7 @@ def shrink(artifact: Artifact, out_dir: Path, *, on_run: Callable[[], None] | No
                                                              "apart from its test")
     invariant = str(data["violations"][0]["invariant"])
     mutant = data.get("mutant")
-    seed = int(data["seed"])
+    seed = artifact.world_seed if artifact.firings is not None else int(data["seed"])
     scenario = artifact.scenario
     recorded = run(scenario, seed, strategy=str(data.get("strategy") or "random"), mutant=mutant,
                    tape=artifact.tape if artifact.firings is None else None, firings=artifact.firings,
@@ -163,7 +165,7 @@ def shrink(artifact: Artifact, out_dir: Path, *, on_run: Callable[[], None] | No
     def fails(case: _Case) -> bool:
         if on_run is not None:
             on_run()
-        result = run(case.scenario, seed, strategy=case.strategy, mutant=mutant, firings=case.firings,
+        result = run(case.scenario, case.seed, strategy=case.strategy, mutant=mutant, firings=case.firings,
                      durations=case.durations, script=case.script)
         return any(v.invariant == invariant for v in result.violations)
 
@@ -176,13 +178,13 @@ def shrink(artifact: Artifact, out_dir: Path, *, on_run: Callable[[], None] | No
     strategy = str(data.get("strategy") or "random")
     best = _Case(_scripted(scenario, recorded.traffic), "pct" if strategy == "pct" else "sites",
                  decode(recorded.fired), decode_durations(recorded.fired),
-                 {k: v for k, v in recorded.script.items() if not k.startswith(("client.", "swarm."))})
+                 {k: v for k, v in recorded.script.items() if not k.startswith(("client.", "swarm."))}, seed)
     if not fails(best):
         raise ConfigFileError(str(artifact.path), 0, "", f"the failure ({invariant}) does not reproduce as a "
                                                          "script of its firings and choices: a harness bug")
     if best.strategy == "pct":
         plain = _Case(best.scenario, "sites", best.firings, best.durations,
-                      {k: v for k, v in best.script.items() if not k.startswith("pct.")})
+                      {k: v for k, v in best.script.items() if not k.startswith("pct.")}, best.seed)
         if fails(plain):
             best = plain
     best = fewest(smallest(fewest(best)))
@@ -218,14 +220,14 @@ def shrink(artifact: Artifact, out_dir: Path, *, on_run: Callable[[], None] | No
             best = _replace(best, script=simpler)
     small = best.scenario
     out_dir.mkdir(parents=True, exist_ok=True)
-    name = f"test_{invariant}_{scenario.name}_{seed}".replace("-", "_")
+    name = f"test_{invariant}_{scenario.name}_{int(data['seed'])}".replace("-", "_")
     path = out_dir / f"{name}.py"
-    told = story(small, seed, strategy=best.strategy, tape=[], mutant=mutant, firings=best.firings,
+    told = story(small, best.seed, strategy=best.strategy, tape=[], mutant=mutant, firings=best.firings,
                  durations=best.durations, invariant=invariant, script=best.script)
-    path.write_text(regression_test(name, small, seed, best.strategy, invariant, mutant,
+    path.write_text(regression_test(name, small, best.seed, best.strategy, invariant, mutant,
                                     encode(best.firings, best.durations), best.script, told))
     # The shrunk run as an artifact of its own, and its timeline, beside the test.
-    _, kept = run_recorded(small, seed, out_dir, strategy=best.strategy, mutant=mutant, firings=best.firings,
+    _, kept = run_recorded(small, best.seed, out_dir, strategy=best.strategy, mutant=mutant, firings=best.firings,
                            durations=best.durations, script=best.script, stem=name)
     timeline = write_timeline(kept.path) if kept is not None else None
     return Shrunk(small, invariant, before, size_of(small) | {"faults fired": len(best.firings),
@@ -250,14 +252,14 @@ def _refind(case: _Case, invariant: str, mutant: str | None, on_run: Callable[[]
             break  # the strategy has no run k: every one was tried
         if result.firings is not None and len(result.firings) < len(case.firings) and any(
                 v.invariant == invariant for v in result.violations):
-            return _Case(case.scenario, "sites", decode(result.firings), decode_durations(result.firings), {})
+            return _Case(case.scenario, "sites", decode(result.firings), decode_durations(result.firings), {}, 0)
     for seed in range(seeds):
         if on_run is not None:
             on_run()
         result = run(case.scenario, seed, strategy="random", mutant=mutant)
         if any(v.invariant == invariant for v in result.violations):
             found = _Case(case.scenario, "sites", decode(result.fired), decode_durations(result.fired),
-                          {k: v for k, v in result.script.items() if not k.startswith(("client.", "swarm."))})
+                          {k: v for k, v in result.script.items() if not k.startswith(("client.", "swarm."))}, seed)
             if len(found.firings) < len(case.firings) or _weight(case.scenario) < _weight(found.scenario):
                 return found
     return None
@@ -271,7 +273,7 @@ def _weight(scenario: Scenario) -> int:
 def _focus(case: _Case, invariant: str, mutant: str | None, *, faults: dict[str, Any]) -> Scenario | None:
     """The case's world cut down to the notifications its violation names, on at most two replicas with one
     worker each, with no client actions on the others, and `faults` (None: no such world can be written)."""
-    result = run(case.scenario, 0, strategy=case.strategy, mutant=mutant, firings=case.firings,
+    result = run(case.scenario, case.seed, strategy=case.strategy, mutant=mutant, firings=case.firings,
                  durations=case.durations, script=case.script)
     names = {v.notification.partition("@")[0] for v in result.violations if v.invariant == invariant}
     data = case.scenario.model_dump(mode="json", by_alias=True)
@@ -341,7 +343,7 @@ def regression_test(name: str, scenario: Scenario, seed: int, strategy: str, inv
     race = "".join(f"    {line}\n" for line in told or [])
     rows = "".join(f"    {json.dumps(row)},\n" for row in firings)
     choices = "".join(f"    {json.dumps(key)}: {value},\n" for key, value in sorted(script.items()))
-    return f'''"""Regression: `{invariant}` broke in {scenario.name} (seed {seed}, {strategy}).
+    return f'''"""Regression: `{invariant}` broke in {scenario.name} ({strategy}, the controller's seed {seed}).
 
 {found}
 
@@ -367,7 +369,7 @@ CHOICES = {{
 """ if script else ""}
 
 def {name}() -> None:
-    result = run(SCENARIO, 0, strategy={strategy!r}, mutant=os.environ.get("NOTIFIER_SIM_MUTANT"),
+    result = run(SCENARIO, {seed}, strategy={strategy!r}, mutant=os.environ.get("NOTIFIER_SIM_MUTANT"),
                  firings=FIRINGS, durations=DURATIONS{", script=CHOICES" if script else ""})
     broken = [v.message for v in result.violations if v.invariant == {invariant!r}]
     assert broken == [], broken

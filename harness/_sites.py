@@ -244,9 +244,10 @@ def encode(firings: frozenset[Firing], durations: dict[Firing, float] | None = N
 
 
 def row(firing: Firing, seconds: float | None = None) -> list[Any]:
-    """One firing as JSON (see `encode`)."""
+    """One firing as JSON (see `encode`). Seconds are kept exactly (JSON round-trips a float), so that a run
+    converted to its firings replays to the same trace."""
     site = firing.site
-    return [site.who, site.place, site.occurrence, firing.fault, *([round(seconds, 6)] if seconds is not None else [])]
+    return [site.who, site.place, site.occurrence, firing.fault, *([seconds] if seconds is not None else [])]
 
 
 def _rows(rows: Any) -> list[tuple[Firing, float | None]]:

@@ -274,7 +274,7 @@ class World:
                 offset = 0.0
                 skew = self.injector.fires("replica.clock-skew", f"replica-{index}", place="start")
                 if skew is not None:
-                    offset = self.choices.uniform("replica.clock-skew.seconds", -skew.max_seconds,
+                    offset = self.choices.uniform("replica.clock-skew.offset", -skew.max_seconds,
                                                   skew.max_seconds, at=f"replica-{index}")
                 self.replicas.append(Replica(self, index, self._reconciler, workers=self._workers,
                                              leader_election=self._election, clock_offset=offset))

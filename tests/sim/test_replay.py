@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness._replay import Artifact, replay, run_recorded
+from harness._run import run
 from harness._scenario import bundled_dir, load_scenario
 from harness._shrink import shrink
 from harness.mutants import MUTANTS
@@ -163,3 +164,21 @@ def test_replay_tells_what_happened(tmp_path: Path, capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     assert "what happened" in out and "replica.pause at=api.get seconds=" in out
     assert out.rstrip().splitlines()[-1].split("s  ", 1)[1].startswith("lock-safety broke:")
+
+
+@pytest.mark.parametrize("strategy", ["random", "pct", "swarm"])
+def test_any_run_converts_exactly_into_its_script(strategy: str) -> None:
+    """A run's faults as firings at named sites (with each delay's seconds, through JSON), its drawn client
+    actions as scripted ones and its other draws by name replay the same trace, under every strategy: what
+    the shrinker starts from is the failure itself."""
+    from harness._shrink import _scripted
+    from harness._sites import decode, decode_durations
+
+    scenario = load_scenario(bundled_dir() / "all-faults-three-replicas.yaml")
+    for seed in range(4):
+        original = run(scenario, seed, strategy=strategy)
+        fired = json.loads(json.dumps(original.fired))
+        again = run(_scripted(scenario, original.traffic), seed, strategy="pct" if strategy == "pct" else "sites",
+                    firings=decode(fired), durations=decode_durations(fired),
+                    script={k: v for k, v in original.script.items() if not k.startswith(("client.", "swarm."))})
+        assert again.trace_hash == original.trace_hash, (strategy, seed)
