@@ -138,11 +138,12 @@ def shrink(artifact: Artifact, out_dir: Path, *, on_run: Callable[[], None] | No
     Any run converts exactly into a script (`Choices`): its faults as explicit firings at named sites, with how
     long each delay lasted; its client actions, drawn ones too, as scripted traffic; its other choices by name.
     Then, each step keeping a change only while the same invariant still fails, and every step deterministic:
-    the strategy (a pct schedule is dropped if the failure does not need it), the world (replicas, then
-    notifications, channels, client actions, fault kinds and workers: the topology first, because each of
-    those removes many sites at once, and sites are named after the notification they concern, so what
-    remains keeps its names), then the firings one by one (ddmin), the world again, each delay back to the
-    scenario's default, and the remaining choices to their simplest.
+    the strategy (a pct schedule is dropped if the failure does not need it); the firings (ddmin), so that
+    what the world no longer needs to time them goes first; the world (replicas, then notifications, channels,
+    client actions, fault kinds and workers: each removes many sites at once, and sites are named after the
+    notification they concern, so what remains keeps its names); the firings again; then the race looked for
+    again in the smallest world the violation allows (its notification, two replicas) by the `sites` strategy
+    and random seeds; each delay back to the scenario's default; and the remaining choices to their simplest.
     """
     data = artifact.data
     if not data.get("violations"):
