@@ -211,9 +211,11 @@ class Artifact:
 
     @property
     def world_seed(self) -> int:
-        """The seed the run's world was built with, which a scripted replay (`firings`) takes: the run's seed,
-        but 0 for run k of the `sites` strategy."""
+        """The seed a replay passes to `run`: the run's seed, but for a scripted run (`firings`) the seed its
+        world was built with (0 for run k of the `sites` strategy, whose number is no seed)."""
         value = self.data.get("world_seed")
+        if self.firings is None:
+            return int(self.data["seed"])
         if isinstance(value, int) and not isinstance(value, bool):
             return value
         return 0 if self.data.get("strategy") == "sites" else int(self.data["seed"])
@@ -271,8 +273,7 @@ def replay(artifact: Artifact) -> Replayed:
     # A world stopped by its wall budget stopped at a step count the run itself does not fix: replay it to
     # that count, with no wall budget, and it stops where it stopped.
     stopped_at = int(data["world_steps"]) if data.get("stopped") else None
-    seed = artifact.world_seed if artifact.firings is not None else int(data["seed"])
-    result = run(artifact.scenario, seed, strategy=str(data.get("strategy") or "random"),
+    result = run(artifact.scenario, artifact.world_seed, strategy=str(data.get("strategy") or "random"),
                  mutant=data.get("mutant"), tape=artifact.tape, keep=True, max_steps=stopped_at,
                  wall_seconds=float("inf") if stopped_at is not None else None, firings=artifact.firings,
                  durations=artifact.durations, script=artifact.script)

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from harness._replay import Artifact, run_recorded
 from harness._report import tell, write_timeline
-from harness._run import run
+from harness._run import RunResult, run
 from harness._scenario import NotificationSpec, Scenario
 from harness._sites import Firing, decode, decode_durations, encode
 from harness.mutants import MUTANTS
@@ -154,7 +154,7 @@ def shrink(artifact: Artifact, out_dir: Path, *, on_run: Callable[[], None] | No
                                                              "apart from its test")
     invariant = str(data["violations"][0]["invariant"])
     mutant = data.get("mutant")
-    seed = artifact.world_seed if artifact.firings is not None else int(data["seed"])
+    seed = artifact.world_seed
     scenario = artifact.scenario
     recorded = run(scenario, seed, strategy=str(data.get("strategy") or "random"), mutant=mutant,
                    tape=artifact.tape if artifact.firings is None else None, firings=artifact.firings,
@@ -177,9 +177,7 @@ def shrink(artifact: Artifact, out_dir: Path, *, on_run: Callable[[], None] | No
         return _replace(case, scenario=shrink_scenario(case.scenario, lambda s: fails(_replace(case, scenario=s))))
 
     strategy = str(data.get("strategy") or "random")
-    best = _Case(_scripted(scenario, recorded.traffic), "pct" if strategy == "pct" else "sites",
-                 decode(recorded.fired), decode_durations(recorded.fired),
-                 {k: v for k, v in recorded.script.items() if not k.startswith(("client.", "swarm."))}, seed)
+    best = case_of(scenario, recorded, "pct" if strategy == "pct" else "sites", seed)
     if not fails(best):
         raise ConfigFileError(str(artifact.path), 0, "", f"the failure ({invariant}) does not reproduce as a "
                                                          "script of its firings and choices: a harness bug")
@@ -259,8 +257,7 @@ def _refind(case: _Case, invariant: str, mutant: str | None, on_run: Callable[[]
             on_run()
         result = run(case.scenario, seed, strategy="random", mutant=mutant)
         if any(v.invariant == invariant for v in result.violations):
-            found = _Case(case.scenario, "sites", decode(result.fired), decode_durations(result.fired),
-                          {k: v for k, v in result.script.items() if not k.startswith(("client.", "swarm."))}, seed)
+            found = case_of(case.scenario, result, "sites", seed)
             if len(found.firings) < len(case.firings) or _weight(case.scenario) < _weight(found.scenario):
                 return found
     return None
@@ -283,6 +280,14 @@ def _focus(case: _Case, invariant: str, mutant: str | None, *, faults: dict[str,
         return None
     return _valid({**data, "notifications": kept, "clients": None, "faults": faults,
                    "world": {**data["world"], "replicas": min(2, data["world"]["replicas"]), "workers": 1}})
+
+
+def case_of(scenario: Scenario, result: RunResult, strategy: str, seed: int) -> _Case:
+    """A run of `scenario` as its script, exactly: the faults it fired (with their delays' seconds), the client
+    actions it took (drawn ones scripted), its other draws by name, and the seed of the controller's own
+    randomness. Under `strategy` "pct" the script keeps pct's schedule; under "sites", none."""
+    return _Case(_scripted(scenario, result.traffic), strategy, decode(result.fired), decode_durations(result.fired),
+                 {k: v for k, v in result.script.items() if not k.startswith(("client.", "swarm."))}, seed)
 
 
 def _replace(case: _Case, **changes: Any) -> _Case:

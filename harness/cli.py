@@ -290,8 +290,7 @@ def _replay(path: Path) -> int:
         print(f"  {v.invariant}: {v.notification} {v.channel} {v.message}".rstrip())
     if result.violations and replayed.same:
         data = artifact.data
-        told = story(artifact.scenario, artifact.world_seed if artifact.firings is not None else int(data["seed"]),
-                     strategy=str(data.get("strategy") or "random"),
+        told = story(artifact.scenario, artifact.world_seed, strategy=str(data.get("strategy") or "random"),
                      tape=artifact.tape, mutant=data.get("mutant"), firings=artifact.firings,
                      durations=artifact.durations, script=artifact.script,
                      invariant=result.violations[0].invariant)

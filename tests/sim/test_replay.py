@@ -171,14 +171,13 @@ def test_any_run_converts_exactly_into_its_script(strategy: str) -> None:
     """A run's faults as firings at named sites (with each delay's seconds, through JSON), its drawn client
     actions as scripted ones and its other draws by name replay the same trace, under every strategy: what
     the shrinker starts from is the failure itself."""
-    from harness._shrink import _scripted
-    from harness._sites import decode, decode_durations
+    from harness._shrink import case_of
 
     scenario = load_scenario(bundled_dir() / "all-faults-three-replicas.yaml")
     for seed in range(4):
         original = run(scenario, seed, strategy=strategy)
-        fired = json.loads(json.dumps(original.fired))
-        again = run(_scripted(scenario, original.traffic), seed, strategy="pct" if strategy == "pct" else "sites",
-                    firings=decode(fired), durations=decode_durations(fired),
-                    script={k: v for k, v in original.script.items() if not k.startswith(("client.", "swarm."))})
+        original.fired = json.loads(json.dumps(original.fired))  # as an artifact holds them
+        case = case_of(scenario, original, "pct" if strategy == "pct" else "sites", seed)
+        again = run(case.scenario, case.seed, strategy=case.strategy, firings=case.firings, durations=case.durations,
+                    script=case.script)
         assert again.trace_hash == original.trace_hash, (strategy, seed)
