@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import textwrap
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,15 +24,15 @@ from harness._replay import Artifact, run_recorded
 from harness._report import tell, write_timeline
 from harness._run import RunResult, run
 from harness._scenario import NotificationSpec, Scenario
-from harness._sites import Firing, decode, decode_durations, encode
+from harness._sites import Firing, Site, decode, decode_durations, encode
 from harness.mutants import MUTANTS
 from notifier import ConfigFileError
 
 
 def shrink_scenario(scenario: Scenario, fails: Callable[[Scenario], bool]) -> Scenario:
-    """Fewer replicas, notifications, channel sets, client actions, fault kinds and workers, in that order of
-    preference, while it still fails: the first smaller candidate that fails is kept, and the search starts
-    again from it. Deterministic."""
+    """Fewer replicas, notifications, channel sets, client actions (a reload of the routing is one), fault
+    kinds and workers, in that order of preference, while it still fails: the first smaller candidate that
+    fails is kept, and the search starts again from it. Deterministic."""
     best = scenario
     changed = True
     while changed:
@@ -70,6 +72,8 @@ def _smaller(s: Scenario) -> list[Scenario]:
         out.append({**data, "clients": None})
     for i in range(len(data["traffic"])):
         out.append({**data, "traffic": data["traffic"][:i] + data["traffic"][i + 1:]})
+    if data.get("reload_channels") is not None:
+        out.append({**data, "reload_channels": None})
     for name in sorted(data["faults"]):
         out.append({**data, "faults": {k: v for k, v in data["faults"].items() if k != name}})
     if data["world"]["workers"] > 1:
@@ -194,10 +198,20 @@ def shrink(artifact: Artifact, out_dir: Path, *, on_run: Callable[[], None] | No
     if set(scenario.faults) != set(best.scenario.faults):
         kinds.append(scenario.model_dump(mode="json", by_alias=True)["faults"])
     for faults in kinds:
-        focused = _focus(best, invariant, mutant, faults=faults)
-        if focused is None or not (_weight(focused) < _weight(best.scenario) or len(best.firings) > 3):
+        focus = _focus(best, invariant, mutant, faults=faults)
+        if focus is None or not (_weight(focus.scenario) < _weight(best.scenario) or len(best.firings) > 3):
             continue
-        found = _refind(_replace(best, scenario=focused), invariant, mutant, on_run, seeds=REFIND // 2)
+        # First the same race, timed as it was: what the rest of the world made wait now waits by a pause.
+        found = _retime(best, focus, invariant, mutant, on_run)
+        for drop in sorted(best.firings):
+            if found is not None:
+                break
+            if drop.fault != "replica.pause" and _about(drop.site, focus.names):
+                found = _retime(best, focus, invariant, mutant, on_run, drop)
+        if found is not None:
+            best = smallest(fewest(found))
+            break
+        found = _refind(_replace(best, scenario=focus.scenario), invariant, mutant, on_run, seeds=REFIND // 2)
         if found is not None:
             best = smallest(fewest(found))
             break
@@ -268,18 +282,114 @@ def _weight(scenario: Scenario) -> int:
     return size["notifications"] + size["replicas"]
 
 
-def _focus(case: _Case, invariant: str, mutant: str | None, *, faults: dict[str, Any]) -> Scenario | None:
-    """The case's world cut down to the notifications its violation names, on at most two replicas with one
-    worker each, with no client actions on the others, and `faults` (None: no such world can be written)."""
-    result = run(case.scenario, case.seed, strategy=case.strategy, mutant=mutant, firings=case.firings,
-                 durations=case.durations, script=case.script)
-    names = {v.notification.partition("@")[0] for v in result.violations if v.invariant == invariant}
+@dataclass(frozen=True, slots=True)
+class _Focus:
+    """The smallest world a violation allows, and what of the case's world it keeps."""
+
+    scenario: Scenario
+    #: The notifications the violation names.
+    names: frozenset[str]
+    #: The replicas of the case's world that the race involves, in the order they become replica-0, replica-1.
+    replicas: tuple[str, ...]
+    #: When each of their passages (`Site`) about those notifications went on, in the case's run.
+    timing: dict[Site, float]
+
+
+def _focus(case: _Case, invariant: str, mutant: str | None, *, faults: dict[str, Any]) -> _Focus | None:
+    """The case's world cut down to the notifications its violation names, on the (at most two) replicas that
+    did most about them, with one worker each, no client actions on the others, and `faults` (None: no such
+    world can be written)."""
+    result, timing, _ = _timed(case, mutant)
+    names = frozenset(v.notification.partition("@")[0] for v in result.violations if v.invariant == invariant)
     data = case.scenario.model_dump(mode="json", by_alias=True)
     kept = [member for spec in data["notifications"] for member in _members(spec) if member["name"] in names]
     if not kept:
         return None
-    return _valid({**data, "notifications": kept, "clients": None, "faults": faults,
-                   "world": {**data["world"], "replicas": min(2, data["world"]["replicas"]), "workers": 1}})
+    # The replicas whose faults concern the notifications first, then those that passed a site about them.
+    fired = Counter(f.site.who for f in case.firings if _about(f.site, names))
+    passed = {site.who for site in timing if _about(site, names)}
+    ranked = sorted(passed | set(fired), key=lambda who: (-fired[who], _index(who)))
+    replicas = tuple(sorted(ranked[:2], key=_index))
+    if "replica.pause" not in faults:
+        # A pause is how the focused world keeps the original's timing (`_retime`); scripted, it fires only
+        # where a firing says.
+        faults = {**faults, "replica.pause": {"probability": 0.1, "max_seconds": case.scenario.world.lease_duration}}
+    scenario = _valid({**data, "notifications": kept, "clients": None, "faults": faults,
+                       "world": {**data["world"], "replicas": min(2, data["world"]["replicas"]), "workers": 1}})
+    if scenario is None:
+        return None
+    return _Focus(scenario, names, replicas, {site: when for site, when in timing.items()
+                                              if site.who in replicas and _about(site, names)})
+
+
+def _about(site: Site, names: frozenset[str]) -> bool:
+    """Whether a site concerns one of the notifications (its place ends with the notification's name)."""
+    return site.place.rpartition(" ")[2] in names
+
+
+def _index(replica: str) -> int:
+    return int(replica.rpartition("-")[2])
+
+
+def _timed(case: _Case, mutant: str | None) -> tuple[RunResult, dict[Site, float], dict[Site, float]]:
+    """Run the case; when each replica went on from each of its await points (a `replica.pause` site), after
+    the pause it took there if one fired; and how long those pauses lasted."""
+    result = run(case.scenario, case.seed, strategy=case.strategy, mutant=mutant, firings=case.firings,
+                 durations=case.durations, script=case.script, keep=True)
+    assert result.world is not None
+    injector = result.world.injector
+    assert injector.sites is not None  # a scripted run has targets
+    paused = {f.site: seconds or 0.0 for f, seconds in injector.log if f.fault == "replica.pause"}
+    timing = {f.site: when + paused.get(f.site, 0.0) for f, when in injector.sites.seen.items()
+              if f.fault == "replica.pause"}
+    result.world = result.rig = None
+    return result, timing, paused
+
+
+#: How many pauses `_retime` adds, at most, before it gives up; and the least lag it makes up for.
+RETIMES: Final = 8
+LAG: Final = 0.05
+
+
+def _retime(case: _Case, focus: _Focus, invariant: str, mutant: str | None,
+            on_run: Callable[[], None] | None, drop: Firing | None = None) -> _Case | None:
+    """The case's race in the focused world, timed as it was (after DEMi's idea of keeping the schedule when
+    events are removed): the case's firings about the kept notifications, on the kept replicas renamed
+    replica-0, replica-1; then, while it does not fail, a pause at the first await point about them that a
+    replica now reaches earlier than it did in the case's world (other notifications' work, queueing, watch
+    delays and pauses elsewhere made it wait), as long as it waited. None if the race does not come back."""
+    rename = {old: f"replica-{i}" for i, old in enumerate(focus.replicas)}
+
+    def moved(firing: Firing) -> Firing:
+        return Firing(Site(rename[firing.site.who], firing.site.place, firing.site.occurrence), firing.fault)
+
+    kept = {f for f in case.firings if f.site.who in rename and _about(f.site, focus.names)
+            and (drop is None or f != drop)}
+    firings = {moved(f) for f in kept}
+    durations = {moved(f): d for f, d in case.durations.items() if f in kept}
+    script = dict(case.script)
+    for old, new in rename.items():
+        script = {k.replace(f"@{old}, ", f"@{new}, "): v for k, v in script.items()}
+    target = {Site(rename[s.who], s.place, s.occurrence): when for s, when in focus.timing.items()}
+    end = focus.scenario.phases.fault
+    for _ in range(RETIMES + 1):
+        candidate = _Case(focus.scenario, case.strategy, frozenset(firings), dict(durations), script, case.seed)
+        if on_run is not None:
+            on_run()
+        result, timing, paused = _timed(candidate, mutant)
+        if any(v.invariant == invariant for v in result.violations):
+            return candidate
+        # A passage the case's run did not make within the fault phase came later, if at all: not before it ends.
+        early = next(((site, target.get(site, end) - when) for site, when in timing.items()
+                      if _about(site, focus.names) and target.get(site, end) - when > LAG), None)
+        if early is None:
+            return None
+        site, lag = early
+        pause = Firing(site, "replica.pause")
+        # To the millisecond, up: a test states it, and the lag is made up for, not cut short.
+        durations[pause] = math.ceil((paused.get(site, 0.0) + lag) * 1000) / 1000
+        firings.add(pause)
+    return None
 
 
 def case_of(scenario: Scenario, result: RunResult, strategy: str, seed: int) -> _Case:
