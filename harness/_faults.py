@@ -7,7 +7,7 @@ what it did. Faults fire only in the fault phase; the quiet phase after it is wh
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
@@ -101,6 +101,7 @@ class Injector:
         #: faults as explicit firings (`harness._sites`), which the shrinker replays without a tape.
         self.log: list[tuple[Firing, float | None]] = []
         self._counts: Counter[tuple[str, str, str]] = Counter()
+        self._passages: Counter[tuple[str, str]] = Counter()
 
     def fires(self, fault: str, who: str, *, place: str | None = None, **details: Any) -> FaultIntensity | None:
         """Whether `fault` fires now for `who`, at `place` (the injection site, by default the fault's name);
@@ -133,10 +134,32 @@ class Injector:
         self.log[-1] = (firing, chosen)
         return chosen
 
+    def passing(self, who: str, place: str) -> Site | None:
+        """`who` passes `place` now (an await point, a watch event sent its way): in a scripted run, noted."""
+        if self.sites is None or not self.world.in_fault_phase():
+            return None
+        self._passages[(who, place)] += 1
+        site = Site(who, place, self._passages[(who, place)])
+        self.sites.passed[site] = self.world.env.now
+        return site
+
+    def applying(self, who: str, place: str) -> None:
+        """The call `who` made at its last passage of `place` reaches the server now."""
+        passages = self._passages.get((who, place))
+        if self.sites is not None and passages:
+            # once: passages after the fault phase are not counted, and their calls are not this one
+            self.sites.applied.setdefault(Site(who, place, passages), self.world.env.now)
+
+    def arrived(self, site: Site) -> None:
+        """What `who` passed at `site` (a watch event) reaches it now."""
+        if self.sites is not None:
+            self.sites.applied[site] = self.world.env.now
+
     def decision_point(self, replica: Replica, where: str, place: str | None = None) -> None:
         """An await point of a replica: it may crash or freeze here."""
         if replica.runtime.dead:
             return
+        self.passing(replica.name, place or where)
         if self.fires("replica.crash", replica.name, place=place or where, at=where):
             replica.crash()
         elif (pause := self.fires("replica.pause", replica.name, place=place or where, at=where)) is not None:
@@ -150,6 +173,8 @@ class ReplicaApiFaults:
     def __init__(self, injector: Injector, replica: Replica) -> None:
         self._injector = injector
         self._replica = replica
+        #: The watch events on their way, by place, as the sites they were sent at (a scripted run's timing).
+        self._coming: dict[str, deque[Site]] = defaultdict(deque)
 
     def _partitioned(self) -> bool:
         return self._replica.partitioned_until > self._injector.world.env.now
@@ -161,6 +186,11 @@ class ReplicaApiFaults:
 
     def latency(self, verb: str, resource: ResourceType, name: str) -> float:
         place = self._place(f"api.{verb}", resource, name)
+        if verb == "watch":
+            # A replica watches a resource on one stream: a new one means the last one ended, and what it
+            # still held never arrives.
+            for key in [key for key in self._coming if key.startswith(f"watch {resource.plural}")]:
+                del self._coming[key]
         self._injector.decision_point(self._replica, f"api.{verb}", place)
         scheduler = self._injector.world.scheduler
         extra = scheduler.delay(self._replica.index) if scheduler is not None else 0.0
@@ -170,6 +200,7 @@ class ReplicaApiFaults:
 
     def before_apply(self, verb: str, resource: ResourceType, name: str) -> KubeApiError | None:
         who, place = self._replica.name, self._place(f"api.{verb}", resource, name)
+        self._injector.applying(who, place)
         if self._partitioned():
             return KubeUnavailableError(f"{verb} {resource.plural}/{name}: connection refused (partitioned)", code=0)
         if verb in ("update", "update_status", "patch") and self._injector.fires("api.conflict", who, place=place,
@@ -189,16 +220,27 @@ class ReplicaApiFaults:
         return None
 
     def watch_delay(self, resource: ResourceType, name: str) -> float:
-        intensity = self._injector.fires("watch.delay", self._replica.name, place=self._place("watch", resource, name))
+        place = self._place("watch", resource, name)
+        if (site := self._injector.passing(self._replica.name, place)) is not None:
+            self._coming[place].append(site)
+        intensity = self._injector.fires("watch.delay", self._replica.name, place=place)
         return 0.0 if intensity is None else self._injector.seconds("watch.delay", self._replica.name, intensity)
 
     def watch_disconnect(self, resource: ResourceType, name: str) -> bool:
-        return self._partitioned() or self._injector.fires(
-            "watch.disconnect", self._replica.name, place=self._place("watch", resource, name)) is not None
+        place = self._place("watch", resource, name)
+        if self._coming.get(place):
+            self._injector.arrived(self._coming[place].popleft())
+        return self._partitioned() or self._injector.fires("watch.disconnect", self._replica.name,
+                                                           place=place) is not None
 
     def watch_coalesce(self, resource: ResourceType, name: str) -> bool:
-        return self._injector.fires("informer.hold-event", self._replica.name,
-                                    place=self._place("watch", resource, name)) is not None
+        place = self._place("watch", resource, name)
+        if self._injector.fires("informer.hold-event", self._replica.name, place=place) is None:
+            return False
+        if self._coming.get(place):
+            # the events on their way for this object are overtaken by the one just sent: only it arrives
+            self._coming[place] = deque([self._coming[place][-1]])
+        return True
 
 
 class FaultyTransport(httpx.AsyncBaseTransport):
@@ -227,6 +269,7 @@ class FaultyTransport(httpx.AsyncBaseTransport):
             raise httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed", request=request)
         if (slow := injector.fires("http.latency", who, place=place)) is not None:
             await replica.runtime.sleep(injector.seconds("http.latency", who, slow))
+        injector.applying(who, place)
         if injector.fires("http.status", who, place=place):
             return httpx.Response(503, text="injected: service unavailable", request=request)
         if injector.fires("http.rate-limit", who, place=place):

@@ -190,37 +190,37 @@ def shrink(artifact: Artifact, out_dir: Path, *, on_run: Callable[[], None] | No
                       {k: v for k, v in best.script.items() if not k.startswith("pct.")}, best.seed)
         if fails(plain):
             best = plain
-    best = fewest(smallest(fewest(best)))
     # The race often needs only the notification the violation names, and two replicas, but its firings were
-    # timed by the rest of the world: look for it again in that small world, where `sites` would, then where
-    # random seeds do; with the fault kinds the failure kept, then with every one the scenario had.
-    kinds = [best.scenario.model_dump(mode="json", by_alias=True)["faults"]]
-    if set(scenario.faults) != set(best.scenario.faults):
-        kinds.append(scenario.model_dump(mode="json", by_alias=True)["faults"])
-    for faults in kinds:
-        focus = _focus(best, invariant, mutant, faults=faults)
-        if focus is None or not (_weight(focus.scenario) < _weight(best.scenario) or len(best.firings) > 3):
-            continue
-        # First the same race, timed as it was: what the rest of the world made wait now waits by a pause.
-        found = _retime(best, focus, invariant, mutant, on_run)
-        for drop in sorted(best.firings):
+    # timed by the rest of the world: first the same race in that small world, timed as it was (`_retime`),
+    # which spares the minimising of the whole world; failing that, the world minimised, then timed again,
+    # then the race looked for afresh where `sites` would, then where random seeds do; with the fault kinds
+    # the failure kept, then with every one the scenario had.
+    early = _retimed(best, _faults_of(best.scenario), invariant, mutant, on_run)
+    if early is not None:
+        best = smallest(fewest(early))
+    else:
+        best = fewest(smallest(fewest(best)))
+        kinds = [_faults_of(best.scenario)]
+        if set(scenario.faults) != set(best.scenario.faults):
+            kinds.append(_faults_of(scenario))
+        for faults in kinds:
+            found = _retimed(best, faults, invariant, mutant, on_run)
+            if found is None:
+                focus = _focus(best, invariant, mutant, faults=faults)
+                if focus is not None and _smaller_than(focus, best):
+                    found = _refind(_replace(best, scenario=focus.scenario), invariant, mutant, on_run,
+                                    seeds=REFIND // 2)
             if found is not None:
+                best = smallest(fewest(found))
                 break
-            if drop.fault != "replica.pause" and _about(drop.site, focus.names):
-                found = _retime(best, focus, invariant, mutant, on_run, drop)
-        if found is not None:
-            best = smallest(fewest(found))
-            break
-        found = _refind(_replace(best, scenario=focus.scenario), invariant, mutant, on_run, seeds=REFIND // 2)
-        if found is not None:
-            best = smallest(fewest(found))
-            break
     if len(best.firings) > 2:
         # The world is small now: look for the same failure with fewer firings where the `sites` strategy
         # would (every single, its extensions, then pairs), and keep the first that has fewer.
         found = _refind(best, invariant, mutant, on_run)
         if found is not None:
             best = fewest(found)
+    while len(best.firings) > 2 and (found := _fewer(best, invariant, mutant, on_run, fewest)) is not None:
+        best = found
     durations = {f: d for f, d in best.durations.items() if f in best.firings}
     for firing in sorted(durations):
         fewer = {f: d for f, d in durations.items() if f != firing}
@@ -287,6 +287,8 @@ class _Focus:
     """The smallest world a violation allows, and what of the case's world it keeps."""
 
     scenario: Scenario
+    #: The same, with the faults that keep a race's timing (`_retime`) enabled.
+    timed: Scenario
     #: The notifications the violation names.
     names: frozenset[str]
     #: The replicas of the case's world that the race involves, in the order they become replica-0, replica-1.
@@ -310,16 +312,17 @@ def _focus(case: _Case, invariant: str, mutant: str | None, *, faults: dict[str,
     passed = {site.who for site in timing if _about(site, names)}
     ranked = sorted(passed | set(fired), key=lambda who: (-fired[who], _index(who)))
     replicas = tuple(sorted(ranked[:2], key=_index))
-    if "replica.pause" not in faults:
-        # A pause is how the focused world keeps the original's timing (`_retime`); scripted, it fires only
-        # where a firing says.
-        faults = {**faults, "replica.pause": {"probability": 0.1, "max_seconds": case.scenario.world.lease_duration}}
-    scenario = _valid({**data, "notifications": kept, "clients": None, "faults": faults,
-                       "world": {**data["world"], "replicas": min(2, data["world"]["replicas"]), "workers": 1}})
-    if scenario is None:
+    small = {**data, "notifications": kept, "clients": None, "faults": faults,
+             "world": {**data["world"], "replicas": min(2, data["world"]["replicas"]), "workers": 1}}
+    # Delays are how the world keeps the original's timing (`_retime`); scripted, they fire only where a
+    # firing says.
+    lease = case.scenario.world.lease_duration
+    scenario, timed = _valid(small), _valid({**small, "faults": {
+        **{fault: {"probability": 0.1, "max_seconds": lease} for fault in sorted(set(WAITS.values()))}, **faults}})
+    if scenario is None or timed is None:
         return None
-    return _Focus(scenario, names, replicas, {site: when for site, when in timing.items()
-                                              if site.who in replicas and _about(site, names)})
+    return _Focus(scenario, timed, names, replicas, {site: when for site, when in timing.items()
+                                                     if site.who in replicas and _about(site, names)})
 
 
 def _about(site: Site, names: frozenset[str]) -> bool:
@@ -331,64 +334,116 @@ def _index(replica: str) -> int:
     return int(replica.rpartition("-")[2])
 
 
-def _timed(case: _Case, mutant: str | None) -> tuple[RunResult, dict[Site, float], dict[Site, float]]:
-    """Run the case; when each replica went on from each of its await points (a `replica.pause` site), after
-    the pause it took there if one fired; and how long those pauses lasted."""
+def _timed(case: _Case, mutant: str | None) -> tuple[RunResult, dict[Site, float], dict[Firing, float]]:
+    """Run the case; when each replica went on from each of its await points: when the API call made there
+    reached the server (after its latency, and any freeze of the replica meanwhile), or else once the pause
+    it took there, if one fired, was over; when a watch event sent its way reached it; and how long each
+    delay that fired lasted."""
     result = run(case.scenario, case.seed, strategy=case.strategy, mutant=mutant, firings=case.firings,
                  durations=case.durations, script=case.script, keep=True)
     assert result.world is not None
     injector = result.world.injector
     assert injector.sites is not None  # a scripted run has targets
-    paused = {f.site: seconds or 0.0 for f, seconds in injector.log if f.fault == "replica.pause"}
-    timing = {f.site: when + paused.get(f.site, 0.0) for f, when in injector.sites.seen.items()
-              if f.fault == "replica.pause"}
+    delays = {f: seconds for f, seconds in injector.log if seconds is not None}
+    sites = injector.sites
+    timing = {site: sites.applied.get(site, when + delays.get(Firing(site, "replica.pause"), 0.0))
+              for site, when in sites.passed.items()}
     result.world = result.rig = None
-    return result, timing, paused
+    return result, timing, delays
 
 
-#: How many pauses `_retime` adds, at most, before it gives up; and the least lag it makes up for.
+def _faults_of(scenario: Scenario) -> dict[str, Any]:
+    return dict(scenario.model_dump(mode="json", by_alias=True)["faults"])
+
+
+def _smaller_than(focus: _Focus, case: _Case) -> bool:
+    """Whether the focused world is worth a search: smaller than the case's, or the case needs many firings."""
+    return _weight(focus.scenario) < _weight(case.scenario) or len(case.firings) > 3
+
+
+def _retimed(case: _Case, faults: dict[str, Any], invariant: str, mutant: str | None,
+             on_run: Callable[[], None] | None) -> _Case | None:
+    """The case's race in its focused world (`_focus`, with `faults`), timed as it was (`_retime`): with all
+    the case's firings about it, else with its delays only, else without one firing that is not a delay (a
+    firing may set a replica on another path in the smaller world, where its timing cannot be kept)."""
+    focus = _focus(case, invariant, mutant, faults=faults)
+    if focus is None or not _smaller_than(focus, case):
+        return None
+    found = _retime(case, focus, invariant, mutant, on_run)
+    others = sorted(f for f in case.firings if f.fault not in DELAYS and _about(f.site, focus.names))
+    if found is None and others:
+        found = _retime(case, focus, invariant, mutant, on_run, frozenset(others))
+    for drop in others:
+        if found is not None:
+            break
+        found = _retime(case, focus, invariant, mutant, on_run, frozenset({drop}))
+    return found
+
+
+def _fewer(case: _Case, invariant: str, mutant: str | None, on_run: Callable[[], None] | None,
+           fewest: Callable[[_Case], _Case]) -> _Case | None:
+    """The case with one firing fewer, or more, where what a firing did is done by the timing alone: each
+    firing in turn taken out and the case's timing kept (`_retime`), kept if it then needs fewer firings."""
+    focus = _focus(case, invariant, mutant, faults=_faults_of(case.scenario))
+    if focus is None:
+        return None
+    for drop in sorted(case.firings):
+        found = _retime(case, focus, invariant, mutant, on_run, frozenset({drop}))
+        if found is not None:
+            found = fewest(found)
+            if len(found.firings) < len(case.firings):
+                return found
+    return None
+
+
+#: The fault that holds back what a replica does at a place (`api.get ...`, `http.send ...`, `watch ...`).
+WAITS: Final = {"api": "api.latency", "http": "http.latency", "watch": "watch.delay"}
+DELAYS: Final = frozenset({*WAITS.values(), "replica.pause"})
+#: How many delays `_retime` adds, at most, before it gives up; and the least lag it makes up for.
 RETIMES: Final = 8
 LAG: Final = 0.05
 
 
 def _retime(case: _Case, focus: _Focus, invariant: str, mutant: str | None,
-            on_run: Callable[[], None] | None, drop: Firing | None = None) -> _Case | None:
+            on_run: Callable[[], None] | None, drop: frozenset[Firing] = frozenset()) -> _Case | None:
     """The case's race in the focused world, timed as it was (after DEMi's idea of keeping the schedule when
     events are removed): the case's firings about the kept notifications, on the kept replicas renamed
-    replica-0, replica-1; then, while it does not fail, a pause at the first await point about them that a
-    replica now reaches earlier than it did in the case's world (other notifications' work, queueing, watch
-    delays and pauses elsewhere made it wait), as long as it waited. None if the race does not come back."""
+    replica-0, replica-1; then, while it does not fail, a delay of the first call, send or watch event about
+    them that now reaches its end earlier than it did in the case's world (other notifications' work,
+    queueing, watch delays and pauses elsewhere made it wait), as long as it waited. None if the race does
+    not come back."""
     rename = {old: f"replica-{i}" for i, old in enumerate(focus.replicas)}
 
     def moved(firing: Firing) -> Firing:
         return Firing(Site(rename[firing.site.who], firing.site.place, firing.site.occurrence), firing.fault)
 
-    kept = {f for f in case.firings if f.site.who in rename and _about(f.site, focus.names)
-            and (drop is None or f != drop)}
+    kept = {f for f in case.firings if f.site.who in rename and _about(f.site, focus.names) and f not in drop}
     firings = {moved(f) for f in kept}
     durations = {moved(f): d for f, d in case.durations.items() if f in kept}
     script = dict(case.script)
     for old, new in rename.items():
         script = {k.replace(f"@{old}, ", f"@{new}, "): v for k, v in script.items()}
-    target = {Site(rename[s.who], s.place, s.occurrence): when for s, when in focus.timing.items()}
+    before = {Site(rename[s.who], s.place, s.occurrence): when for s, when in focus.timing.items()}
     end = focus.scenario.phases.fault
     for _ in range(RETIMES + 1):
-        candidate = _Case(focus.scenario, case.strategy, frozenset(firings), dict(durations), script, case.seed)
+        candidate = _Case(focus.timed, case.strategy, frozenset(firings), dict(durations), script, case.seed)
         if on_run is not None:
             on_run()
-        result, timing, paused = _timed(candidate, mutant)
+        result, timing, delays = _timed(candidate, mutant)
         if any(v.invariant == invariant for v in result.violations):
             return candidate
         # A passage the case's run did not make within the fault phase came later, if at all: not before it ends.
-        early = next(((site, target.get(site, end) - when) for site, when in timing.items()
-                      if _about(site, focus.names) and target.get(site, end) - when > LAG), None)
+        early = next(((site, before.get(site, end) - when) for site, when in timing.items()
+                      if _about(site, focus.names) and before.get(site, end) - when > LAG), None)
         if early is None:
             return None
         site, lag = early
-        pause = Firing(site, "replica.pause")
+        # The call, send or watch event is held back by a latency of its own (a pause would stop the
+        # replica's other work as well).
+        wait = Firing(site, WAITS[site.place.partition(".")[0].partition(" ")[0]])
         # To the millisecond, up: a test states it, and the lag is made up for, not cut short.
-        durations[pause] = math.ceil((paused.get(site, 0.0) + lag) * 1000) / 1000
-        firings.add(pause)
+        durations[wait] = math.ceil((delays.get(wait, 0.0) + lag) * 1000) / 1000
+        firings.add(wait)
     return None
 
 
@@ -449,7 +504,7 @@ def regression_test(name: str, scenario: Scenario, seed: int, strategy: str, inv
     # The description and campaign were the original scenario's: what is left is this race's world.
     spec = yaml.safe_dump({k: v for k, v in scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True
                                                                 ).items() if k not in ("description", "campaign")},
-                          sort_keys=False, width=110)
+                          sort_keys=False, width=110, default_flow_style=None)
     found = textwrap.fill(
         "Shrunk by `notifier-sim shrink`. " + (
             f"It shows the bug of the zoo's mutant `{mutant}` ({MUTANTS[mutant].bug}): it fails with "
