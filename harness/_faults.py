@@ -136,7 +136,7 @@ class Injector:
 
     def passing(self, who: str, place: str) -> Site | None:
         """`who` passes `place` now (an await point, a watch event sent its way): in a scripted run, noted."""
-        if self.sites is None or not self.world.in_fault_phase():
+        if self.sites is None:
             return None
         self._passages[(who, place)] += 1
         site = Site(who, place, self._passages[(who, place)])
@@ -147,7 +147,7 @@ class Injector:
         """The call `who` made at its last passage of `place` reaches the server now."""
         passages = self._passages.get((who, place))
         if self.sites is not None and passages:
-            # once: passages after the fault phase are not counted, and their calls are not this one
+            # once: a call reaches the server once
             self.sites.applied.setdefault(Site(who, place, passages), self.world.env.now)
 
     def arrived(self, site: Site) -> None:
@@ -263,13 +263,13 @@ class FaultyTransport(httpx.AsyncBaseTransport):
         place = f"http.send {headers.get('X-Notifier-Channel', '')} {subject}".rstrip()
         injector.decision_point(replica, "http.send", place)
         await replica.runtime.sleep(0)
+        injector.applying(who, place)  # the request leaves (a reset or TLS error may meet it)
         if injector.fires("http.reset", who, place=place):
             raise httpx.ConnectError("connection reset by peer", request=request)
         if injector.fires("http.tls-error", who, place=place):
             raise httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed", request=request)
         if (slow := injector.fires("http.latency", who, place=place)) is not None:
             await replica.runtime.sleep(injector.seconds("http.latency", who, slow))
-        injector.applying(who, place)
         if injector.fires("http.status", who, place=place):
             return httpx.Response(503, text="injected: service unavailable", request=request)
         if injector.fires("http.rate-limit", who, place=place):

@@ -400,8 +400,8 @@ def _fewer(case: _Case, invariant: str, mutant: str | None, on_run: Callable[[],
 WAITS: Final = {"api": "api.latency", "http": "http.latency", "watch": "watch.delay"}
 DELAYS: Final = frozenset({*WAITS.values(), "replica.pause"})
 #: How many delays `_retime` adds, at most, before it gives up; and the least lag it makes up for.
-RETIMES: Final = 8
-LAG: Final = 0.05
+RETIMES: Final = 24
+LAG: Final = 0.001
 
 
 def _retime(case: _Case, focus: _Focus, invariant: str, mutant: str | None,
@@ -424,7 +424,7 @@ def _retime(case: _Case, focus: _Focus, invariant: str, mutant: str | None,
     for old, new in rename.items():
         script = {k.replace(f"@{old}, ", f"@{new}, "): v for k, v in script.items()}
     before = {Site(rename[s.who], s.place, s.occurrence): when for s, when in focus.timing.items()}
-    end = focus.scenario.phases.fault
+    end = focus.scenario.phases.fault + focus.scenario.phases.quiet
     for _ in range(RETIMES + 1):
         candidate = _Case(focus.timed, case.strategy, frozenset(firings), dict(durations), script, case.seed)
         if on_run is not None:
@@ -432,7 +432,7 @@ def _retime(case: _Case, focus: _Focus, invariant: str, mutant: str | None,
         result, timing, delays = _timed(candidate, mutant)
         if any(v.invariant == invariant for v in result.violations):
             return candidate
-        # A passage the case's run did not make within the fault phase came later, if at all: not before it ends.
+        # A passage the case's run never made: not before the run ends.
         early = next(((site, before.get(site, end) - when) for site, when in timing.items()
                       if _about(site, focus.names) and before.get(site, end) - when > LAG), None)
         if early is None:

@@ -64,10 +64,10 @@ class SiteTargets:
     #: Every (site, fault) the run passed, in order, with the virtual time it passed it.
     seen: dict[Firing, float] = field(default_factory=dict)
     fired: list[Firing] = field(default_factory=list)
-    #: When each replica passed each of its await points and was sent each watch event in the fault phase
-    #: (`Injector.passing`; occurrences count as a fault's do), and when the API call made there reached the
-    #: server, or the event reached it (after delays and any freeze): how a shrink keeps a race's timing in a
-    #: smaller world.
+    #: When each replica passed each of its await points and was sent each watch event (`Injector.passing`;
+    #: occurrences count every passage, so in the fault phase they are a fault's), and when the API call made
+    #: there reached the server, or the event reached it (after delays and any freeze): how a shrink keeps a
+    #: race's timing in a smaller world.
     passed: dict[Site, float] = field(default_factory=dict)
     applied: dict[Site, float] = field(default_factory=dict)
     #: How many sites the run had passed when its first target fired, and when that firing's actor went on.

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -181,3 +182,29 @@ def test_any_run_converts_exactly_into_its_script(strategy: str) -> None:
         again = run(case.scenario, case.seed, strategy=case.strategy, firings=case.firings, durations=case.durations,
                     script=case.script)
         assert again.trace_hash == original.trace_hash, (strategy, seed)
+
+
+def test_a_race_timed_by_other_notifications_shrinks_to_its_own_world(tmp_path: Path) -> None:
+    """The lock bug's first failure under pct on the 3-replica all-faults scenario (seed 193): replica-2 took
+    the Lease late, and held it, only because its other notifications kept it waiting. The shrinker keeps that
+    timing in the violation's own world (one notification, two replicas) with explicit delays; the ddmin of
+    the whole world alone ended at 7 notifications, 3 replicas and 12 firings."""
+    scenario = load_scenario(bundled_dir() / "all-faults-three-replicas.yaml")
+    _, artifact = run_recorded(scenario, 193, tmp_path / "failures", strategy="pct",
+                               mutant="lease-observed-before-read")
+    assert artifact is not None
+    done = shrink(artifact, tmp_path / "regressions")
+    assert (done.after["notifications"], done.after["replicas"], done.after["workers"]) == (1, 2, 1)
+    assert done.after["faults fired"] <= 4 and done.after["choices"] == 0
+    assert any(firing.endswith(("api.latency", "watch.delay")) for firing in done.firings)
+    text = done.test_path.read_text()
+    assert len(text.splitlines()) < 60 and "TAPE" not in text
+    # the emitted test: run as its own module, it fails with the mutant and passes without it
+    namespace: dict[str, Any] = {}
+    exec(compile(text, str(done.test_path), "exec"), namespace)  # noqa: S102  # the file the shrink just wrote
+    test = namespace[done.test_path.stem]
+    test()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NOTIFIER_SIM_MUTANT", "lease-observed-before-read")
+        with pytest.raises(AssertionError, match="lock-safety|went from"):
+            test()

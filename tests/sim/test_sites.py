@@ -148,3 +148,26 @@ def test_a_run_cut_by_its_budget_teaches_the_plan_nothing() -> None:
     whole = plan_for(LEASE)
     run(LEASE, 0, strategy="sites")
     assert "0 extensions found" not in whole.coverage(1)
+
+
+def test_a_scripted_run_notes_when_each_call_reached_the_server_and_each_event_arrived() -> None:
+    """What a shrink keeps a race's timing with: a scripted run notes, for each await point a replica passed and
+    each watch event sent its way, when the call made there reached the server, or the event arrived; a delay
+    fired there shows as the difference, and occurrences count as the faults' do."""
+    scenario = load_scenario(SCENARIOS["two-replicas-lease"])
+    plan = plan_for(scenario)
+    call = next(f.site for f in plan.singles if f.fault == "api.latency" and f.site.place.startswith("api.get "))
+    event = next(f.site for f in plan.singles if f.fault == "watch.delay")
+    plain = run(scenario, 0, strategy="sites", firings=frozenset(), keep=True)
+    assert plain.world is not None and plain.world.injector.sites is not None
+    noted = plain.world.injector.sites
+    assert noted.applied[call] == noted.passed[call] and noted.applied[event] == noted.passed[event]
+    for site, fault in ((call, "api.latency"), (event, "watch.delay")):
+        firing = Firing(site, fault)
+        slow = run(scenario, 0, strategy="sites", firings=frozenset({firing}), durations={firing: 7.25}, keep=True)
+        assert slow.world is not None and slow.world.injector.sites is not None
+        timed = slow.world.injector.sites
+        assert timed.passed[site] == noted.passed[site]
+        assert timed.applied[site] == pytest.approx(timed.passed[site] + 7.25)
+    # every site the recording found was passed, under the same name and occurrence
+    assert {f.site for f in plan.singles if f.site.who.startswith("replica-")} <= set(noted.passed)
