@@ -84,19 +84,25 @@ def _shrink(s: dict[str, Any]) -> list[str]:
     lines = [f"7. shrink: the first failure random finds on {s['scenario']} (in {s['most_seeds']} seeds), shrunk",
              f"   {'mutant':34} {'invariant':24} {'before n/r/f':>13} {'after n/r/f':>12} {'lines':>5} {'s':>6}"]
     for r in s["mutants"]:
-        if not r["found"]:
-            lines.append(f"   {r['mutant']:34} not found")
-            continue
-        b, a = r["before"], r["after"]
-        before = f"{b['notifications']}/{b['replicas']}/{b['faults fired']}"
-        after = f"{a['notifications']}/{a['replicas']}/{a['faults fired']}"
-        lines.append(f"   {r['mutant']:34} {r['invariant']:24} {before:>13} {after:>12} {r['test_lines']:>5} "
-                     f"{r['seconds']:>6}")
+        lines.append(_shrunk_row(r["mutant"], r))
+    lines.append("   the lock bug's first failure under pct and swarm:")
+    for r in s.get("lock", []):
+        lines.append(_shrunk_row(f"{r['strategy']} on {r['scenario']}", r))
     lines.append(f"   goal every mutant at <= 3 notifications: {s['at_most_3_notifications']}/{s['shrunk']}: "
                  f"{_mark(s['at_most_3_notifications'] == s['shrunk'])}")
-    lines.append(f"   goal the lock bug at <= 2 replicas, 2 notifications, 3 firings, < 60 lines, < 60 s: "
+    lines.append(f"   goal the lock bug (pct, swarm) at <= 2 replicas, 2 notifications, 3 firings, < 60 lines, "
+                 f"< 60 s: "
                  f"{_mark(s['lock_bug_goal'])}")
     return lines
+
+
+def _shrunk_row(label: str, r: dict[str, Any]) -> str:
+    if not r["found"]:
+        return f"   {label:34} not found"
+    b, a = r["before"], r["after"]
+    before = f"{b['notifications']}/{b['replicas']}/{b['faults fired']}"
+    after = f"{a['notifications']}/{a['replicas']}/{a['faults fired']}"
+    return f"   {label:34} {r['invariant']:24} {before:>13} {after:>12} {r['test_lines']:>5} {r['seconds']:>6}"
 
 
 RENDER = {"throughput": _throughput, "overhead": _overhead, "realtime": _realtime, "detection": _detection,

@@ -201,10 +201,10 @@ def test_a_race_timed_by_other_notifications_shrinks_to_its_own_world(tmp_path: 
     assert len(text.splitlines()) < 60 and "TAPE" not in text
     # the emitted test: run as its own module, it fails with the mutant and passes without it
     namespace: dict[str, Any] = {}
-    exec(compile(text, str(done.test_path), "exec"), namespace)  # noqa: S102  # the file the shrink just wrote
+    exec(compile(text, str(done.test_path), "exec"), namespace)  # the file the shrink just wrote
     test = namespace[done.test_path.stem]
     test()
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NOTIFIER_SIM_MUTANT", "lease-observed-before-read")
-        with pytest.raises(AssertionError, match="lock-safety|went from"):
+        with pytest.raises(AssertionError, match=r"went from replica-\d to replica-\d"):
             test()
