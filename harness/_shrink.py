@@ -142,12 +142,15 @@ def shrink(artifact: Artifact, out_dir: Path, *, on_run: Callable[[], None] | No
     Any run converts exactly into a script (`Choices`): its faults as explicit firings at named sites, with how
     long each delay lasted; its client actions, drawn ones too, as scripted traffic; its other choices by name.
     Then, each step keeping a change only while the same invariant still fails, and every step deterministic:
-    the strategy (a pct schedule is dropped if the failure does not need it); the firings (ddmin), so that
-    what the world no longer needs to time them goes first; the world (replicas, then notifications, channels,
-    client actions, fault kinds and workers: each removes many sites at once, and sites are named after the
-    notification they concern, so what remains keeps its names); the firings again; then the race looked for
-    again in the smallest world the violation allows (its notification, two replicas) by the `sites` strategy
-    and random seeds; each delay back to the scenario's default; and the remaining choices to their simplest.
+    the strategy (a pct schedule is dropped if the failure does not need it); the race in the smallest world
+    the violation allows (its notification on the two replicas that did most about it), with the timing the
+    rest of the world gave it kept by explicit delays (`_retime`; a race is mostly timing, and this spares
+    minimising a large world); failing that, the firings (ddmin), the world (replicas, then notifications,
+    channels, client actions, fault kinds and workers: each removes many sites at once, and sites are named
+    after the notification they concern, so what remains keeps its names), the firings again, and the small
+    world tried again, timed, then searched by the `sites` strategy and random seeds. Then fewer firings:
+    where `sites` finds the failure with fewer, where timing alone does a firing's work, where one freeze does
+    two firings' work; each delay back to the scenario's default; the remaining choices to their simplest.
     """
     data = artifact.data
     if not data.get("violations"):
@@ -221,6 +224,8 @@ def shrink(artifact: Artifact, out_dir: Path, *, on_run: Callable[[], None] | No
             best = fewest(found)
     while len(best.firings) > 2 and (found := _fewer(best, invariant, mutant, on_run, fewest)) is not None:
         best = found
+    while len(best.firings) > 3 and (found := _merged(best, invariant, mutant, on_run)) is not None:
+        best = smallest(fewest(found))
     durations = {f: d for f, d in best.durations.items() if f in best.firings}
     for firing in sorted(durations):
         fewer = {f: d for f, d in durations.items() if f != firing}
@@ -318,7 +323,7 @@ def _focus(case: _Case, invariant: str, mutant: str | None, *, faults: dict[str,
     # firing says.
     lease = case.scenario.world.lease_duration
     scenario, timed = _valid(small), _valid({**small, "faults": {
-        **{fault: {"probability": 0.1, "max_seconds": lease} for fault in sorted(set(WAITS.values()))}, **faults}})
+        **{fault: {"probability": 0.1, "max_seconds": lease} for fault in sorted(DELAYS)}, **faults}})
     if scenario is None or timed is None:
         return None
     return _Focus(scenario, timed, names, replicas, {site: when for site, when in timing.items()
@@ -393,6 +398,34 @@ def _fewer(case: _Case, invariant: str, mutant: str | None, on_run: Callable[[],
             found = fewest(found)
             if len(found.firings) < len(case.firings):
                 return found
+    return None
+
+
+def _merged(case: _Case, invariant: str, mutant: str | None, on_run: Callable[[], None] | None) -> _Case | None:
+    """The case with two firings replaced by one pause (just past the lease) at an await point the rest of the
+    case passes: what two faults did to a replica's timing (a failed send and a slow retry hold a Lease) one
+    freeze may do. Pairs in order, then await points in the order they are passed; the first that fails."""
+    focus = _focus(case, invariant, mutant, faults=_faults_of(case.scenario))
+    if focus is None:
+        return None
+    ordered = sorted(case.firings)
+    for i, first in enumerate(ordered):
+        for second in ordered[i + 1:]:
+            rest = case.firings - {first, second}
+            base = _Case(focus.timed, case.strategy, rest, {f: d for f, d in case.durations.items() if f in rest},
+                         case.script, case.seed)
+            if on_run is not None:
+                on_run()
+            _, timing, _ = _timed(base, mutant)
+            for site in timing:
+                if not site.place.startswith(("api.", "http.")):
+                    continue
+                candidate = dataclasses.replace(base, firings=rest | {Firing(site, "replica.pause")})
+                if on_run is not None:
+                    on_run()
+                result, _, _ = _timed(candidate, mutant)
+                if any(v.invariant == invariant for v in result.violations):
+                    return candidate
     return None
 
 

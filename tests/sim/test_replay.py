@@ -195,8 +195,8 @@ def test_a_race_timed_by_other_notifications_shrinks_to_its_own_world(tmp_path: 
     assert artifact is not None
     done = shrink(artifact, tmp_path / "regressions")
     assert (done.after["notifications"], done.after["replicas"], done.after["workers"]) == (1, 2, 1)
-    assert done.after["faults fired"] <= 4 and done.after["choices"] == 0
-    assert any(firing.endswith(("api.latency", "watch.delay")) for firing in done.firings)
+    assert done.after["faults fired"] <= 3 and done.after["choices"] == 0
+    assert any(firing.endswith("watch.delay") for firing in done.firings)  # replica-1 saw it late
     text = done.test_path.read_text()
     assert len(text.splitlines()) < 60 and "TAPE" not in text
     # the emitted test: run as its own module, it fails with the mutant and passes without it
