@@ -85,9 +85,11 @@ def _shrink(s: dict[str, Any]) -> list[str]:
              f"   {'mutant':34} {'invariant':24} {'before n/r/f':>13} {'after n/r/f':>12} {'lines':>5} {'s':>6}"]
     for r in s["mutants"]:
         lines.append(_shrunk_row(r["mutant"], r))
-    lines.append("   the lock bug's first failure under pct and swarm:")
-    for r in s.get("lock", []):
-        lines.append(_shrunk_row(f"{r['strategy']} on {r['scenario']}", r))
+    lock = s.get("lock", [])
+    lines.append("   the lock bug's first failure under pct and swarm (on " + " and ".join(r["scenario"] for r in lock)
+                 + "):")
+    for r in lock:
+        lines.append(_shrunk_row(f"{LOCK_BUG} ({r['strategy']})", r))
     lines.append(f"   goal every mutant at <= 3 notifications: {s['at_most_3_notifications']}/{s['shrunk']}: "
                  f"{_mark(s['at_most_3_notifications'] == s['shrunk'])}")
     lines.append(f"   goal the lock bug (pct, swarm) at <= 2 replicas, 2 notifications, 3 firings, < 60 lines, "
@@ -103,6 +105,9 @@ def _shrunk_row(label: str, r: dict[str, Any]) -> str:
     before = f"{b['notifications']}/{b['replicas']}/{b['faults fired']}"
     after = f"{a['notifications']}/{a['replicas']}/{a['faults fired']}"
     return f"   {label:34} {r['invariant']:24} {before:>13} {after:>12} {r['test_lines']:>5} {r['seconds']:>6}"
+
+
+LOCK_BUG = "lease-observed-before-read"
 
 
 RENDER = {"throughput": _throughput, "overhead": _overhead, "realtime": _realtime, "detection": _detection,
