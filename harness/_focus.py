@@ -151,7 +151,7 @@ def _retimed(case: _Case, faults: dict[str, Any], invariant: str, mutant: str | 
     others = sorted(f for f in case.firings if f.fault not in DELAYS and _about(f.site, focus.names))
     if found is None and others:
         found = _retime(case, focus, invariant, mutant, on_run, frozenset(others))
-    for drop in others:
+    for drop in others if len(others) > 1 else ():  # (one other: dropping it was the delays-only try)
         if found is not None:
             break
         found = _retime(case, focus, invariant, mutant, on_run, frozenset({drop}))
