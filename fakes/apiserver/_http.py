@@ -4,8 +4,9 @@ and kubectl.
 A threaded HTTP/1.1 server: every request is checked for the bearer token (401 without it), then answered by
 `Rest` under one lock, so the single-threaded `ApiServer` never sees two callers at once. A watch is streamed
 as chunked JSON lines: the events after `resourceVersion`, then live ones, a bookmark every
-`bookmark_every` seconds when asked for, until `timeoutSeconds`, the client leaves, or the server stops. A
-watch below the compaction horizon gets an `ERROR` event with a 410 `Status`, as from a real API server.
+`bookmark_every` seconds when asked for (queued behind the events it covers), until `timeoutSeconds`, the
+client leaves, or the server stops. A watch below the compaction horizon gets an `ERROR` event with a 410
+`Status`, as from a real API server.
 
 Threads are fine here: this is the sandbox and the conformance transport, never a simulated world.
 """
@@ -178,11 +179,12 @@ def _handler(front: HttpApiServer) -> type[BaseHTTPRequestHandler]:
                     return
                 if watch.bookmarks and now >= next_bookmark:
                     next_bookmark = now + front.bookmark_every
+                    # Into the same queue as the events, under the lock every change is committed and queued
+                    # under: it leaves after every event it covers (as the cacher's bookmark does).
                     with front.lock:
-                        version = str(front.server.revision)
-                    self._event(watch, WatchEvent(type="BOOKMARK", object={
-                        "apiVersion": watch.resource.api_version, "kind": watch.resource.kind,
-                        "metadata": {"resourceVersion": version}}))
+                        events.put(WatchEvent(type="BOOKMARK", object={
+                            "apiVersion": watch.resource.api_version, "kind": watch.resource.kind,
+                            "metadata": {"resourceVersion": str(front.server.revision)}}))
                 wait = min(0.2, *(t - now for t in (deadline, next_bookmark) if t is not None))
                 try:
                     event = events.get(timeout=max(0.0, wait))
