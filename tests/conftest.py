@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -74,6 +75,18 @@ class Cluster:
     def eventually(self, check: Callable[[], bool], within: float = 0.0) -> bool:
         """Whether `check` holds; in simulated time nothing happens between steps, so once is enough."""
         return check()
+
+    def rest(self, method: str, target: str, body: Any = None,
+             content_type: str = "application/json") -> tuple[int, Any]:
+        """A raw API request answered by the REST layer the HTTP front serves (for what the `KubeApi` port does
+        not say: DeleteOptions, dryRun, patch types): its status code and decoded body."""
+        from fakes.apiserver._rest import Request, Response, Rest
+
+        data = b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+        answer = Rest(self.server, clock=lambda: EPOCH + self.env.now).handle(
+            Request(method, target, data, {"Content-Type": content_type}))
+        assert isinstance(answer, Response), "a watch is no raw request"
+        return answer.code, json.loads(answer.encoded())
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from notifier import (
     LEASES,
     NOTIFICATIONS,
     BadRequestError,
+    InvalidError,
     KubeApiError,
     KubeObject,
     NotFoundError,
@@ -293,12 +294,13 @@ class Rest:
             raise NotFoundError("the server could not find the requested resource")
         rt = kind.resource
         method = request.method
+        dry_run = _dry_run(method, query.get("dryRun"))
         if len(rest) == 1:
             if method == "GET":
                 return self._list_or_watch(request, rt, namespace, query)
             if method == "POST" and namespace is not None:
                 body = self._body(request, rt, namespace)
-                return Response(201, self.server.create(rt, namespace, body))
+                return Response(201, self.server.create(rt, namespace, body, dry_run=dry_run))
         else:
             assert namespace is not None
             name = rest[1]
@@ -307,12 +309,13 @@ class Rest:
                 return self._one(request, self.server.get(rt, namespace, name))
             if method == "PUT":
                 body = self._body(request, rt, namespace, name)
-                updated = (self.server.update_status if sub else self.server.update)(rt, namespace, body)
+                updated = (self.server.update_status if sub else self.server.update)(rt, namespace, body,
+                                                                                     dry_run=dry_run)
                 return Response(200, updated)
             if method == "PATCH":
-                return Response(200, self._patch(request, rt, namespace, name, sub))
+                return Response(200, self._patch(request, rt, namespace, name, sub, dry_run))
             if method == "DELETE" and not sub:
-                return self._delete(request, rt, namespace, name)
+                return self._delete(request, rt, namespace, name, dry_run)
         return status(405, "MethodNotAllowed",
                       f"the server does not allow this method on the requested resource ({method})")
 
@@ -331,7 +334,8 @@ class Rest:
             meta.setdefault("name", name)
         return body
 
-    def _patch(self, request: Request, rt: ResourceType, namespace: str, name: str, sub: bool) -> KubeObject:
+    def _patch(self, request: Request, rt: ResourceType, namespace: str, name: str, sub: bool,
+               dry_run: bool) -> KubeObject:
         kind = request.header("Content-Type").split(";")[0].strip()
         if kind != "application/merge-patch+json":
             raise KubeApiError(f"the body of the request was in an unknown format - accepted media types "
@@ -341,23 +345,28 @@ class Rest:
         if not isinstance(patch, dict):
             raise BadRequestError("a merge patch must be a JSON object")
         if not sub:
-            return self.server.patch(rt, namespace, name, patch)
+            return self.server.patch(rt, namespace, name, patch, dry_run=dry_run)
         current = self.server.get(rt, namespace, name)
         meta = patch.get("metadata")
         version = meta.get("resourceVersion") if isinstance(meta, dict) else None
         patched = merge_patch(current, {"status": patch["status"]} if "status" in patch else {})
         patched["metadata"]["resourceVersion"] = version or current["metadata"]["resourceVersion"]
-        return self.server.update_status(rt, namespace, patched)
+        return self.server.update_status(rt, namespace, patched, dry_run=dry_run)
 
-    def _delete(self, request: Request, rt: ResourceType, namespace: str, name: str) -> Response:
+    def _delete(self, request: Request, rt: ResourceType, namespace: str, name: str, dry_run: bool) -> Response:
         options = _decode(request.body) if request.body.strip() else {}
-        precondition = None
+        preconditions: dict[str, Any] = {}
         if isinstance(options, dict):
-            precondition = (options.get("preconditions") or {}).get("resourceVersion")
+            preconditions = options.get("preconditions") or {}
+            dry_run = dry_run or _dry_run("DELETE", options.get("dryRun"))
         current = self.server.get(rt, namespace, name)
-        self.server.delete(rt, namespace, name, resource_version=precondition)
+        self.server.delete(rt, namespace, name, resource_version=preconditions.get("resourceVersion"),
+                           uid=preconditions.get("uid"), dry_run=dry_run)
         try:
-            return Response(200, self.server.get(rt, namespace, name))  # still there: finalizers pending
+            still = self.server.get(rt, namespace, name)
+            if not dry_run or current["metadata"].get("finalizers"):
+                return Response(200, still)  # still there: finalizers pending
+            raise NotFoundError("")
         except NotFoundError:
             return Response(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                                   "details": {"name": name, "group": rt.group, "kind": rt.plural,
@@ -452,6 +461,23 @@ def _type_of(served: tuple[Served, ...], obj: KubeObject) -> ResourceType:
         if s.resource.api_version == obj.get("apiVersion") and s.resource.kind == obj.get("kind"):
             return s.resource
     return NOTIFICATIONS
+
+
+_OPTIONS: Final = {"POST": "CreateOptions", "PUT": "UpdateOptions", "PATCH": "PatchOptions",
+                   "DELETE": "DeleteOptions"}
+
+
+def _dry_run(method: str, value: str | list[str] | None) -> bool:
+    """`dryRun` (a query parameter, or DeleteOptions' list): only `All` is a value (`ValidateDryRun`)."""
+    values = [value] if isinstance(value, str) else list(value or ())
+    if any(v != "All" for v in values):
+        raise InvalidError(f'{_OPTIONS.get(method, "CreateOptions")}.meta.k8s.io "" is invalid: dryRun: '
+                           f'Unsupported value: {json.dumps(values)}: supported values: "All"',
+                           details={"name": "", "group": "meta.k8s.io", "kind": _OPTIONS.get(method, ""),
+                                    "causes": [{"reason": "FieldValueNotSupported", "field": "dryRun",
+                                                "message": f'Unsupported value: {json.dumps(values)}: '
+                                                           f'supported values: "All"'}]})
+    return bool(values)
 
 
 def _decode(body: bytes) -> Any:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from fakes.apiserver._builtin import decode_errors, validate_builtin
 from fakes.apiserver._schema import (
     FieldError,
     apply_defaults,
@@ -38,6 +39,7 @@ from notifier import (
     ConflictError,
     GoneError,
     InvalidError,
+    KubeApiError,
     KubeObject,
     NotFoundError,
     ResourceType,
@@ -125,6 +127,7 @@ class ApiServer:
         self._history: deque[Change] = deque()
         self._watchers: list[Watcher] = []
         self._rules: dict[str, ResourceRules] = {}
+        self._types: dict[str, ResourceType] = {}
         self._incarnations: Counter[tuple[str, str, str]] = Counter()
         self._generated: Counter[str] = Counter()
         #: Called with every change as it is committed (the harness traces them).
@@ -139,13 +142,15 @@ class ApiServer:
                 allow_unconditional_update=False,
             ),
         )
-        self.register(LEASES, ResourceRules())
+        # `AllowUnconditionalUpdate` is false in the Lease strategy (pkg/registry/coordination/lease)
+        self.register(LEASES, ResourceRules(allow_unconditional_update=False))
         self.register(EVENTS, ResourceRules())
 
     def register(self, resource: ResourceType, rules: ResourceRules) -> None:
         if rules.schema is not None:
             check_rules_supported(rules.schema)
         self._rules[_qualified(resource)] = rules
+        self._types[_qualified(resource)] = resource
 
     def rules(self, resource: ResourceType) -> ResourceRules:
         try:
@@ -224,63 +229,82 @@ class ApiServer:
 
     # -- writes ----------------------------------------------------------------------------------
 
-    def create(self, resource: ResourceType, namespace: str, body: KubeObject) -> KubeObject:
+    def create(self, resource: ResourceType, namespace: str, body: KubeObject, *,
+               dry_run: bool = False) -> KubeObject:
+        """Store a new object; `dry_run` (`dryRun=All`): every check, nothing stored, no counter moved."""
         rules = self.rules(resource)
         obj = clone(body)
         meta = obj.setdefault("metadata", {})
         self._check_namespace(meta, namespace)
+        self._decodes(resource, obj)
         if not meta.get("name") and meta.get("generateName"):
-            self._generated[meta["generateName"]] += 1
-            meta["name"] = f"{meta['generateName']}{self._generated[meta['generateName']]:05x}"
+            generated = self._generated[meta["generateName"]] + 1
+            self._generated[meta["generateName"]] = generated - dry_run
+            meta["name"] = f"{meta['generateName']}{generated:05x}"
         name = str(meta.get("name") or "")
         obj["apiVersion"], obj["kind"] = resource.api_version, resource.kind
         if rules.status_subresource:
             obj.pop("status", None)
-        self._validate(resource, rules, obj, None, validate_name(name))
+        self._validate(resource, rules, obj, None, [*validate_name(name), *validate_builtin(resource, obj,
+                                                                                              namespace)])
         key = (_qualified(resource), namespace, name)
         if key in self._objects:
             raise AlreadyExistsError(
                 f"{_qualified(resource)} {name!r} already exists".replace("'", '"'),
                 details=self._details(resource, name),
             )
-        self._incarnations[key] += 1
         meta.update(
             namespace=namespace,
-            uid=_uid(key, self._incarnations[key]),
+            uid=_uid(key, self._incarnations[key] + 1),
             creationTimestamp=format_time(self._clock()),
         )
-        meta.pop("deletionTimestamp", None)
-        meta.pop("resourceVersion", None)
+        for system in ("deletionTimestamp", "deletionGracePeriodSeconds", "resourceVersion"):
+            meta.pop(system, None)
         if rules.track_generation:
             meta["generation"] = 1
+        if dry_run:
+            return obj
+        if str(body.get("metadata", {}).get("resourceVersion") or "").isdigit() and int(
+                body["metadata"]["resourceVersion"]) > 0:
+            # etcd3 `store.Create` refuses it with a plain error, which the handler answers as a 500 of no
+            # reason (`ErrorToAPIStatus`); after validation, and not in a dry run.
+            raise KubeApiError("resourceVersion should not be set on objects to be created", code=500, reason="")
+        self._incarnations[key] += 1
         return self._commit("ADDED", resource, key, obj)
 
-    def update(self, resource: ResourceType, namespace: str, body: KubeObject) -> KubeObject:
-        """Replace the object; with a status subresource, the stored status is kept."""
+    def update(self, resource: ResourceType, namespace: str, body: KubeObject, *,
+               dry_run: bool = False) -> KubeObject:
+        """Replace the object; with a status subresource, the stored status is kept. A uid in the body is a
+        precondition (`defaultUpdatedObjectInfo.Preconditions`)."""
         rules = self.rules(resource)
         old, key = self._current(resource, namespace, body)
         obj = clone(body)
+        self._decodes(resource, obj)
         if rules.status_subresource:
             obj.pop("status", None)
             if "status" in old:
                 obj["status"] = clone(old["status"])
-        return self._replace(resource, rules, key, old, obj)
+        return self._replace(resource, rules, key, old, obj, dry_run)
 
-    def update_status(self, resource: ResourceType, namespace: str, body: KubeObject) -> KubeObject:
-        """Replace only the status; everything else in the body is ignored."""
+    def update_status(self, resource: ResourceType, namespace: str, body: KubeObject, *,
+                      dry_run: bool = False) -> KubeObject:
+        """Replace only the status; everything else in the body is ignored (but a uid, a precondition)."""
         rules = self.rules(resource)
         if not rules.status_subresource:
             raise NotFoundError(f"the server could not find the requested resource ({_qualified(resource)}/status)")
         old, key = self._current(resource, namespace, body)
         obj = {field: clone(value) for field, value in old.items() if field != "status"}
         obj["metadata"]["resourceVersion"] = body.get("metadata", {}).get("resourceVersion", "")
+        if body.get("metadata", {}).get("uid"):
+            obj["metadata"]["uid"] = body["metadata"]["uid"]
         if "status" in body:
             obj["status"] = clone(body["status"])
         else:
             obj.pop("status", None)
-        return self._replace(resource, rules, key, old, obj)
+        return self._replace(resource, rules, key, old, obj, dry_run)
 
-    def patch(self, resource: ResourceType, namespace: str, name: str, patch: KubeObject) -> KubeObject:
+    def patch(self, resource: ResourceType, namespace: str, name: str, patch: KubeObject, *,
+              dry_run: bool = False) -> KubeObject:
         """A JSON merge patch (RFC 7386) of the object; a resourceVersion in it is a precondition."""
         rules = self.rules(resource)
         key = (_qualified(resource), namespace, name)
@@ -296,28 +320,75 @@ class ApiServer:
                 del obj["status"]
         precondition = patch.get("metadata", {}).get("resourceVersion") if isinstance(patch, dict) else None
         obj.setdefault("metadata", {})["resourceVersion"] = precondition or old["metadata"]["resourceVersion"]
-        return self._replace(resource, rules, key, old, obj)
+        self._decodes(resource, obj)
+        return self._replace(resource, rules, key, old, obj, dry_run)
 
     def delete(
-        self, resource: ResourceType, namespace: str, name: str, *, resource_version: str | None = None
+        self, resource: ResourceType, namespace: str, name: str, *, resource_version: str | None = None,
+        uid: str | None = None, dry_run: bool = False,
     ) -> None:
-        """Delete, or with finalizers mark for deletion (a deletionTimestamp) until they are removed."""
+        """Delete, or with finalizers mark for deletion until they are removed: a deletionTimestamp, a grace
+        period of 0, and the generation bumped where there is one (`markAsDeleting` in the generic store).
+        `resource_version` and `uid` are DeleteOptions' preconditions."""
         self.rules(resource)
         key = (_qualified(resource), namespace, name)
         old = self._objects.get(key)
         if old is None:
             raise self._not_found(resource, name)
-        if resource_version is not None and resource_version != old["metadata"]["resourceVersion"]:
-            raise self._conflict(resource, name)
+        self._preconditions(resource, old, uid, resource_version)
+        if dry_run:
+            return
         if old["metadata"].get("finalizers"):
             if "deletionTimestamp" not in old["metadata"]:
                 obj = clone(old)
-                obj["metadata"]["deletionTimestamp"] = format_time(self._clock())
+                meta = obj["metadata"]
+                if meta.get("generation", 0) > 0:
+                    meta["generation"] += 1
+                meta.update(deletionTimestamp=format_time(self._clock()), deletionGracePeriodSeconds=0)
                 self._commit("MODIFIED", resource, key, obj)
             return
         self._remove(resource, key, old)
 
+    def collect_garbage(self) -> int:
+        """One pass of the garbage collector (background propagation): every object whose owners, named by
+        uid in its ownerReferences, all no longer exist is deleted (with finalizers: marked for deletion),
+        and so on down. How many it deleted or marked. The real collector runs apart from the requests, a
+        little later; so does this, when its caller runs it."""
+        done = 0
+        while True:
+            # (in the store's order, which is the order of creation: deterministic)
+            dependents = [(key, obj["metadata"]["ownerReferences"]) for key, obj in self._objects.items()
+                          if obj["metadata"].get("ownerReferences") and "deletionTimestamp" not in obj["metadata"]]
+            uids = {obj["metadata"]["uid"] for obj in self._objects.values()} if dependents else set()
+            orphans = [key for key, owners in dependents if not any(owner.get("uid") in uids for owner in owners)]
+            if not orphans:
+                return done
+            for kind, namespace, name in orphans:
+                resource = self._types[kind]
+                self.delete(resource, namespace, name)
+                done += 1
+
     # -- internals -------------------------------------------------------------------------------
+
+    def _preconditions(self, resource: ResourceType, old: KubeObject, uid: str | None,
+                       resource_version: str | None) -> None:
+        """DeleteOptions' preconditions, as `rest.BeforeDelete` checks them: a mismatch is a Conflict."""
+        meta, name = old["metadata"], old["metadata"]["name"]
+        if uid and uid != meta.get("uid"):
+            raise self._conflict(resource, name, f"the UID in the precondition ({uid}) does not match the UID in "
+                                                 f"record ({meta.get('uid')}). The object might have been "
+                                                 f"deleted and then recreated", qualified=_kind_group(resource))
+        if resource_version and resource_version != meta["resourceVersion"]:
+            raise self._conflict(resource, name, f"the ResourceVersion in the precondition ({resource_version}) "
+                                                 f"does not match the ResourceVersion in record "
+                                                 f"({meta['resourceVersion']}). The object might have been "
+                                                 f"modified", qualified=_kind_group(resource))
+
+    @staticmethod
+    def _decodes(resource: ResourceType, obj: KubeObject) -> None:
+        why = decode_errors(resource, obj)
+        if why is not None:
+            raise BadRequestError(why)
 
     def _current(self, resource: ResourceType, namespace: str, body: KubeObject) -> tuple[KubeObject, Any]:
         meta = body.get("metadata", {})
@@ -330,10 +401,19 @@ class ApiServer:
         return old, key
 
     def _replace(
-        self, resource: ResourceType, rules: ResourceRules, key: Any, old: KubeObject, obj: KubeObject
+        self, resource: ResourceType, rules: ResourceRules, key: Any, old: KubeObject, obj: KubeObject,
+        dry_run: bool = False,
     ) -> KubeObject:
         name = key[2]
         meta = obj.setdefault("metadata", {})
+        if meta.get("uid") and meta["uid"] != old["metadata"]["uid"]:
+            # The body's uid is a storage precondition (`defaultUpdatedObjectInfo.Preconditions`), checked
+            # before the resourceVersion.
+            raise self._conflict(resource, name, f"StorageError: invalid object, Code: 4, Key: /registry/"
+                                                 f"{resource.group or 'core'}/{resource.plural}/{key[1]}/{name}, "
+                                                 f"ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: "
+                                                 f"UID in precondition: {meta['uid']}, UID in object meta: "
+                                                 f"{old['metadata']['uid']}")
         version = meta.get("resourceVersion") or ""
         if not version and not rules.allow_unconditional_update:
             raise InvalidError(
@@ -347,19 +427,23 @@ class ApiServer:
         if version and version != old["metadata"]["resourceVersion"]:
             raise self._conflict(resource, name)
         obj["apiVersion"], obj["kind"] = resource.api_version, resource.kind
-        for kept in ("name", "namespace", "uid", "creationTimestamp", "deletionTimestamp", "generation"):
+        for kept in ("name", "namespace", "uid", "creationTimestamp", "deletionTimestamp",
+                     "deletionGracePeriodSeconds", "generation"):
             if kept in old["metadata"]:
                 meta[kept] = old["metadata"][kept]
             else:
                 meta.pop(kept, None)
-        self._validate(resource, rules, obj, old, [])
+        self._validate(resource, rules, obj, old, [*validate_builtin(resource, obj, key[1]),
+                                                   *_no_new_finalizers(obj, old)])
         if rules.track_generation and obj.get("spec") != old.get("spec"):
             meta["generation"] = int(old["metadata"].get("generation", 1)) + 1
-        if _same_content(obj, old):
-            return clone(old)  # a no-op write changes nothing, not even the resourceVersion
+        if _same_content(obj, old) or dry_run:
+            return clone(old if _same_content(obj, old) else obj)  # a no-op write changes nothing
         if meta.get("deletionTimestamp") and not meta.get("finalizers"):
-            self._remove(resource, key, obj)
-            return clone(self._history[-1].object) if self._history else obj
+            # Deleted instead (`deleteWithoutFinalizers`): the write that emptied the finalizers is never
+            # stored, so the DELETED event carries the object as it was last stored.
+            self._remove(resource, key, old)
+            return clone(obj)  # what the request made of it, at the version it replaced
         return self._commit("MODIFIED", resource, key, obj)
 
     def _validate(
@@ -449,12 +533,27 @@ class ApiServer:
     def _not_found(self, resource: ResourceType, name: str) -> NotFoundError:
         return NotFoundError(f'{_qualified(resource)} "{name}" not found', details=self._details(resource, name))
 
-    def _conflict(self, resource: ResourceType, name: str) -> ConflictError:
+    def _conflict(self, resource: ResourceType, name: str, why: str = "", *,
+                  qualified: str = "") -> ConflictError:
         return ConflictError(
-            f'Operation cannot be fulfilled on {_qualified(resource)} "{name}": the object has been modified; '
-            f"please apply your changes to the latest version and try again",
+            f'Operation cannot be fulfilled on {qualified or _qualified(resource)} "{name}": ' + (
+                why or "the object has been modified; please apply your changes to the latest version and try "
+                       "again"),
             details=self._details(resource, name),
         )
+
+
+def _no_new_finalizers(new: KubeObject, old: KubeObject) -> list[FieldError]:
+    """ValidateNoNewFinalizers, once an object is being deleted."""
+    if not old["metadata"].get("deletionTimestamp"):
+        return []
+    extra = sorted(set(new["metadata"].get("finalizers") or ()) - set(old["metadata"].get("finalizers") or ()))
+    if not extra:
+        return []
+    found = "[]string{" + ", ".join(f'"{f}"' for f in extra) + "}"
+    return [FieldError("metadata.finalizers", "FieldValueForbidden", f"Forbidden: no new finalizers can be "
+                                                                     f"added if the object is being deleted, "
+                                                                     f"found new finalizers {found}")]
 
 
 def _same_content(new: KubeObject, old: KubeObject) -> bool:

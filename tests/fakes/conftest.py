@@ -5,11 +5,14 @@ official `kubernetes` client reading a kubeconfig), so the fake, the front and t
 from __future__ import annotations
 
 import asyncio
+import json
+import ssl
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 import pytest
 from kubernetes import config as kube_config
 
@@ -62,6 +65,8 @@ class HttpCluster:
         kubeconfig.write_text(self.front.kubeconfig(ca_pem=cert.cert_pem))
         self._client = kube_config.new_client_from_config(config_file=str(kubeconfig))  # type: ignore[no-untyped-call]
         self.api = OfficialKubeApi(self._client, request_timeout=10)
+        self._ca = directory / "ca.pem"
+        self._ca.write_bytes(cert.cert_pem)
         self.runtime = AsyncioRuntime()
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
@@ -80,6 +85,15 @@ class HttpCluster:
                 return False
             time.sleep(0.02)
         return True
+
+    def rest(self, method: str, target: str, body: Any = None,
+             content_type: str = "application/json") -> tuple[int, Any]:
+        """A raw API request over HTTPS: its status code and decoded body."""
+        data = b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+        answer = httpx.request(method, self.front.url + target, content=data,
+                               verify=ssl.create_default_context(cafile=str(self._ca)),
+                               headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": content_type})
+        return answer.status_code, answer.json()
 
     def close(self) -> None:
         self._client.close()

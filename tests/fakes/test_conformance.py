@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from notifier import (
+    EVENTS,
     LEASES,
     NOTIFICATIONS,
     AlreadyExistsError,
@@ -224,10 +225,9 @@ def test_noop_update_keeps_the_resource_version(cluster: Cluster) -> None:
     assert written["metadata"]["resourceVersion"] == created["metadata"]["resourceVersion"]
 
 
-def test_update_cannot_change_uid_or_creation_timestamp(cluster: Cluster) -> None:
+def test_update_cannot_change_the_creation_timestamp(cluster: Cluster) -> None:
     created = cluster.create(notification())
     body = copy.deepcopy(created)
-    body["metadata"]["uid"] = "forged"
     body["metadata"]["creationTimestamp"] = "1999-01-01T00:00:00Z"
     body["metadata"]["labels"] = {"x": "y"}
     written = cluster.run(cluster.api.update(NOTIFICATIONS, "default", body))
@@ -235,18 +235,70 @@ def test_update_cannot_change_uid_or_creation_timestamp(cluster: Cluster) -> Non
     assert written["metadata"]["creationTimestamp"] == created["metadata"]["creationTimestamp"]
 
 
-def test_unconditional_update_is_allowed_for_leases(cluster: Cluster) -> None:
+@pytest.mark.parametrize("status", [False, True])
+def test_a_uid_in_an_update_is_a_precondition(cluster: Cluster, status: bool) -> None:
+    """`defaultUpdatedObjectInfo.Preconditions` (apiserver `registry/rest/update.go`) makes a uid in the body a
+    storage precondition, checked before the resourceVersion: an update meant for an object deleted and
+    created again under its name is a Conflict, never a write to the new one."""
+    created = cluster.create(notification())
+    body = copy.deepcopy(created)
+    body["metadata"]["uid"] = "0b5e7c1e-0000-4000-8000-000000000000"
+    body["status"] = {"phase": "Sending"}
+    with pytest.raises(ConflictError) as caught:
+        cluster.run((cluster.api.update_status if status else cluster.api.update)(NOTIFICATIONS, "default", body))
+    assert "Precondition failed: UID in precondition" in caught.value.message  # (the port cuts at 256)
+    assert cluster.server.get(NOTIFICATIONS, "default", "n1") == created
+
+
+def test_an_unconditional_update_of_a_lease_is_invalid(cluster: Cluster) -> None:
+    """The Lease strategy's `AllowUnconditionalUpdate` is false (`pkg/registry/coordination/lease/strategy.go`),
+    so `Store.Update` refuses a Lease without a resourceVersion: 422."""
     cluster.run(cluster.api.create(LEASES, "default", _lease()))
-    written = cluster.run(cluster.api.update(LEASES, "default", _lease(holder="b")))
-    assert written["spec"]["holderIdentity"] == "b"
+    with pytest.raises(InvalidError) as caught:
+        cluster.run(cluster.api.update(LEASES, "default", _lease(holder="b")))
+    assert "metadata.resourceVersion: Invalid value: 0x0: must be specified for an update" in caught.value.message
 
 
 def test_lease_update_with_stale_version_is_conflict(cluster: Cluster) -> None:
     created = cluster.run(cluster.api.create(LEASES, "default", _lease()))
-    cluster.run(cluster.api.update(LEASES, "default", _lease(holder="b")))
+    newer = copy.deepcopy(created)
+    newer["spec"]["holderIdentity"] = "b"
+    cluster.run(cluster.api.update(LEASES, "default", newer))
     created["spec"]["holderIdentity"] = "c"
     with pytest.raises(ConflictError):
         cluster.run(cluster.api.update(LEASES, "default", created))
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("leaseDurationSeconds", 0, "spec.leaseDurationSeconds: Invalid value: 0: must be greater than 0"),
+    ("leaseTransitions", -1, "spec.leaseTransitions: Invalid value: -1: must be greater than or equal to 0"),
+])
+def test_a_lease_is_validated(cluster: Cluster, field: str, value: int, message: str) -> None:
+    """`ValidateLeaseSpec` (`pkg/apis/coordination/validation/validation.go`)."""
+    body = _lease()
+    body["spec"][field] = value
+    with pytest.raises(InvalidError) as caught:
+        cluster.run(cluster.api.create(LEASES, "default", body))
+    assert message in caught.value.message
+
+
+def test_a_lease_time_that_is_no_micro_time_is_a_bad_request(cluster: Cluster) -> None:
+    """A MicroTime that does not parse fails while the body is decoded (`transformDecodeError`): 400."""
+    body = _lease()
+    body["spec"]["renewTime"] = "2026-01-01T00:00:00Z"  # metav1.Time's form, not MicroTime's
+    with pytest.raises(BadRequestError) as caught:
+        cluster.run(cluster.api.create(LEASES, "default", body))
+    assert 'cannot be handled as a Lease: parsing time "2026-01-01T00:00:00Z"' in caught.value.message
+
+
+def test_an_event_names_what_reported_it(cluster: Cluster) -> None:
+    """events.k8s.io/v1 `ValidateEventCreate` (`pkg/apis/core/validation/events.go`): an Event with an
+    eventTime needs reportingController, reportingInstance, action and reason."""
+    body = {"metadata": {"name": "e1", "namespace": "default"}, "eventTime": "2026-01-01T00:00:00.000000Z",
+            "type": "Normal", "reason": "Sent", "action": "Sent", "reportingInstance": "replica-0"}
+    with pytest.raises(InvalidError) as caught:
+        cluster.run(cluster.api.create(EVENTS, "default", body))
+    assert "reportingController: Required value" in caught.value.message
 
 
 # -- patch ---------------------------------------------------------------------------------------
