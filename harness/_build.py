@@ -46,6 +46,7 @@ def build(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list
     world = World(seed=seed, reconciler=rig.reconciler, replicas=spec.replicas, workers=spec.workers,
                   fault_phase=scenario.phases.fault, leader_election=spec.leader_election,
                   lease_duration=spec.lease_duration, tape=tape, script=script,
+                  garbage_collector=spec.garbage_collector,
                   max_steps=max_steps if max_steps is not None else spec.max_steps,
                   wall_seconds=_wall(wall_seconds if wall_seconds is not None else spec.wall_seconds))
     world.injector.intensities = swarm(world, scenario) if strategy == "swarm" else scenario.intensities()

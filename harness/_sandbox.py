@@ -78,7 +78,8 @@ def start(directory: Path, *, port: int = DEFAULT_PORT, kubeconfig: Path | None 
     server = ApiServer(clock=time.time)
     cert = self_signed()
     try:
-        api = HttpApiServer(server, token=TOKEN, port=port, tls=cert.context(directory / "tls"))
+        api = HttpApiServer(server, token=TOKEN, port=port, tls=cert.context(directory / "tls"),
+                            collect_garbage_every=1.0)
         backends = HttpBackends(port=port + 1 if port else 0, on_receipt=_printer(out, names) if out else None)
     except OSError as error:
         problem = "is already in use; choose another with --port" if error.errno == errno.EADDRINUSE else str(error)

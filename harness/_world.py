@@ -41,6 +41,9 @@ from notifier.assembly import delivery_lease_name
 #: but a controller that loops stops, even in zero virtual time.
 DEFAULT_MAX_STEPS: Final = 100_000
 DEFAULT_WALL_SECONDS: Final = 120.0
+#: How often the garbage collector looks (virtual seconds): the real one reacts to a deletion's watch event
+#: within about that, under load.
+GC_PERIOD: Final = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +162,7 @@ class World:
         fault_phase: virtual seconds during which faults may fire; afterwards the world is quiet.
         leader_election: run the managers with leader election.
         lease_duration: the delivery lock's lease duration (pauses are drawn past it).
+        garbage_collector: run the garbage collector (`ApiServer.collect_garbage`) every `GC_PERIOD`.
         tape: a recorded tape to replay instead of drawing from the seed.
         script: named draws to replay instead of drawing from the seed (`Choices`).
         max_steps: task steps the world may take before it stops as `no-progress` (see `Budget`).
@@ -177,6 +181,7 @@ class World:
         fault_phase: float = float("inf"),
         leader_election: bool = False,
         lease_duration: float = 30.0,
+        garbage_collector: bool = False,
         tape: list[int] | None = None,
         script: Mapping[str, int] | None = None,
         max_steps: int = DEFAULT_MAX_STEPS,
@@ -191,6 +196,7 @@ class World:
         self.fired = self.injector.fired
         self.fault_phase = fault_phase
         self.lease_duration = lease_duration
+        self.garbage_collector = garbage_collector
         self.server: ApiServer = ApiServer(clock=lambda: EPOCH + self.env.now)
         self.changes: list[Change] = []
         self.server.observers.append(self._record_change)
@@ -309,6 +315,13 @@ class World:
         if self.on_routing_reload is not None and self.injector.fires("routing.reload", "world", place="tick"):
             self.on_routing_reload()
 
+    async def _garbage_collector(self) -> None:
+        """kube-controller-manager's garbage collector: apart from the requests, a little after a deletion, it
+        deletes what the deleted object owned (a NotificationRequest's delivery Leases)."""
+        while True:
+            await self.client.sleep(GC_PERIOD)
+            self.server.collect_garbage()
+
     def run(self, until: float) -> None:
         """Start every replica and run the world until virtual time `until`."""
         for replica in self.build():
@@ -319,6 +332,8 @@ class World:
         for fault, period, action in periodic:
             if self.injector.intensities.get(fault, FaultIntensity()).probability > 0:
                 self.every(period, action, name=fault)
+        if self.garbage_collector:
+            self.client.spawn(self._garbage_collector(), name="garbage-collector")
         self.budget.start()
         self.env.run(until=until)
         self.caches = {replica.name: cached for replica in self.replicas

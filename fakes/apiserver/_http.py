@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import Any, Self
 
 from fakes._loopback import LoopbackServer, QuietHandler
 from fakes.apiserver._rest import Request, Response, Rest, WatchRequest, error_response, status
@@ -43,12 +43,14 @@ class HttpApiServer(LoopbackServer):
 
     def __init__(self, server: ApiServer, *, token: str, host: str = "127.0.0.1", port: int = 0,
                  tls: ssl.SSLContext | None = None, clock: Callable[[], float] = time.time,
-                 bookmark_every: float = 30.0) -> None:
+                 bookmark_every: float = 30.0, collect_garbage_every: float | None = None) -> None:
         self.server = server
         self.token = token
         self.lock = threading.RLock()
         self.rest = Rest(server, clock=clock)
         self.bookmark_every = bookmark_every
+        #: How often the garbage collector runs (seconds), as kube-controller-manager's would; None: never.
+        self.collect_garbage_every = collect_garbage_every
         self.stopping = threading.Event()
         self.requests = 0
         super().__init__(_handler(self), host=host, port=port, name="fake-apiserver-http")
@@ -63,6 +65,18 @@ class HttpApiServer(LoopbackServer):
     def url(self) -> str:
         host, port = self.address
         return f"{self.scheme}://{host}:{port}"
+
+    def start(self) -> Self:
+        super().start()
+        if self.collect_garbage_every is not None:
+            threading.Thread(target=self._collect_garbage, name="fake-apiserver-gc", daemon=True).start()
+        return self
+
+    def _collect_garbage(self) -> None:
+        assert self.collect_garbage_every is not None
+        while not self.stopping.wait(self.collect_garbage_every):
+            with self.lock:
+                self.server.collect_garbage()
 
     def stop(self) -> None:
         """Stop accepting, end every open watch, and close the socket."""

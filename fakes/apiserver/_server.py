@@ -128,6 +128,9 @@ class ApiServer:
         self._watchers: list[Watcher] = []
         self._rules: dict[str, ResourceRules] = {}
         self._types: dict[str, ResourceType] = {}
+        #: Whether the garbage collector has anything to look at: an object was deleted, or one with owners
+        #: created, since it last looked.
+        self._gc_due = False
         self._incarnations: Counter[tuple[str, str, str]] = Counter()
         self._generated: Counter[str] = Counter()
         #: Called with every change as it is committed (the harness traces them).
@@ -270,6 +273,7 @@ class ApiServer:
             # reason (`ErrorToAPIStatus`); after validation, and not in a dry run.
             raise KubeApiError("resourceVersion should not be set on objects to be created", code=500, reason="")
         self._incarnations[key] += 1
+        self._gc_due = self._gc_due or bool(meta.get("ownerReferences"))
         return self._commit("ADDED", resource, key, obj)
 
     def update(self, resource: ResourceType, namespace: str, body: KubeObject, *,
@@ -355,18 +359,19 @@ class ApiServer:
         and so on down. How many it deleted or marked. The real collector runs apart from the requests, a
         little later; so does this, when its caller runs it."""
         done = 0
-        while True:
+        while self._gc_due:
             # (in the store's order, which is the order of creation: deterministic)
             dependents = [(key, obj["metadata"]["ownerReferences"]) for key, obj in self._objects.items()
                           if obj["metadata"].get("ownerReferences") and "deletionTimestamp" not in obj["metadata"]]
             uids = {obj["metadata"]["uid"] for obj in self._objects.values()} if dependents else set()
             orphans = [key for key, owners in dependents if not any(owner.get("uid") in uids for owner in owners)]
-            if not orphans:
-                return done
+            self._gc_due = bool(orphans)
+
             for kind, namespace, name in orphans:
                 resource = self._types[kind]
                 self.delete(resource, namespace, name)
                 done += 1
+        return done
 
     # -- internals -------------------------------------------------------------------------------
 
@@ -483,6 +488,7 @@ class ApiServer:
         self.revision += 1
         gone = {**obj, "metadata": {**obj["metadata"], "resourceVersion": str(self.revision)}}
         del self._objects[key]
+        self._gc_due = True
         self._record(Change(self.revision, "DELETED", resource, key[1], gone))
 
     def _record(self, change: Change) -> None:

@@ -6,6 +6,7 @@ kube-apiserver code whose behaviour it states."""
 from __future__ import annotations
 
 import copy
+import time
 from typing import Any
 
 from notifier import LEASES, NOTIFICATIONS, WatchEvent
@@ -137,3 +138,25 @@ def test_the_garbage_collector_deletes_what_a_deleted_owner_owned(cluster: Clust
     assert cluster.server.collect_garbage() == 2
     names = [item["metadata"]["name"] for item in cluster.server.list_objects(LEASES, "default")[0]]
     assert names == ["l2"]
+
+
+def test_the_https_front_runs_the_garbage_collector_when_asked() -> None:
+    """The sandbox's API server collects garbage by itself, as a cluster's controller manager does."""
+    from fakes.apiserver import ApiServer, HttpApiServer
+    from harness import EPOCH
+
+    server = ApiServer(clock=lambda: EPOCH)
+    owner = server.create(NOTIFICATIONS, "default", notification())
+    server.create(LEASES, "default", {"metadata": {"name": "l1", "namespace": "default", "ownerReferences": [
+        {"apiVersion": owner["apiVersion"], "kind": owner["kind"], "name": "n1", "uid": owner["metadata"]["uid"]}]},
+        "spec": {"holderIdentity": "a"}})
+    with HttpApiServer(server, token="t", collect_garbage_every=0.01) as front:
+        with front.lock:
+            server.delete(NOTIFICATIONS, "default", "n1")
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            with front.lock:
+                if not server.list_objects(LEASES, "default")[0]:
+                    return
+            time.sleep(0.01)
+    raise AssertionError("the Lease of the deleted notification was never collected")

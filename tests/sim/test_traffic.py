@@ -146,3 +146,25 @@ def test_the_bugs_recreation_across_a_relist_found_are_caught_again(mutant: str,
                   if any(v.invariant in catchers for v in run(RELIST, s, mutant=mutant).violations)), None)
     assert found is not None
     assert all(run(RELIST, s).ok for s in range(found + 1))
+
+
+@pytest.mark.parametrize("collector", [False, True])
+def test_the_garbage_collector_takes_a_deleted_notifications_delivery_lease(collector: bool) -> None:
+    """With `world: {garbage_collector: true}` the world runs kube-controller-manager's collector: the delivery
+    Lease of the notification deleted (and created again) while a replica held it is gone by the end; without
+    it, it stays, as against an API server alone."""
+    from notifier import LEASES, NOTIFICATIONS
+
+    held = load_scenario(bundled_dir() / "recreate-while-leased.yaml")
+    data = held.model_dump(mode="json", by_alias=True)
+    scenario = type(held).model_validate({**data, "world": {**data["world"], "garbage_collector": collector}})
+    result = run(scenario, 1, keep=True)  # (seed 1: the old notification got its Lease before it went)
+    assert result.world is not None
+    server = result.world.server
+    living = {n["metadata"]["uid"] for n in server.list_objects(NOTIFICATIONS, None)[0]}
+    owned = {c.object["metadata"]["name"]: c.object["metadata"]["ownerReferences"][0]["uid"]
+             for c in result.world.changes if c.resource == LEASES and c.type == "ADDED"}
+    of_the_deleted = {name for name, uid in owned.items() if uid not in living}
+    assert of_the_deleted  # the old notification had its Lease
+    left = {lease["metadata"]["name"] for lease in server.list_objects(LEASES, None)[0]}
+    assert (of_the_deleted & left == set()) is collector
