@@ -366,7 +366,6 @@ class ApiServer:
             uids = {obj["metadata"]["uid"] for obj in self._objects.values()} if dependents else set()
             orphans = [key for key, owners in dependents if not any(owner.get("uid") in uids for owner in owners)]
             self._gc_due = bool(orphans)
-
             for kind, namespace, name in orphans:
                 resource = self._types[kind]
                 self.delete(resource, namespace, name)
