@@ -3,9 +3,10 @@ server-side tables, as pure functions of a request (no sockets; `_http` serves t
 
 What is spoken is what our controller and kubectl use: discovery (`/version`, `/api`, `/apis`, each group
 and its resource list with short names), namespaced custom objects and their status subresource, Leases and
-Events, list (all namespaces too, `fieldSelector` on name and namespace), JSON merge patch, delete with a
-resourceVersion precondition, the NotificationRequest CRD itself (read-only), and `Table` answers built from
-the CRD's additionalPrinterColumns when a client asks for `as=Table`.
+Events, list (all namespaces too, `fieldSelector` on name and namespace), JSON merge patch, delete with
+DeleteOptions' preconditions (uid, resourceVersion), `dryRun=All` on every write, the NotificationRequest CRD
+itself (read-only), and `Table` answers built from the CRD's additionalPrinterColumns when a client asks for
+`as=Table`.
 """
 
 from __future__ import annotations
