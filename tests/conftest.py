@@ -82,11 +82,15 @@ class Cluster:
         not say: DeleteOptions, dryRun, patch types): its status code and decoded body."""
         from fakes.apiserver._rest import Request, Response, Rest
 
-        data = b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
         answer = Rest(self.server, clock=lambda: EPOCH + self.env.now).handle(
-            Request(method, target, data, {"Content-Type": content_type}))
+            Request(method, target, encoded(body), {"Content-Type": content_type}))
         assert isinstance(answer, Response), "a watch is no raw request"
         return answer.code, json.loads(answer.encoded())
+
+
+def encoded(body: Any) -> bytes:
+    """A raw request's body: bytes as they are, anything else as JSON, None as nothing."""
+    return b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
 
 
 @pytest.fixture

@@ -363,13 +363,13 @@ class Rest:
         current = self.server.get(rt, namespace, name)
         self.server.delete(rt, namespace, name, resource_version=preconditions.get("resourceVersion"),
                            uid=preconditions.get("uid"), dry_run=dry_run)
-        try:
-            still = self.server.get(rt, namespace, name)
-            if not dry_run or current["metadata"].get("finalizers"):
-                return Response(200, still)  # still there: finalizers pending
-            raise NotFoundError("")
-        except NotFoundError:
-            return Response(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+        # Still there with finalizers pending (a dry run says what the delete would leave)
+        if not dry_run or current["metadata"].get("finalizers"):
+            try:
+                return Response(200, self.server.get(rt, namespace, name))
+            except NotFoundError:
+                pass
+        return Response(200, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                                   "details": {"name": name, "group": rt.group, "kind": rt.plural,
                                               "uid": current["metadata"].get("uid", "")}})
 
@@ -472,12 +472,11 @@ def _dry_run(method: str, value: str | list[str] | None) -> bool:
     """`dryRun` (a query parameter, or DeleteOptions' list): only `All` is a value (`ValidateDryRun`)."""
     values = [value] if isinstance(value, str) else list(value or ())
     if any(v != "All" for v in values):
-        raise InvalidError(f'{_OPTIONS.get(method, "CreateOptions")}.meta.k8s.io "" is invalid: dryRun: '
-                           f'Unsupported value: {json.dumps(values)}: supported values: "All"',
-                           details={"name": "", "group": "meta.k8s.io", "kind": _OPTIONS.get(method, ""),
-                                    "causes": [{"reason": "FieldValueNotSupported", "field": "dryRun",
-                                                "message": f'Unsupported value: {json.dumps(values)}: '
-                                                           f'supported values: "All"'}]})
+        options = _OPTIONS.get(method, "CreateOptions")
+        why = f'Unsupported value: {json.dumps(values)}: supported values: "All"'
+        raise InvalidError(f'{options}.meta.k8s.io "" is invalid: dryRun: {why}',
+                           details={"name": "", "group": "meta.k8s.io", "kind": options, "causes": [
+                               {"reason": "FieldValueNotSupported", "field": "dryRun", "message": why}]})
     return bool(values)
 
 

@@ -5,7 +5,6 @@ official `kubernetes` client reading a kubeconfig), so the fake, the front and t
 from __future__ import annotations
 
 import asyncio
-import json
 import ssl
 import time
 from collections.abc import Callable, Coroutine, Iterator
@@ -23,7 +22,7 @@ from notifier import NOTIFICATIONS, KubeObject
 from notifier._adapters import AsyncioRuntime
 from notifier._adapters.kube import OfficialKubeApi
 from notifier._resources import clone
-from tests.conftest import Cluster
+from tests.conftest import Cluster, encoded
 
 T = TypeVar("T")
 TOKEN = "conformance-token"
@@ -89,8 +88,7 @@ class HttpCluster:
     def rest(self, method: str, target: str, body: Any = None,
              content_type: str = "application/json") -> tuple[int, Any]:
         """A raw API request over HTTPS: its status code and decoded body."""
-        data = b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-        answer = httpx.request(method, self.front.url + target, content=data,
+        answer = httpx.request(method, self.front.url + target, content=encoded(body),
                                verify=ssl.create_default_context(cafile=str(self._ca)),
                                headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": content_type})
         return answer.status_code, answer.json()

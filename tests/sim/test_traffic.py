@@ -12,7 +12,7 @@ import pytest
 from harness import load_scenario, run
 from harness._scenario import bundled_dir
 from harness.mutants import MUTANTS
-from notifier import ConfigFileError, load_model
+from notifier import LEASES, NOTIFICATIONS, ConfigFileError, load_model
 from notifier.model import Phase
 
 RECREATE = load_scenario(bundled_dir() / "recreate-mid-delivery.yaml")
@@ -153,8 +153,6 @@ def test_the_garbage_collector_takes_a_deleted_notifications_delivery_lease(coll
     """With `world: {garbage_collector: true}` the world runs kube-controller-manager's collector: the delivery
     Lease of the notification deleted (and created again) while a replica held it is gone by the end; without
     it, it stays, as against an API server alone."""
-    from notifier import LEASES, NOTIFICATIONS
-
     held = load_scenario(bundled_dir() / "recreate-while-leased.yaml")
     data = held.model_dump(mode="json", by_alias=True)
     scenario = type(held).model_validate({**data, "world": {**data["world"], "garbage_collector": collector}})
