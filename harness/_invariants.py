@@ -318,6 +318,13 @@ def lock_safety(ev: Evidence) -> list[Violation]:
                                          message=f"lease {name} went from {before[1] or 'released'} to {holder} "
                                                  f"without raising its epoch ({epoch})"))
             before = (uid, holder, epoch)
+            if change.type == "DELETED":
+                # A deleted Lease (the garbage collector's, once its notification is gone, or anyone's) ends
+                # every tenure of it: its holder's next fence finds it gone, and a Lease created again under
+                # the name is a new history, as its epoch is (the CAS of the write-ahead intent, not the Lease,
+                # keeps two senders apart across the deletion; no-duplicate-delivery judges that).
+                previous, last_by = "", {}
+                continue
             if holder and previous and holder != previous and when - last_by.get(previous, when) < ev.lease_duration:
                 out.append(Violation(invariant="lock-safety", notification=owner, time=when, steps=(change.revision,),
                                      message=f"lease {name} went from {previous} to {holder} "

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from harness._invariants import INVARIANTS, Evidence, audit_once, no_duplicate_delivery
+from harness._bridge import EPOCH
+from harness._invariants import INVARIANTS, Evidence, audit_once, lock_safety, no_duplicate_delivery
 from harness._run import run
 from harness._scenario import bundled_dir, load_scenario
 from harness._zoo import hunt
 from harness.mutants import MUTANTS
-from notifier import NOTIFICATIONS
+from notifier import LEASES, NOTIFICATIONS, format_micro_time
 
 ALL_FAULTS = load_scenario(bundled_dir() / "all-faults-three-replicas.yaml")
 
@@ -116,8 +117,6 @@ def test_a_send_in_the_instant_of_a_renewal_is_covered_however_the_two_times_wer
     send after it in one instant; the renewTime rounded up to .999800, the replica's clock read .999799."""
     from fakes.apiserver import Change
     from harness import Step
-    from harness._invariants import Evidence, lock_safety
-    from notifier import LEASES
 
     def lease(rv: int, renew: str) -> Change:
         return Change(revision=rv, type="MODIFIED", resource=LEASES, namespace="default", object={
@@ -157,6 +156,35 @@ def test_lock_safety_follows_the_epoch_over_the_whole_history_of_a_lease() -> No
     pytest.fail("lock-safety never saw the epoch go down in 30 seeds")
 
 
+def _lease_history(*versions: tuple[str, str, str, float]) -> Evidence:
+    """A Lease's committed versions: (event type, Lease uid, holder, virtual time), renewed when written."""
+    from fakes.apiserver import Change
+
+    changes, times = [], {}
+    for revision, (kind, uid, holder, when) in enumerate(versions, start=2):
+        changes.append(Change(revision, kind, LEASES, "default", {
+            "metadata": {"name": "notification-delivery-0", "namespace": "default", "uid": uid},
+            "spec": {"holderIdentity": holder, "leaseTransitions": 0,
+                     "renewTime": format_micro_time(EPOCH + when)}}))
+        times[revision] = when
+    return Evidence(changes=changes, receipts=[], steps=[], audit=[], lock="lease", lease_duration=15.0,
+                    commit_times=times)
+
+
+def test_lock_safety_lets_a_deleted_lease_be_created_again_by_another_holder_at_once() -> None:
+    """The garbage collector deletes a delivery Lease under its holder once the notification is gone, and a
+    create another replica sent earlier may land just after (recreate-while-leased with the collector on,
+    random seed 34): that is a new Lease, not a takeover of a live one. Without the deletion, the same change
+    of holder 1.7 s after the last renewal is the violation it always was."""
+    recreated = _lease_history(("ADDED", "a", "replica-1", 4.9), ("DELETED", "a", "replica-1", 6.0),
+                               ("ADDED", "b", "replica-0", 6.6))
+    assert lock_safety(recreated) == []
+    taken = _lease_history(("ADDED", "a", "replica-1", 4.9), ("MODIFIED", "a", "replica-0", 6.6))
+    assert [v.message for v in lock_safety(taken)] == [
+        "lease notification-delivery-0 went from replica-1 to replica-0 without raising its epoch (0)",
+        "lease notification-delivery-0 went from replica-1 to replica-0 1.700 s after replica-1's last renewal"]
+
+
 def test_caches_converge_names_what_each_replica_holds_wrongly() -> None:
     from harness._invariants import Evidence, caches_converge
 
@@ -187,7 +215,6 @@ def _duplicate_evidence(*, receipts: list[tuple[int, str, float]], redelivery: b
     redelivery or not), and the receipts the backend got: (attempt, replica, time)."""
     from fakes.apiserver import Change
     from fakes.backends import Receipt
-    from harness._bridge import EPOCH
 
     def version(revision: int, attempts: list[dict[str, object]]) -> Change:
         return Change(revision, "MODIFIED", NOTIFICATIONS, "default", {
