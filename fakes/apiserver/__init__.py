@@ -2,8 +2,10 @@
 
 from fakes.apiserver._client import ApiFaults, FakeKubeApi, NoFaults
 from fakes.apiserver._http import HttpApiServer
+from fakes.apiserver._patch import merge_patch
 from fakes.apiserver._schema import FieldError
-from fakes.apiserver._server import ApiServer, Change, ResourceRules, Watcher, merge_patch
+from fakes.apiserver._server import ApiServer, ResourceRules
+from fakes.apiserver._watch import Change, Watcher
 
 __all__ = [
     "ApiFaults",

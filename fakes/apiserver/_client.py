@@ -12,6 +12,7 @@ from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
+from fakes.apiserver._select import Selector
 from fakes.apiserver._server import ApiServer
 from notifier import KubeApiError, KubeObject, ObjectList, ResourceType, Runtime, WatchEvent
 
@@ -102,9 +103,10 @@ class FakeKubeApi:
         self._leave("get", rt, name)
         return obj
 
-    async def list(self, rt: ResourceType, namespace: str | None) -> ObjectList:
+    async def list(self, rt: ResourceType, namespace: str | None, *, label_selector: str = "",
+                   field_selector: str = "") -> ObjectList:
         await self._enter("list", rt)
-        items, version = self.server.list_objects(rt, namespace)
+        items, version = self.server.list_objects(rt, namespace, Selector.parse(label_selector, field_selector))
         self._leave("list", rt, "")
         return ObjectList(items=items, resource_version=version)
 
@@ -146,10 +148,13 @@ class FakeKubeApi:
         resource_version: str,
         *,
         timeout_seconds: float | None = None,
+        label_selector: str = "",
+        field_selector: str = "",
     ) -> AsyncIterator[WatchEvent]:
         """Stream changes; each event reaches this replica after its drawn delay, never out of order."""
         await self._enter("watch", rt)
-        watcher = self.server.watch(rt, namespace, resource_version)
+        watcher = self.server.watch(rt, namespace, resource_version,
+                                    selector=Selector.parse(label_selector, field_selector))
         runtime = self._runtime
         buffer: deque[tuple[float, WatchEvent]] = deque()
         waiting_keys: Counter[tuple[str, str]] = Counter()  # the keys in `buffer`, so a lookup is O(1)

@@ -158,7 +158,7 @@ def _handler(front: HttpApiServer) -> type[BaseHTTPRequestHandler]:
             with front.lock:
                 try:
                     opened = front.server.watch(watch.resource, watch.namespace, watch.resource_version,
-                                                bookmarks=watch.bookmarks)
+                                                bookmarks=watch.bookmarks, selector=watch.selector)
                     for event in opened.pending:
                         events.put(event)
                     opened.pending.clear()
@@ -204,8 +204,7 @@ def _handler(front: HttpApiServer) -> type[BaseHTTPRequestHandler]:
                     event = events.get(timeout=max(0.0, wait))
                 except queue.Empty:
                     continue
-                if event.type == "BOOKMARK" or watch.selector.matches(event.object):
-                    self._event(watch, event)
+                self._event(watch, event)
 
         def _client_left(self) -> bool:
             """A watching client sends nothing more, so anything readable is its goodbye (EOF or close_notify)."""

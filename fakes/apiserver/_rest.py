@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
-from fakes.apiserver._server import ApiServer, merge_patch
+from fakes.apiserver._patch import merge_patch
+from fakes.apiserver._select import Selector
+from fakes.apiserver._server import ApiServer
 from notifier import (
     EVENTS,
     LEASES,
@@ -101,27 +103,6 @@ class WatchRequest:
     timeout_seconds: float | None
     selector: Selector
     as_table: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Selector:
-    """A list's or watch's filter: `fieldSelector` on the name, equality-based `labelSelector` terms
-    (`k=v`, `k==v`, `k!=v`, `k`, `!k`)."""
-
-    name: str | None = None
-    labels: tuple[tuple[str, str, str], ...] = ()  # (key, operator, value), operator in =, !=, exists, !exists
-
-    def matches(self, obj: KubeObject) -> bool:
-        meta = obj.get("metadata", {})
-        if self.name is not None and meta.get("name") != self.name:
-            return False
-        labels = meta.get("labels") or {}
-        for key, op, value in self.labels:
-            present = key in labels
-            if (op == "=" and labels.get(key) != value) or (op == "!=" and present and labels[key] == value) \
-                    or (op == "exists" and not present) or (op == "!exists" and present):
-                return False
-        return True
 
 
 def status(code: int, reason: str, message: str, details: dict[str, Any] | None = None) -> Response:
@@ -375,17 +356,14 @@ class Rest:
 
     def _list_or_watch(self, request: Request, rt: ResourceType, namespace: str | None,
                        query: dict[str, str]) -> Response | WatchRequest:
-        name, only_namespace = _field_selector(query.get("fieldSelector", ""))
-        selector = Selector(name, _label_selector(query.get("labelSelector", "")))
-        if only_namespace is not None:
-            namespace = only_namespace
+        selector = Selector.parse(query.get("labelSelector", ""), query.get("fieldSelector", ""))
+        self.server.check_selector(rt, selector)
         if query.get("watch") in ("1", "true", "True"):
             timeout = float(query["timeoutSeconds"]) if query.get("timeoutSeconds") else None
             return WatchRequest(rt, namespace, query.get("resourceVersion", ""),
                                 query.get("allowWatchBookmarks") in ("1", "true", "True"), timeout, selector,
                                 wants_table(request))
-        items, version = self.server.list_objects(rt, namespace)
-        items = [item for item in items if selector.matches(item)]
+        items, version = self.server.list_objects(rt, namespace, selector)
         if wants_table(request):
             return Response(200, self.table(rt, items, version))
         return Response(200, {"apiVersion": rt.api_version, "kind": f"{rt.kind}List",
@@ -485,40 +463,6 @@ def _decode(body: bytes) -> Any:
         return json.loads(body.decode("utf-8") if body else "null")
     except (UnicodeDecodeError, ValueError) as error:
         raise BadRequestError(f"the body of the request could not be decoded as JSON: {error}") from None
-
-
-def _field_selector(selector: str) -> tuple[str | None, str | None]:
-    """(name, namespace) from a field selector of `metadata.name=` / `metadata.namespace=` terms."""
-    name = namespace = None
-    for term in filter(None, selector.split(",")):
-        key, _, value = term.partition("=")
-        key = key.rstrip("=")
-        value = value.lstrip("=")
-        if key == "metadata.name":
-            name = value
-        elif key == "metadata.namespace":
-            namespace = value
-        else:
-            raise BadRequestError(f'field label not supported: {key}')
-    return name, namespace
-
-
-_LABEL_TERM = re.compile(r"^(!?)([A-Za-z0-9./_-]+)\s*(?:(==|=|!=)\s*([A-Za-z0-9._-]*))?$")
-
-
-def _label_selector(selector: str) -> tuple[tuple[str, str, str], ...]:
-    terms: list[tuple[str, str, str]] = []
-    for term in filter(None, (t.strip() for t in selector.split(","))):
-        match = _LABEL_TERM.match(term)
-        if match is None or (match.group(1) and match.group(3)):
-            raise BadRequestError(f"unable to parse requirement: {term!r} (only equality-based label "
-                                  f"selectors are supported: k=v, k!=v, k, !k)")
-        negated, key, op, value = match.groups()
-        if op is None:
-            terms.append((key, "!exists" if negated else "exists", ""))
-        else:
-            terms.append((key, "!=" if op == "!=" else "=", value or ""))
-    return tuple(terms)
 
 
 _STEP = re.compile(r"""\.([A-Za-z0-9_-]+)|\[(\d+)\]|\[\?\(@\.([A-Za-z0-9_.-]+)\s*==\s*["']([^"']*)["']\)\]""")

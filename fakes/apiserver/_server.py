@@ -17,10 +17,11 @@ from __future__ import annotations
 import hashlib
 from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from fakes.apiserver._builtin import decode_errors, validate_builtin
+from fakes.apiserver._patch import merge_patch
 from fakes.apiserver._schema import (
     FieldError,
     apply_defaults,
@@ -30,6 +31,8 @@ from fakes.apiserver._schema import (
     validate_name,
     validate_transition,
 )
+from fakes.apiserver._select import Selector
+from fakes.apiserver._watch import Change, Watcher
 from notifier import (
     EVENTS,
     LEASES,
@@ -59,35 +62,16 @@ class ResourceRules:
     status_subresource: bool = False
     track_generation: bool = False
     allow_unconditional_update: bool = True
+    #: Field labels a field selector may name besides `metadata.name` and `metadata.namespace` (a CRD's
+    #: `selectableFields`, the fields an Event's strategy exposes), as dotted paths into the object.
+    selectable_fields: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One entry of the history: a write and the object as it stood after it."""
-
-    revision: int
-    type: WatchEventType
-    resource: ResourceType
-    namespace: str
-    object: KubeObject
-
-
-@dataclass(eq=False)
-class Watcher:
-    """An open watch: the server appends matching changes to `pending` and calls `on_event`."""
-
-    resource: ResourceType
-    namespace: str | None
-    bookmarks: bool
-    pending: deque[WatchEvent] = field(default_factory=deque)
-    on_event: Callable[[WatchEvent], None] | None = None
-    closed: bool = False
-
-    def push(self, event: WatchEvent) -> None:
-        if self.on_event is not None:
-            self.on_event(event)
-        else:
-            self.pending.append(event)
+#: The field labels of an events.k8s.io/v1 Event besides its name and namespace (the Event strategy's
+#: `ToSelectableFields`, under the events.k8s.io names of the field label conversion).
+EVENT_FIELDS = ("regarding.kind", "regarding.namespace", "regarding.name", "regarding.uid",
+                "regarding.apiVersion", "regarding.resourceVersion", "regarding.fieldPath", "reason",
+                "reportingController", "type")
 
 
 def _uid(key: tuple[str, str, str], incarnation: int) -> str:
@@ -143,11 +127,13 @@ class ApiServer:
                 status_subresource=True,
                 track_generation=True,
                 allow_unconditional_update=False,
+                selectable_fields=tuple(str(f["jsonPath"]).lstrip(".")
+                                        for f in crd["spec"]["versions"][0].get("selectableFields", ())),
             ),
         )
         # `AllowUnconditionalUpdate` is false in the Lease strategy (pkg/registry/coordination/lease)
         self.register(LEASES, ResourceRules(allow_unconditional_update=False))
-        self.register(EVENTS, ResourceRules())
+        self.register(EVENTS, ResourceRules(selectable_fields=EVENT_FIELDS))
 
     def register(self, resource: ResourceType, rules: ResourceRules) -> None:
         if rules.schema is not None:
@@ -172,24 +158,34 @@ class ApiServer:
             raise self._not_found(resource, name)
         return clone(stored)
 
-    def list_objects(self, resource: ResourceType, namespace: str | None) -> tuple[list[KubeObject], str]:
+    def list_objects(self, resource: ResourceType, namespace: str | None,
+                     selector: Selector | None = None) -> tuple[list[KubeObject], str]:
+        """The objects (of `namespace`, or all), those the selector matches, in key order; and the revision."""
         self.rules(resource)
+        selector = selector or Selector()
+        self.check_selector(resource, selector)
         qualified = _qualified(resource)
         items = [
             clone(obj)
             for (kind, ns, _), obj in sorted(self._objects.items())
             if kind == qualified and (namespace is None or ns == namespace)
+            and (not selector or selector.matches(obj["metadata"].get("labels") or {}, self._fields(resource, obj)))
         ]
         return items, str(self.revision)
 
     def watch(
-        self, resource: ResourceType, namespace: str | None, resource_version: str, *, bookmarks: bool = True
+        self, resource: ResourceType, namespace: str | None, resource_version: str, *, bookmarks: bool = True,
+        selector: Selector | None = None,
     ) -> Watcher:
-        """Open a watch; changes after `resource_version` are pushed to it in order, then live ones."""
+        """Open a watch; changes after `resource_version` are pushed to it in order, then live ones. With a
+        selector, objects entering and leaving it are ADDED and DELETED (`Watcher.event`)."""
         self.rules(resource)
-        watcher = Watcher(resource, namespace, bookmarks)
+        selector = selector or Selector()
+        self.check_selector(resource, selector)
+        watcher = Watcher(resource, namespace, bookmarks, selector=selector,
+                          fields=lambda obj: self._fields(resource, obj))
         if resource_version in ("", "0"):
-            items, _ = self.list_objects(resource, namespace)
+            items, _ = self.list_objects(resource, namespace, selector)
             for item in items:
                 watcher.pending.append(WatchEvent(type="ADDED", object=item))
         else:
@@ -199,10 +195,32 @@ class ApiServer:
                     f"too old resource version: {since} ({self.horizon})", code=410, reason="Expired"
                 )
             for change in self._history:
-                if change.revision > since and self._matches(watcher, change.resource, change.namespace):
-                    watcher.pending.append(WatchEvent(type=change.type, object=clone(change.object)))
+                if change.revision > since and watcher.wants(change):
+                    event = watcher.event(change)
+                    if event is not None:
+                        watcher.pending.append(event)
         self._watchers.append(watcher)
         return watcher
+
+    def check_selector(self, resource: ResourceType, selector: Selector) -> None:
+        """A field selector names only the resource's field labels (400 otherwise, as the field label
+        conversion answers: apiextensions' for a CustomResource, the Event strategy's)."""
+        allowed = self.rules(resource).selectable_fields
+        for term in selector.fields:
+            if term.field not in ("metadata.name", "metadata.namespace") and term.field not in allowed:
+                raise BadRequestError(f"field label not supported: {term.field}")
+
+    def _fields(self, resource: ResourceType, obj: KubeObject) -> dict[str, str]:
+        """An object's field labels and their values: a missing field is the empty string."""
+        meta = obj.get("metadata", {})
+        out = {"metadata.name": str(meta.get("name", "")), "metadata.namespace": str(meta.get("namespace", ""))}
+        for path in self.rules(resource).selectable_fields:
+            value: Any = obj
+            for step in path.split("."):
+                value = value.get(step) if isinstance(value, dict) else None
+            out[path] = "" if value is None or isinstance(value, dict | list) else (
+                str(value).lower() if isinstance(value, bool) else str(value))
+        return out
 
     def close(self, watcher: Watcher) -> None:
         watcher.closed = True
@@ -477,10 +495,11 @@ class ApiServer:
     def _commit(self, kind: WatchEventType, resource: ResourceType, key: Any, obj: KubeObject) -> KubeObject:
         self.revision += 1
         obj["metadata"]["resourceVersion"] = str(self.revision)
+        previous = self._objects.get(key)
         self._objects[key] = obj
         # Stored objects are never changed in place (every write builds a new one), so the history can
         # share them; callers and watchers get their own copies.
-        self._record(Change(self.revision, kind, resource, key[1], obj))
+        self._record(Change(self.revision, kind, resource, key[1], obj, previous))
         return clone(obj)
 
     def _remove(self, resource: ResourceType, key: Any, obj: KubeObject) -> None:
@@ -488,7 +507,7 @@ class ApiServer:
         gone = {**obj, "metadata": {**obj["metadata"], "resourceVersion": str(self.revision)}}
         del self._objects[key]
         self._gc_due = True
-        self._record(Change(self.revision, "DELETED", resource, key[1], gone))
+        self._record(Change(self.revision, "DELETED", resource, key[1], gone, obj))
 
     def _record(self, change: Change) -> None:
         self._history.append(change)
@@ -500,17 +519,19 @@ class ApiServer:
         # client-go's do) and hand out copies, so a copy per watcher bought nothing but time.
         shared: KubeObject | None = None
         for watcher in list(self._watchers):
-            if self._matches(watcher, change.resource, change.namespace):
-                shared = clone(change.object) if shared is None else shared
-                watcher.push(WatchEvent(type=change.type, object=shared))
+            if not watcher.wants(change):
+                continue
+            if watcher.selector:
+                event = watcher.event(change)
+                if event is not None:
+                    watcher.push(event)
+                continue
+            shared = clone(change.object) if shared is None else shared
+            watcher.push(WatchEvent(type=change.type, object=shared))
 
     def history(self) -> list[Change]:
         """The changes still kept, oldest first; their objects are shared and must not be changed."""
         return list(self._history)
-
-    @staticmethod
-    def _matches(watcher: Watcher, resource: ResourceType, namespace: str) -> bool:
-        return watcher.resource == resource and watcher.namespace in (None, namespace)
 
     @staticmethod
     def _check_namespace(meta: dict[str, Any], namespace: str) -> None:
@@ -568,16 +589,3 @@ def _same_content(new: KubeObject, old: KubeObject) -> bool:
     return new_meta == old_meta and {k: v for k, v in new.items() if k != "metadata"} == {
         k: v for k, v in old.items() if k != "metadata"
     }
-
-
-def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386 JSON merge patch: objects merge, null deletes, anything else replaces."""
-    if not isinstance(patch, dict):
-        return clone(patch)
-    result = target if isinstance(target, dict) else {}
-    for name, value in patch.items():
-        if value is None:
-            result.pop(name, None)
-        else:
-            result[name] = merge_patch(result.get(name), value)
-    return result

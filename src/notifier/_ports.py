@@ -145,14 +145,16 @@ class KubeApi(Protocol):
 
     Errors are the `KubeApiError` family of `notifier._errors`. `update` and `update_status` are
     compare-and-swap on `metadata.resourceVersion` when the body carries one. `patch` is a JSON merge patch.
-    `watch` yields every change after `resource_version` exactly once and in order, and raises `GoneError`
-    when that version has been compacted away; the stream may end at any time (a disconnect), after which
-    the caller watches again from the last version it saw.
+    `list` and `watch` take the API's label and field selectors (a watch sees an object entering its selector
+    as ADDED and leaving it as DELETED). `watch` yields every change after `resource_version` exactly once
+    and in order, and raises `GoneError` when that version has been compacted away; the stream may end at
+    any time (a disconnect), after which the caller watches again from the last version it saw.
     """
 
     async def get(self, rt: ResourceType, namespace: str, name: str) -> KubeObject: ...
 
-    async def list(self, rt: ResourceType, namespace: str | None) -> ObjectList: ...
+    async def list(self, rt: ResourceType, namespace: str | None, *, label_selector: str = "",
+                   field_selector: str = "") -> ObjectList: ...
 
     def watch(
         self,
@@ -161,6 +163,8 @@ class KubeApi(Protocol):
         resource_version: str,
         *,
         timeout_seconds: float | None = None,
+        label_selector: str = "",
+        field_selector: str = "",
     ) -> AsyncIterator[WatchEvent]: ...
 
     async def create(self, rt: ResourceType, namespace: str, body: KubeObject) -> KubeObject: ...

@@ -93,11 +93,14 @@ def test_a_watch_request_carries_its_parameters(rest: Rest) -> None:
     answer = rest.handle(Request("GET", f"{BASE}?watch=true&resourceVersion=5&allowWatchBookmarks=true"
                                         f"&timeoutSeconds=30&fieldSelector=metadata.name%3Da", b"", {"Accept": TABLE}))
     assert answer == WatchRequest(answer.resource, "default", "5", True, 30.0,  # type: ignore[union-attr]
-                                  Selector(name="a"), True)
+                                  Selector.parse(field_selector="metadata.name=a"), True)
 
 
 def test_an_unsupported_field_selector_is_bad_request(rest: Rest) -> None:
-    assert call(rest, "GET", f"{BASE}?fieldSelector=spec.type%3DSimple").code == 400
+    """Only the CRD's `selectableFields` (`spec.type` is one) and the name and namespace may be selected on."""
+    answer = call(rest, "GET", f"{BASE}?fieldSelector=spec.subject%3Ddisk")
+    assert (answer.code, answer.body["message"]) == (400, "field label not supported: spec.subject")
+    assert call(rest, "GET", f"{BASE}?fieldSelector=spec.type%3DSimple").code == 200
 
 
 def test_openapi_v3_offers_field_validation_on_patch(rest: Rest) -> None:
@@ -139,7 +142,7 @@ def test_openapi_v2_is_an_empty_protobuf_document_for_old_kubectl(rest: Rest) ->
     assert answer.encoded().startswith(b"\n\x032.0\x12") and b"Kubernetes" in answer.encoded()
 
 
-def test_label_selectors_filter_lists_by_equality_and_existence(rest: Rest) -> None:
+def test_label_selectors_filter_lists_by_equality_existence_and_sets(rest: Rest) -> None:
     for name, labels in (("a", {"team": "sre"}), ("b", {"team": "db"}), ("c", {})):
         body = notification(name)
         body["metadata"]["labels"] = labels
@@ -152,4 +155,6 @@ def test_label_selectors_filter_lists_by_equality_and_existence(rest: Rest) -> N
     assert names("team%21%3Dsre") == ["b", "c"]
     assert names("team") == ["a", "b"]
     assert names("%21team") == ["c"]
-    assert call(rest, "GET", f"{BASE}?labelSelector=team+in+%28sre%29").code == 400
+    assert names("team+in+%28sre%2Cweb%29") == ["a"]
+    assert names("team+notin+%28sre%29") == ["b", "c"]
+    assert call(rest, "GET", f"{BASE}?labelSelector=team+in+sre").code == 400

@@ -66,6 +66,12 @@ def _as_object(raw: object) -> KubeObject:
     return raw
 
 
+def _selectors(label_selector: str, field_selector: str) -> dict[str, Any]:
+    """The client's keyword arguments for the selectors given (none for an empty one)."""
+    return {key: value for key, value in (("label_selector", label_selector), ("field_selector", field_selector))
+            if value}
+
+
 def _call(fn: Callable[[], T]) -> T:
     try:
         return fn()
@@ -93,14 +99,16 @@ class OfficialKubeApi:
         return await self._object(lambda: c.get_namespaced_custom_object(
             rt.group, rt.version, namespace, rt.plural, name, _request_timeout=self._timeout))
 
-    async def list(self, rt: ResourceType, namespace: str | None) -> ObjectList:
+    async def list(self, rt: ResourceType, namespace: str | None, *, label_selector: str = "",
+                   field_selector: str = "") -> ObjectList:
         c = self._custom
+        selectors = _selectors(label_selector, field_selector)
         if namespace is None:
             raw = await self._object(lambda: c.list_cluster_custom_object(
-                rt.group, rt.version, rt.plural, _request_timeout=self._timeout))
+                rt.group, rt.version, rt.plural, _request_timeout=self._timeout, **selectors))
         else:
             raw = await self._object(lambda: c.list_namespaced_custom_object(
-                rt.group, rt.version, namespace, rt.plural, _request_timeout=self._timeout))
+                rt.group, rt.version, namespace, rt.plural, _request_timeout=self._timeout, **selectors))
         return ObjectList(
             items=list(raw.get("items") or []),
             resource_version=str(raw.get("metadata", {}).get("resourceVersion", "")),
@@ -147,6 +155,8 @@ class OfficialKubeApi:
         resource_version: str,
         *,
         timeout_seconds: float | None = None,
+        label_selector: str = "",
+        field_selector: str = "",
     ) -> AsyncIterator[WatchEvent]:
         """Stream watch events; an `ERROR` event becomes the port exception (410 is `GoneError`)."""
         c = self._custom
@@ -155,6 +165,7 @@ class OfficialKubeApi:
             "allow_watch_bookmarks": True,
             "resource_version": resource_version or None,
             "_preload_content": False,
+            **_selectors(label_selector, field_selector),
         }
         if timeout_seconds is not None:
             kwargs["timeout_seconds"] = int(timeout_seconds)
