@@ -36,7 +36,7 @@ class WorldSpec(_Strict):
     guarantees: dict[ExternalKind, Literal["at-least-once", "at-most-once"]] = Field(
         default_factory=dict)
     lease_duration: float = Field(default=30.0, gt=0)
-    garbage_collector: bool = Field(default=False, description="run kube-controller-manager's garbage "
+    garbage_collector: bool = Field(default=True, description="run kube-controller-manager's garbage "
                                     "collector: what a deleted object owned (its delivery Leases) is deleted too")
     max_steps: int = Field(default=DEFAULT_MAX_STEPS, ge=1, description="task steps before `no-progress`")
     wall_seconds: float = Field(default=DEFAULT_WALL_SECONDS, gt=0, description="wall seconds before `no-progress`")

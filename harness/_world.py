@@ -41,9 +41,9 @@ from notifier.assembly import delivery_lease_name
 #: but a controller that loops stops, even in zero virtual time.
 DEFAULT_MAX_STEPS: Final = 100_000
 DEFAULT_WALL_SECONDS: Final = 120.0
-#: How often the garbage collector looks (virtual seconds): the real one reacts to a deletion's watch event
-#: within about that, under load.
-GC_PERIOD: Final = 1.0
+#: How long after a deletion (or a create naming owners) the garbage collector acts, in virtual seconds: the
+#: real one reacts to the watch event within about that, under load.
+GC_DELAY: Final = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +162,8 @@ class World:
         fault_phase: virtual seconds during which faults may fire; afterwards the world is quiet.
         leader_election: run the managers with leader election.
         lease_duration: the delivery lock's lease duration (pauses are drawn past it).
-        garbage_collector: run the garbage collector (`ApiServer.collect_garbage`) every `GC_PERIOD`.
+        garbage_collector: run the garbage collector (`ApiServer.collect_garbage`) `GC_DELAY` after a
+            deletion, as kube-controller-manager does (on by default: every real cluster runs it).
         tape: a recorded tape to replay instead of drawing from the seed.
         script: named draws to replay instead of drawing from the seed (`Choices`).
         max_steps: task steps the world may take before it stops as `no-progress` (see `Budget`).
@@ -181,7 +182,7 @@ class World:
         fault_phase: float = float("inf"),
         leader_election: bool = False,
         lease_duration: float = 30.0,
-        garbage_collector: bool = False,
+        garbage_collector: bool = True,
         tape: list[int] | None = None,
         script: Mapping[str, int] | None = None,
         max_steps: int = DEFAULT_MAX_STEPS,
@@ -200,6 +201,9 @@ class World:
         self.server: ApiServer = ApiServer(clock=lambda: EPOCH + self.env.now)
         self.changes: list[Change] = []
         self.server.observers.append(self._record_change)
+        self._gc_pending = False
+        if garbage_collector:
+            self.server.observers.append(self._collect_later)
         self.budget: Budget = Budget(self.env, max_steps=max_steps, wall_seconds=wall_seconds, clock=time.perf_counter)
         #: Set when the world stopped on its budget instead of reaching its end.
         self.no_progress: NoProgress | None = None
@@ -315,12 +319,20 @@ class World:
         if self.on_routing_reload is not None and self.injector.fires("routing.reload", "world", place="tick"):
             self.on_routing_reload()
 
-    async def _garbage_collector(self) -> None:
-        """kube-controller-manager's garbage collector: apart from the requests, a little after a deletion, it
-        deletes what the deleted object owned (a NotificationRequest's delivery Leases)."""
-        while True:
-            await self.client.sleep(GC_PERIOD)
+    def _collect_later(self, change: Change) -> None:
+        """kube-controller-manager's garbage collector: apart from the requests, a little after a deletion (or
+        the create of an object naming owners, which may be gone), it deletes what the deleted object owned (a
+        NotificationRequest's delivery Leases). A timer, not a task: a world without deletions runs as if
+        there were no collector."""
+        if self._gc_pending or not (change.type == "DELETED" or (
+                change.type == "ADDED" and change.object["metadata"].get("ownerReferences"))):
+            return
+        self._gc_pending = True
+
+        def collect(_: object) -> None:
+            self._gc_pending = False
             self.server.collect_garbage()
+        self.env.timeout(GC_DELAY).callbacks.append(collect)
 
     def run(self, until: float) -> None:
         """Start every replica and run the world until virtual time `until`."""
@@ -332,8 +344,6 @@ class World:
         for fault, period, action in periodic:
             if self.injector.intensities.get(fault, FaultIntensity()).probability > 0:
                 self.every(period, action, name=fault)
-        if self.garbage_collector:
-            self.client.spawn(self._garbage_collector(), name="garbage-collector")
         self.budget.start()
         self.env.run(until=until)
         self.caches = {replica.name: cached for replica in self.replicas

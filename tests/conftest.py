@@ -51,8 +51,11 @@ class Cluster:
     """A fake API server, a runtime and a client, with a way to run a coroutine to completion."""
 
     transport = "in-process"
+    #: The `Warning` headers of the last raw request.
+    warnings: list[str]
 
     def __init__(self) -> None:
+        self.warnings = []
         self.env = simpy.Environment()
         self.runtime: Runtime = SimRuntime(self.env)
         self.server = ApiServer(clock=lambda: EPOCH + self.env.now)
@@ -85,6 +88,7 @@ class Cluster:
         answer = Rest(self.server, clock=lambda: EPOCH + self.env.now).handle(
             Request(method, target, encoded(body), {"Content-Type": content_type}))
         assert isinstance(answer, Response), "a watch is no raw request"
+        self.warnings = list(answer.warnings)
         return answer.code, json.loads(answer.encoded())
 
 

@@ -94,3 +94,24 @@ def _event(obj: KubeObject, namespace: str) -> list[FieldError]:
 
 def _json(value: Any) -> str:
     return {dict: "object", list: "array", str: "string", bool: "bool"}.get(type(value), "number")
+
+
+def _fields(*names: str, **nested: dict[str, Any]) -> dict[str, Any]:
+    """An object schema that knows these fields (leaves of any value, `nested` objects of their own)."""
+    return {"type": "object", "properties": {**{name: {} for name in names}, **nested}}
+
+
+_REFERENCE: Final = _fields("kind", "namespace", "name", "uid", "apiVersion", "resourceVersion", "fieldPath")
+#: The fields of the built-in types' Go structs, for `fieldValidation` (what strict decoding calls unknown).
+_SCHEMAS: Final = {
+    LEASES: _fields("apiVersion", "kind", "metadata", spec=_fields(*_LEASE_SPEC)),
+    EVENTS: _fields("apiVersion", "kind", "metadata", "eventTime", "reportingController", "reportingInstance",
+                    "action", "reason", "note", "type", "deprecatedFirstTimestamp", "deprecatedLastTimestamp",
+                    "deprecatedCount", regarding=_REFERENCE, related=_REFERENCE,
+                    series=_fields("count", "lastObservedTime"), deprecatedSource=_fields("component", "host")),
+}
+
+
+def builtin_schema(resource: ResourceType) -> dict[str, Any] | None:
+    """Which fields a built-in type has, as a schema `unknown_fields` reads; None for another type."""
+    return _SCHEMAS.get(resource)

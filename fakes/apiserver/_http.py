@@ -145,6 +145,8 @@ def _handler(front: HttpApiServer) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", response.content_type)
             self.send_header("Content-Length", str(len(data)))
             self.send_header("Cache-Control", "no-cache, private")
+            for warning in response.warnings:
+                self.send_header("Warning", warning)
             self.end_headers()
             self.wfile.write(data)
 

@@ -12,15 +12,17 @@ itself (read-only), and `Table` answers built from the CRD's additionalPrinterCo
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
+from fakes.apiserver._builtin import builtin_schema
 from fakes.apiserver._patch import merge_patch
+from fakes.apiserver._schema import unknown_fields
 from fakes.apiserver._select import Selector
 from fakes.apiserver._server import ApiServer
+from fakes.apiserver._tables import table
 from notifier import (
     EVENTS,
     LEASES,
@@ -33,7 +35,6 @@ from notifier import (
     ResourceType,
     crd_manifest,
     format_time,
-    parse_time,
 )
 
 KUBERNETES_VERSION: Final = {"major": "1", "minor": "32", "gitVersion": "v1.32.0-notifier-sim",
@@ -85,6 +86,8 @@ class Response:
     code: int
     body: Any
     content_type: str = "application/json"
+    #: `Warning` headers, each `299 - "<text>"` (apimachinery `net.NewWarningHeader`).
+    warnings: list[str] = field(default_factory=list)
 
     def encoded(self) -> bytes:
         if isinstance(self.body, bytes):
@@ -277,12 +280,13 @@ class Rest:
         rt = kind.resource
         method = request.method
         dry_run = _dry_run(method, query.get("dryRun"))
+        warnings: list[str] = []
         if len(rest) == 1:
             if method == "GET":
                 return self._list_or_watch(request, rt, namespace, query)
             if method == "POST" and namespace is not None:
-                body = self._body(request, rt, namespace)
-                return Response(201, self.server.create(rt, namespace, body, dry_run=dry_run))
+                body = self._body(request, rt, namespace, query=query, warnings=warnings)
+                return Response(201, self.server.create(rt, namespace, body, dry_run=dry_run), warnings=warnings)
         else:
             assert namespace is not None
             name = rest[1]
@@ -290,22 +294,25 @@ class Rest:
             if method == "GET":
                 return self._one(request, self.server.get(rt, namespace, name))
             if method == "PUT":
-                body = self._body(request, rt, namespace, name)
+                body = self._body(request, rt, namespace, name, query=query, warnings=warnings)
                 updated = (self.server.update_status if sub else self.server.update)(rt, namespace, body,
                                                                                      dry_run=dry_run)
-                return Response(200, updated)
+                return Response(200, updated, warnings=warnings)
             if method == "PATCH":
-                return Response(200, self._patch(request, rt, namespace, name, sub, dry_run))
+                patched = self._patch(request, rt, namespace, name, sub, dry_run, query, warnings)
+                return Response(200, patched, warnings=warnings)
             if method == "DELETE" and not sub:
                 return self._delete(request, rt, namespace, name, dry_run)
         return status(405, "MethodNotAllowed",
                       f"the server does not allow this method on the requested resource ({method})")
 
-    def _body(self, request: Request, rt: ResourceType, namespace: str, name: str | None = None) -> KubeObject:
+    def _body(self, request: Request, rt: ResourceType, namespace: str, name: str | None = None, *,
+              query: dict[str, str], warnings: list[str]) -> KubeObject:
         body = _decode(request.body)
         if not isinstance(body, dict):
             raise BadRequestError(f"the body of the request was in an unknown format: expected a "
                                   f"{rt.kind} object")
+        self._unknown_fields(request.method, rt, body, query, warnings)
         if name is not None and body.get("metadata", {}).get("name", name) != name:
             raise BadRequestError("the name of the object does not match the name on the URL")
         meta = body.setdefault("metadata", {})
@@ -316,8 +323,30 @@ class Rest:
             meta.setdefault("name", name)
         return body
 
+    def _unknown_fields(self, method: str, rt: ResourceType, body: Any, query: dict[str, str],
+                        warnings: list[str]) -> None:
+        """`fieldValidation`: the fields decoding would drop are a 400 (`Strict`, in `transformDecodeError`'s
+        words), a `Warning` header each (`Warn`, the default when absent: `fieldValidation` in apiserver
+        `handlers/rest.go`), or nothing (`Ignore`)."""
+        mode = query.get("fieldValidation", "")
+        if mode not in ("", "Ignore", "Warn", "Strict"):
+            options = _OPTIONS.get(method, "CreateOptions")
+            why = f'Unsupported value: {json.dumps(mode)}: supported values: "", "Ignore", "Strict", "Warn"'
+            raise InvalidError(f'{options}.meta.k8s.io "" is invalid: fieldValidation: {why}',
+                               details={"name": "", "group": "meta.k8s.io", "kind": options, "causes": [
+                                   {"reason": "FieldValueNotSupported", "field": "fieldValidation",
+                                    "message": why}]})
+        schema = self.server.rules(rt).schema or builtin_schema(rt)
+        if mode == "Ignore" or schema is None:
+            return
+        unknown = [f'unknown field "{path}"' for path in unknown_fields(schema, body)]
+        if unknown and mode == "Strict":
+            raise BadRequestError(f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: '
+                                  f'strict decoding error: {", ".join(unknown)}')
+        warnings += ['299 - ' + json.dumps(text) for text in unknown]
+
     def _patch(self, request: Request, rt: ResourceType, namespace: str, name: str, sub: bool,
-               dry_run: bool) -> KubeObject:
+               dry_run: bool, query: dict[str, str], warnings: list[str]) -> KubeObject:
         kind = request.header("Content-Type").split(";")[0].strip()
         if kind != "application/merge-patch+json":
             raise KubeApiError(f"the body of the request was in an unknown format - accepted media types "
@@ -326,6 +355,7 @@ class Rest:
         patch = _decode(request.body)
         if not isinstance(patch, dict):
             raise BadRequestError("a merge patch must be a JSON object")
+        self._unknown_fields("PATCH", rt, patch, query, warnings)
         if not sub:
             return self.server.patch(rt, namespace, name, patch, dry_run=dry_run)
         current = self.server.get(rt, namespace, name)
@@ -374,6 +404,12 @@ class Rest:
             return Response(200, self.table(_type_of(self.served, obj), [obj], obj["metadata"]["resourceVersion"]))
         return Response(200, obj)
 
+    def table(self, rt: ResourceType, items: list[KubeObject], version: str, *,
+              headers: bool = True) -> dict[str, Any]:
+        """A `meta.k8s.io/v1` Table of the objects (`_tables.table`)."""
+        printed = self._crd["spec"]["versions"][0]["additionalPrinterColumns"] if rt == NOTIFICATIONS else None
+        return table(printed, self._clock(), items, version, headers=headers)
+
     def _crd_answer(self, request: Request, rest: list[str]) -> Response:
         if request.method != "GET":
             return status(405, "MethodNotAllowed", "the CustomResourceDefinitions of this server are built in "
@@ -384,43 +420,6 @@ class Rest:
             return Response(200, self._crd)
         return Response(200, {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinitionList",
                               "metadata": {"resourceVersion": "1"}, "items": [self._crd]})
-
-    # -- tables --------------------------------------------------------------------------------------
-
-    def columns(self, rt: ResourceType) -> list[dict[str, Any]]:
-        name = {"name": "Name", "type": "string", "format": "name", "priority": 0,
-                "description": "Name must be unique within a namespace."}
-        if rt != NOTIFICATIONS:
-            return [name, {"name": "Age", "type": "date", "format": "", "priority": 0, "description": "",
-                           "jsonPath": ".metadata.creationTimestamp"}]
-        printed = self._crd["spec"]["versions"][0]["additionalPrinterColumns"]
-        return [name, *({"name": c["name"], "type": c["type"], "format": c.get("format", ""),
-                         "priority": c.get("priority", 0), "description": c.get("description", ""),
-                         "jsonPath": c["jsonPath"]} for c in printed)]
-
-    def table(self, rt: ResourceType, items: list[KubeObject], version: str, *,
-              headers: bool = True) -> dict[str, Any]:
-        """A `meta.k8s.io/v1` Table: one row per object, cells from the columns' JSONPaths."""
-        columns = self.columns(rt)
-        rows = [{"cells": [self._cell(column, item) for column in columns],
-                 "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
-                            "metadata": item["metadata"]}} for item in items]
-        definitions = [{k: v for k, v in c.items() if k != "jsonPath"} for c in columns] if headers else []
-        return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": version},
-                "columnDefinitions": definitions, "rows": rows}
-
-    def _cell(self, column: dict[str, Any], obj: KubeObject) -> Any:
-        if column["format"] == "name":
-            return obj["metadata"]["name"]
-        value = jsonpath(obj, column["jsonPath"])
-        if value is None:
-            return None
-        if column["type"] == "date" and isinstance(value, str):
-            try:
-                return human_duration(self._clock() - parse_time(value))
-            except ValueError:
-                return "<invalid>"
-        return value
 
 
 def _openapi_v2() -> Response:
@@ -463,58 +462,3 @@ def _decode(body: bytes) -> Any:
         return json.loads(body.decode("utf-8") if body else "null")
     except (UnicodeDecodeError, ValueError) as error:
         raise BadRequestError(f"the body of the request could not be decoded as JSON: {error}") from None
-
-
-_STEP = re.compile(r"""\.([A-Za-z0-9_-]+)|\[(\d+)\]|\[\?\(@\.([A-Za-z0-9_.-]+)\s*==\s*["']([^"']*)["']\)\]""")
-
-
-def jsonpath(obj: Any, path: str) -> Any:
-    """The value at a CRD printer column's JSONPath: fields, indexes and `[?(@.f=="v")]` filters."""
-    values = [obj]
-    pos = 0
-    path = path.strip().removeprefix("{").removesuffix("}").removeprefix("$")
-    while pos < len(path):
-        match = _STEP.match(path, pos)
-        if match is None:
-            raise ValueError(f"unsupported JSONPath {path!r} at {pos}")
-        pos = match.end()
-        field_name, index, filter_field, filter_value = match.groups()
-        out: list[Any] = []
-        for value in values:
-            if field_name is not None and isinstance(value, dict) and field_name in value:
-                out.append(value[field_name])
-            elif index is not None and isinstance(value, list) and int(index) < len(value):
-                out.append(value[int(index)])
-            elif filter_field is not None and isinstance(value, list):
-                out += [item for item in value if isinstance(item, dict)
-                        and str(jsonpath(item, "." + filter_field)) == filter_value]
-        values = out
-    return values[0] if values else None
-
-
-def human_duration(seconds: float) -> str:
-    """An age as kubectl prints it (apimachinery's `duration.HumanDuration`)."""
-    if seconds < -1:
-        return "<invalid>"
-    s = max(0, int(seconds))
-    if s < 120:
-        return f"{s}s"
-    minutes = s // 60
-    if minutes < 10:
-        return f"{minutes}m{s % 60}s" if s % 60 else f"{minutes}m"
-    if minutes < 180:
-        return f"{minutes}m"
-    hours = minutes // 60
-    if hours < 8:
-        return f"{hours}h{minutes % 60}m" if minutes % 60 else f"{hours}h"
-    if hours < 48:
-        return f"{hours}h"
-    if hours < 24 * 8:
-        return f"{hours // 24}d{hours % 24}h" if hours % 24 else f"{hours // 24}d"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24}d"
-    years = hours // (24 * 365)
-    if years < 8:
-        days = (hours // 24) % 365
-        return f"{years}y{days}d" if days else f"{years}y"
-    return f"{years}y"

@@ -1,6 +1,7 @@
 """Structural-schema defaulting and validation, as the API server applies a CRD's openAPIV3Schema.
 
-Pure: no I/O. Covers what CRDs use: type, enum, minLength/maxLength, minimum/maximum, required, default,
+Pure: no I/O. Covers what CRDs use: type, enum, minLength/maxLength, pattern, format (date-time, date),
+minItems/maxItems, minimum/maximum, required, default,
 properties, additionalProperties, items, x-kubernetes-preserve-unknown-fields, and the one transition rule
 controllers rely on, `self == oldSelf`. Unknown fields are pruned, as a structural schema prunes them.
 Errors name the field path and use the API server's wording.
@@ -8,6 +9,7 @@ Errors name the field path and use the API server's wording.
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 from dataclasses import dataclass
@@ -90,10 +92,45 @@ def prune(schema: dict[str, Any], value: Any) -> Any:
     return value
 
 
-def validate(schema: dict[str, Any], value: Any, path: str = "") -> list[FieldError]:
-    """Every violation of `schema` by `value`, in document order."""
+#: ObjectMeta's fields: any other under `metadata` is unknown, whatever the schema says of `metadata`.
+OBJECT_META = frozenset({"name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
+                         "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels",
+                         "annotations", "ownerReferences", "finalizers", "managedFields"})
+
+
+def unknown_fields(schema: dict[str, Any], value: Any, path: str = "") -> list[str]:
+    """The paths `prune` would drop, as apiextensions' pruning reports them for `fieldValidation`
+    (`spec.foo`, `spec.items[0].foo`: `schema/options.go` `AppendKey`/`AppendIndex`), in document order."""
+    out: list[str] = []
+    if isinstance(value, dict) and path == "" and isinstance(value.get("metadata"), dict):
+        out += [f"metadata.{name}" for name in value["metadata"] if name not in OBJECT_META]
+    if isinstance(value, dict) and schema.get("type") == "object":
+        props: dict[str, Any] = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        if not props and extra is None:
+            return out
+        for name, item in value.items():
+            if path == "" and name == "metadata":
+                continue
+            if name in props:
+                out += unknown_fields(props[name], item, _join(path, name))
+            elif isinstance(extra, dict):
+                out += unknown_fields(extra, item, _join(path, name))
+            elif not schema.get("x-kubernetes-preserve-unknown-fields", False):
+                out.append(_join(path, name))
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(value):
+            out += unknown_fields(schema["items"], item, f"{path}[{index}]")
+    return out
+
+
+def validate(schema: dict[str, Any], value: Any, path: str = "", root: str = "") -> list[FieldError]:
+    """Every violation of `schema` by `value`, in document order. Messages name a field relative to `root`
+    ("`x in body`"), as a validator rooted there does: the status subresource's is rooted at `status`
+    (apiextensions' `ValidateStatusUpdate`), so its errors read `status.x: ...: x in body ...`."""
     errors: list[FieldError] = []
     type_name = schema.get("type")
+    at = _body(path, root)
     if value is None:
         if not schema.get("nullable", False) and type_name is not None:
             errors.append(FieldError(path, "FieldValueTypeInvalid", f"Invalid value: \"null\": {path} in "
@@ -102,7 +139,7 @@ def validate(schema: dict[str, Any], value: Any, path: str = "") -> list[FieldEr
     if type_name is not None and not _is_type(value, type_name):
         got = _json_type(value)
         errors.append(FieldError(path, "FieldValueTypeInvalid",
-                                 f"Invalid value: \"{got}\": {path} in body must be of type {type_name}: \"{got}\""))
+                                 f"Invalid value: \"{got}\": {at} in body must be of type {type_name}: \"{got}\""))
         return errors
     if "enum" in schema and value not in schema["enum"]:
         supported = ", ".join(_quote(v) for v in schema["enum"])
@@ -111,19 +148,26 @@ def validate(schema: dict[str, Any], value: Any, path: str = "") -> list[FieldEr
     if isinstance(value, str):
         if "minLength" in schema and len(value) < schema["minLength"]:
             errors.append(FieldError(path, "FieldValueInvalid",
-                                     f"Invalid value: {_quote(value)}: {path} in body should be at least "
+                                     f"Invalid value: {_quote(value)}: {at} in body should be at least "
                                      f"{schema['minLength']} chars long"))
         if "maxLength" in schema and len(value) > schema["maxLength"]:
             errors.append(FieldError(path, "FieldValueTooLong",
                                      f"Too long: may not be more than {schema['maxLength']} bytes"))
+        if "pattern" in schema and re.search(schema["pattern"], value) is None:
+            errors.append(FieldError(path, "FieldValueInvalid", f"Invalid value: {_quote(value)}: {at} in body "
+                                                                f"should match '{schema['pattern']}'"))
+        if schema.get("format") in _FORMATS and not _FORMATS[schema["format"]](value):
+            errors.append(FieldError(path, "FieldValueInvalid", f"Invalid value: {_quote(value)}: {at} in body "
+                                                                f"must be of type {schema['format']}: "
+                                                                f"{_quote(value)}"))
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if "minimum" in schema and value < schema["minimum"]:
             errors.append(FieldError(path, "FieldValueInvalid",
-                                     f"Invalid value: {value}: {path} in body should be greater than or "
+                                     f"Invalid value: {value}: {at} in body should be greater than or "
                                      f"equal to {schema['minimum']}"))
         if "maximum" in schema and value > schema["maximum"]:
             errors.append(FieldError(path, "FieldValueInvalid",
-                                     f"Invalid value: {value}: {path} in body should be less than or "
+                                     f"Invalid value: {value}: {at} in body should be less than or "
                                      f"equal to {schema['maximum']}"))
     if isinstance(value, dict):
         for name in schema.get("required", []):
@@ -133,13 +177,45 @@ def validate(schema: dict[str, Any], value: Any, path: str = "") -> list[FieldEr
         extra = schema.get("additionalProperties")
         for name, item in value.items():
             if name in props:
-                errors.extend(validate(props[name], item, _join(path, name)))
+                errors.extend(validate(props[name], item, _join(path, name), root))
             elif isinstance(extra, dict):
-                errors.extend(validate(extra, item, _join(path, name)))
+                errors.extend(validate(extra, item, _join(path, name), root))
+    if isinstance(value, list) and "maxItems" in schema and len(value) > schema["maxItems"]:
+        errors.append(FieldError(path, "FieldValueTooMany",
+                                 f"Too many: {len(value)}: must have at most {schema['maxItems']} items"))
+    if isinstance(value, list) and "minItems" in schema and len(value) < schema["minItems"]:
+        errors.append(FieldError(path, "FieldValueInvalid", f"Invalid value: {len(value)}: {at} in body should "
+                                                            f"have at least {schema['minItems']} items"))
     if isinstance(value, list) and isinstance(schema.get("items"), dict):
         for index, item in enumerate(value):
-            errors.extend(validate(schema["items"], item, f"{path}[{index}]"))
+            errors.extend(validate(schema["items"], item, f"{path}[{index}]", root))
     return errors
+
+
+def _date_time(text: str) -> bool:
+    """kube-openapi's `strfmt.IsDateTime`: RFC 3339 and the ISO 8601 shapes its `ParseDateTime` accepts."""
+    match = _DATE_TIME.match(text)
+    if match is None:
+        return False
+    try:
+        datetime.datetime.fromisoformat(f"{match.group(1)}T{match.group(2) or '00:00'}{match.group(3) or ''}")
+    except ValueError:
+        return False
+    return True
+
+
+def _date(text: str) -> bool:
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", text))
+
+
+_DATE_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})"
+                        r"(?:[Tt ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)([Zz]|[+-]\d{2}:?\d{2})?)?$")
+#: The string formats checked (kube-openapi's `strfmt` registry has more; the CRD uses these).
+_FORMATS = {"date-time": _date_time, "date": _date}
 
 
 def validate_transition(schema: dict[str, Any], new: Any, old: Any, path: str = "") -> list[FieldError]:
@@ -178,6 +254,10 @@ def validate_name(name: str, path: str = "metadata.name") -> list[FieldError]:
                            f"case alphanumeric characters, '-' or '.', and must start and end with an "
                            f"alphanumeric character")]
     return []
+
+
+def _body(path: str, root: str) -> str:
+    return path[len(root) + 1:] if root and path.startswith(root + ".") else path
 
 
 def _join(path: str, name: str) -> str:

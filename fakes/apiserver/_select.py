@@ -13,17 +13,25 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from notifier import BadRequestError
+from notifier import EVENTS, BadRequestError, KubeObject, ResourceType
 
 #: A label key: an optional DNS-subdomain prefix and `/`, then a name (`validation.IsQualifiedName`).
 _KEY = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
                   r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
-#: A label value (`validation.IsValidLabelValue`): empty, or 63 characters at most of this shape.
-_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+#: A label value's shape (`validation.IsValidLabelValue`; at most 63 bytes besides).
+_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 #: The lexer's tokens (`labels.Lexer`): operators, parentheses, commas, and identifiers (anything else up
-#: to a space or one of those).
+#: to a space or one of those); `in` and `notin` are keywords. `gt` and `lt` are no tokens: `>` and `<` are.
 _TOKEN = re.compile(r"\s*(==|!=|=|!|>|<|\(|\)|,|[^\s=!<>(),]+)")
+
+
+#: The field labels of an events.k8s.io/v1 Event besides its name and namespace (the Event strategy's
+#: `ToSelectableFields`, under the names of `pkg/apis/events/v1`'s `AddFieldLabelConversionsForEvent`).
+EVENT_FIELDS = ("regarding.kind", "regarding.namespace", "regarding.name", "regarding.uid",
+                "regarding.apiVersion", "regarding.resourceVersion", "regarding.fieldPath", "reason",
+                "reportingController", "source", "type")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,91 +95,113 @@ class Selector:
 
 
 def parse_labels(selector: str) -> tuple[Requirement, ...]:
-    """The requirements of a label selector, in the order written (`labels.Parse`)."""
-    if not selector.strip():
-        return ()
-    tokens = _TOKEN.findall(selector)
-    out: list[Requirement] = []
+    """The requirements of a label selector, in the order written, or a 400 worded as `labels.Parse`'s
+    errors are (`Parser.parse`: an error inside a requirement is prefixed `unable to parse requirement: `)."""
+    tokens = [*_TOKEN.findall(selector), ""]  # "" is the end of the string
     at = 0
-
-    def take() -> str:
-        nonlocal at
-        token = tokens[at] if at < len(tokens) else ""
-        at += 1
-        return token
-
+    out: list[Requirement] = []
+    if tokens[0] == "":
+        return ()
     while True:
-        negated = tokens[at] == "!" if at < len(tokens) else False
-        if negated:
-            at += 1
-        key = take()
-        if not key or not _KEY.match(key):
-            raise _bad(selector, f"invalid label key {key!r}")
-        following = tokens[at] if at < len(tokens) else ""
-        if following in ("", ","):
-            out.append(Requirement(key, "!" if negated else "exists"))
-        elif negated:
-            raise _bad(selector, f"found '{following}', expected: ',' or 'end of string'")
-        else:
-            op = take()
-            if op in ("=", "=="):
-                out.append(Requirement(key, "=", (_value(selector, take()),)))
-            elif op == "!=":
-                out.append(Requirement(key, "!=", (_value(selector, take()),)))
-            elif op in (">", "<"):
-                bound = take()
-                if not re.fullmatch(r"-?\d+", bound):
-                    raise _bad(selector, f"for 'Gt', 'Lt' operators, the value must be an integer: {bound!r}")
-                out.append(Requirement(key, "gt" if op == ">" else "lt", (bound,)))
-            elif op in ("in", "notin"):
-                if take() != "(":
-                    raise _bad(selector, "found '(' expected for set-based requirement")
-                values: list[str] = []
-                while True:
-                    token = take()
-                    if token == ")" and not values:
-                        raise _bad(selector, "for 'in', 'notin' operators, values set can't be empty")
-                    if token in ("", ",", ")", "(") or not _VALUE.match(token):
-                        raise _bad(selector, f"found {token!r}, expected: a value or ')'")
-                    values.append(token)
-                    closing = take()
-                    if closing == ")":
-                        break
-                    if closing != ",":
-                        raise _bad(selector, f"found {closing!r}, expected: ',' or ')'")
-                out.append(Requirement(key, op, tuple(sorted(set(values)))))
-            else:
-                raise _bad(selector, f"found '{op}', expected: in, notin, =, ==, !=, gt, lt")
-        token = take()
-        if token == "":
+        if not _identifier(tokens[at]) and tokens[at] != "!":
+            raise BadRequestError(f"found '{tokens[at]}', expected: !, identifier, or 'end of string'")
+        try:
+            requirement, at = _requirement(tokens, at)
+        except ValueError as error:
+            raise BadRequestError(f"unable to parse requirement: {error}") from None
+        out.append(requirement)
+        if tokens[at] == "":
             return tuple(out)
-        if token != ",":
-            raise _bad(selector, f"found '{token}', expected: ',' or 'end of string'")
+        if tokens[at] != ",":
+            raise BadRequestError(f"found '{tokens[at]}', expected: ',' or 'end of string'")
+        at += 1
+        if not _identifier(tokens[at]) and tokens[at] != "!":
+            raise BadRequestError(f"found '{tokens[at]}', expected: identifier after ','")
 
 
-def _value(selector: str, token: str) -> str:
-    if token in (",", "(", ")", "!", "=", "==", "!=") or not _VALUE.match(token):
-        raise _bad(selector, f"invalid label value: {token!r}: a valid label must be an empty string or "
-                             f"consist of alphanumeric characters, '-', '_' or '.', and must start and end "
-                             f"with an alphanumeric character")
-    return token
+_OPERATORS = ("in", "notin", "=", "==", "!=", ">", "<")
 
 
-def _bad(selector: str, why: str) -> BadRequestError:
-    return BadRequestError(f"unable to parse requirement: {why} (in labelSelector {selector!r})")
+def _identifier(token: str) -> bool:
+    return bool(token) and token not in ("!", "=", "==", "!=", ">", "<", "(", ")", ",", "in", "notin")
+
+
+def _requirement(tokens: list[str], at: int) -> tuple[Requirement, int]:
+    """One requirement from `tokens[at]` (`parseRequirement`); a ValueError says why not."""
+    negated = tokens[at] == "!"
+    at += negated
+    key = tokens[at]
+    if not _identifier(key):
+        raise ValueError(f"found '{key}', expected: identifier")
+    if not _KEY.match(key):
+        raise ValueError(f'<nil>: Invalid value: "{key}": name part must consist of alphanumeric characters, '
+                         f"'-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  "
+                         f"or 'my.name',  or '123-abc', regex used for validation is "
+                         f"'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')")
+    at += 1
+    if negated or tokens[at] in ("", ","):
+        return Requirement(key, "!" if negated else "exists"), at
+    op = tokens[at]
+    if op not in _OPERATORS:
+        raise ValueError(f"found '{op}', expected: in, notin, =, ==, !=, gt, lt")
+    at += 1
+    if op in ("in", "notin"):
+        if tokens[at] != "(":
+            raise ValueError(f"found '{tokens[at]}' expected: '('")
+        at += 1
+        values: list[str] = []
+        while True:  # `parseValues` and `parseIdentifiersList`: an empty place between commas is ""
+            if _identifier(tokens[at]):
+                values.append(tokens[at])
+                at += 1
+            elif tokens[at] in (",", ")"):
+                values.append("")
+            else:
+                raise ValueError(f"found '{tokens[at]}', expected: ',', ')' or identifier")
+            if tokens[at] == ")":
+                at += 1
+                break
+            if tokens[at] != ",":
+                raise ValueError(f"found '{tokens[at]}', expected: ',' or ')'")
+            at += 1
+    else:
+        value = tokens[at]
+        if value in ("", ","):
+            value = ""  # `a=` asks for the empty value
+        elif not _identifier(value):
+            raise ValueError(f"found '{value}', expected: identifier")
+        else:
+            at += 1
+        values = [value]
+    for index, value in enumerate(values):
+        if op in (">", "<"):
+            if not re.fullmatch(r"-?\d+", value):
+                raise ValueError(f'values[{index}]: Invalid value: "{value}": for \'Gt\', \'Lt\' operators, the '
+                                 f"value must be an integer")
+        elif len(value) > 63:
+            raise ValueError(f'values[{index}][{key}]: Invalid value: "{value}": must be no more than 63 bytes')
+        elif not _VALUE.match(value):
+            raise ValueError(f'values[{index}][{key}]: Invalid value: "{value}": a valid label must be an empty '
+                             f"string or consist of alphanumeric characters, '-', '_' or '.', and must start and "
+                             f"end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', "
+                             f"regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')")
+    kind = {"==": "=", ">": "gt", "<": "lt"}.get(op, op)
+    return Requirement(key, kind, tuple(sorted(set(values)))), at
 
 
 def parse_fields(selector: str) -> tuple[FieldTerm, ...]:
-    """The terms of a field selector (`fields.ParseSelector`): `,` separates them, `\\` escapes."""
+    """The terms of a field selector (`fields.ParseSelector`): `,` separates them, each splits at its first
+    `!=`, `==` or `=`, and its value may escape `\\`, `,` and `=` with a backslash."""
     terms: list[FieldTerm] = []
     for raw in _split_unescaped(selector, ","):
         if not raw:
             continue
-        match = re.match(r"^((?:[^\\=!]|\\.)*)(!=|==|=)(.*)$", raw)
-        if match is None:
+        split = next(((raw[:i], op, raw[i + len(op):]) for i in range(len(raw))
+                      for op in ("!=", "==", "=") if raw.startswith(op, i)), None)
+        if split is None:
             raise BadRequestError(f"invalid selector: '{selector}'; can't understand '{raw}'")
-        field, op, value = match.groups()
-        terms.append(FieldTerm(_unescape(field), _unescape(value), negated=op == "!="))
+        field, op, value = split
+        terms.append(FieldTerm(field, _unescape(value), negated=op == "!="))
     return tuple(terms)
 
 
@@ -192,5 +222,52 @@ def _split_unescaped(text: str, separator: str) -> list[str]:
     return parts
 
 
-def _unescape(text: str) -> str:
-    return re.sub(r"\\(.)", r"\1", text)
+def _unescape(value: str) -> str:
+    """`fields.UnescapeValue`."""
+    out, escaped = [], False
+    for char in value:
+        if escaped:
+            if char not in "\\,=":
+                raise BadRequestError(f"invalid field selector: invalid escape sequence: \\{char}")
+            out.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char in ",=":
+            raise BadRequestError(f"invalid field selector: unescaped character in value: {ord(char)}")
+        else:
+            out.append(char)
+    if escaped:
+        raise BadRequestError("invalid field selector: invalid escape sequence: \\")
+    return "".join(out)
+
+
+def check_field_labels(selectable: tuple[str, ...], selector: Selector) -> None:
+    """A field selector names only `metadata.name`, `metadata.namespace` and the `selectable` fields, or it is
+    a 400 as the field label conversion words it: apiextensions' `crConverter` and the Event's say `field
+    label not supported`; a type with none of its own (a Lease) has `DefaultMetaV1FieldSelectorConversion`'s
+    words."""
+    for term in selector.fields:
+        if term.field in ("metadata.name", "metadata.namespace") or term.field in selectable:
+            continue
+        if selectable:
+            raise BadRequestError(f"field label not supported: {term.field}")
+        raise BadRequestError(f'"{term.field}" is not a known field selector: only "metadata.name", '
+                              f'"metadata.namespace"')
+
+
+def field_labels(resource: ResourceType, selectable: tuple[str, ...], obj: KubeObject) -> dict[str, str]:
+    """An object's field labels and their values (`fmt.Sprint` of each): a missing field is the empty string."""
+    meta = obj.get("metadata", {})
+    out = {"metadata.name": str(meta.get("name", "")), "metadata.namespace": str(meta.get("namespace", ""))}
+    for label in selectable:
+        path = label
+        if resource == EVENTS and label == "source":  # the deprecated source's component, or the reporter
+            path = "deprecatedSource.component" if (obj.get("deprecatedSource") or {}).get("component") \
+                else "reportingController"
+        value: Any = obj
+        for step in path.split("."):
+            value = value.get(step) if isinstance(value, dict) else None
+        out[label] = "" if value is None or isinstance(value, dict | list) else (
+            str(value).lower() if isinstance(value, bool) else str(value))
+    return out

@@ -23,6 +23,7 @@ from typing import Any
 from fakes.apiserver._builtin import decode_errors, validate_builtin
 from fakes.apiserver._patch import merge_patch
 from fakes.apiserver._schema import (
+    OBJECT_META,
     FieldError,
     apply_defaults,
     check_rules_supported,
@@ -31,7 +32,7 @@ from fakes.apiserver._schema import (
     validate_name,
     validate_transition,
 )
-from fakes.apiserver._select import Selector
+from fakes.apiserver._select import EVENT_FIELDS, Selector, check_field_labels, field_labels
 from fakes.apiserver._watch import Change, Watcher
 from notifier import (
     EVENTS,
@@ -65,13 +66,6 @@ class ResourceRules:
     #: Field labels a field selector may name besides `metadata.name` and `metadata.namespace` (a CRD's
     #: `selectableFields`, the fields an Event's strategy exposes), as dotted paths into the object.
     selectable_fields: tuple[str, ...] = ()
-
-
-#: The field labels of an events.k8s.io/v1 Event besides its name and namespace (the Event strategy's
-#: `ToSelectableFields`, under the events.k8s.io names of the field label conversion).
-EVENT_FIELDS = ("regarding.kind", "regarding.namespace", "regarding.name", "regarding.uid",
-                "regarding.apiVersion", "regarding.resourceVersion", "regarding.fieldPath", "reason",
-                "reportingController", "type")
 
 
 def _uid(key: tuple[str, str, str], incarnation: int) -> str:
@@ -203,24 +197,11 @@ class ApiServer:
         return watcher
 
     def check_selector(self, resource: ResourceType, selector: Selector) -> None:
-        """A field selector names only the resource's field labels (400 otherwise, as the field label
-        conversion answers: apiextensions' for a CustomResource, the Event strategy's)."""
-        allowed = self.rules(resource).selectable_fields
-        for term in selector.fields:
-            if term.field not in ("metadata.name", "metadata.namespace") and term.field not in allowed:
-                raise BadRequestError(f"field label not supported: {term.field}")
+        """A field selector names only the resource's field labels (`check_field_labels`)."""
+        check_field_labels(self.rules(resource).selectable_fields, selector)
 
     def _fields(self, resource: ResourceType, obj: KubeObject) -> dict[str, str]:
-        """An object's field labels and their values: a missing field is the empty string."""
-        meta = obj.get("metadata", {})
-        out = {"metadata.name": str(meta.get("name", "")), "metadata.namespace": str(meta.get("namespace", ""))}
-        for path in self.rules(resource).selectable_fields:
-            value: Any = obj
-            for step in path.split("."):
-                value = value.get(step) if isinstance(value, dict) else None
-            out[path] = "" if value is None or isinstance(value, dict | list) else (
-                str(value).lower() if isinstance(value, bool) else str(value))
-        return out
+        return field_labels(resource, self.rules(resource).selectable_fields, obj)
 
     def close(self, watcher: Watcher) -> None:
         watcher.closed = True
@@ -408,9 +389,15 @@ class ApiServer:
 
     @staticmethod
     def _decodes(resource: ResourceType, obj: KubeObject) -> None:
+        """Decoding into the Go structs: what does not decode is a 400; what ObjectMeta has no field for is
+        dropped."""
         why = decode_errors(resource, obj)
         if why is not None:
             raise BadRequestError(why)
+        meta = obj.get("metadata")
+        if isinstance(meta, dict):
+            for name in [name for name in meta if name not in OBJECT_META]:
+                del meta[name]
 
     def _current(self, resource: ResourceType, namespace: str, body: KubeObject) -> tuple[KubeObject, Any]:
         meta = body.get("metadata", {})
@@ -479,7 +466,9 @@ class ApiServer:
         if rules.schema is not None:
             apply_defaults(rules.schema, obj)
             prune(rules.schema, obj)
-            errors = [*errors, *validate(rules.schema, obj)]
+            # With a status subresource only a status update can change the status, and its validator is
+            # rooted at `status` (`ValidateStatusUpdate`); everything else is rooted at the object.
+            errors = [*errors, *validate(rules.schema, obj, root="status" if rules.status_subresource else "")]
             if old is not None:
                 errors += validate_transition(rules.schema, obj, old)
         if errors:

@@ -54,6 +54,7 @@ class HttpCluster:
     """
 
     transport = "https"
+    warnings: list[str] = []
 
     def __init__(self, directory: Path) -> None:
         cert = self_signed()
@@ -91,6 +92,7 @@ class HttpCluster:
         answer = httpx.request(method, self.front.url + target, content=encoded(body),
                                verify=ssl.create_default_context(cafile=str(self._ca)),
                                headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": content_type})
+        self.warnings = answer.headers.get_list("Warning")
         return answer.status_code, answer.json()
 
     def close(self) -> None:

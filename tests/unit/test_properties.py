@@ -9,8 +9,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fakes.apiserver._schema import apply_defaults, prune, validate
 from fakes.apiserver._patch import merge_patch
+from fakes.apiserver._schema import apply_defaults, prune, validate
 from notifier import crd_manifest
 from notifier.model import (
     NOT_ATTEMPTS,

@@ -7,7 +7,9 @@ import json
 import pytest
 
 from fakes.apiserver import ApiServer
-from fakes.apiserver._rest import Request, Response, Rest, Selector, WatchRequest, human_duration, jsonpath
+from fakes.apiserver._rest import Request, Response, Rest, WatchRequest
+from fakes.apiserver._select import Selector
+from fakes.apiserver._tables import human_duration, jsonpath
 from harness import EPOCH
 from tests.conftest import notification
 
