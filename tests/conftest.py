@@ -51,11 +51,12 @@ class Cluster:
     """A fake API server, a runtime and a client, with a way to run a coroutine to completion."""
 
     transport = "in-process"
-    #: The `Warning` headers of the last raw request.
+    #: The `Warning` headers of the last raw request, and its `Retry-After` ("" if none).
     warnings: list[str]
+    retry_after: str
 
     def __init__(self) -> None:
-        self.warnings = []
+        self.warnings, self.retry_after = [], ""
         self.env = simpy.Environment()
         self.runtime: Runtime = SimRuntime(self.env)
         self.server = ApiServer(clock=lambda: EPOCH + self.env.now)
@@ -89,7 +90,18 @@ class Cluster:
             Request(method, target, encoded(body), {"Content-Type": content_type}))
         assert isinstance(answer, Response), "a watch is no raw request"
         self.warnings = list(answer.warnings)
+        self.retry_after = str(answer.retry_after or "")
         return answer.code, json.loads(answer.encoded())
+
+    def rest_watch(self, target: str, count: int) -> list[dict[str, Any]]:
+        """The first `count` events a raw watch request opens with (those already due when it opens)."""
+        from fakes.apiserver._rest import Request, Rest, WatchRequest
+
+        answer = Rest(self.server, clock=lambda: EPOCH + self.env.now).handle(Request("GET", target))
+        assert isinstance(answer, WatchRequest), answer
+        watcher = answer.open(self.server)
+        self.server.close(watcher)
+        return [{"type": e.type, "object": e.object} for e in list(watcher.pending)[:count]]
 
 
 def encoded(body: Any) -> bytes:

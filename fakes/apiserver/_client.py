@@ -12,6 +12,7 @@ from collections import Counter, deque
 from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
+from fakes.apiserver._list import ListOptions
 from fakes.apiserver._select import Selector
 from fakes.apiserver._server import ApiServer
 from notifier import KubeApiError, KubeObject, ObjectList, ResourceType, Runtime, WatchEvent
@@ -104,11 +105,13 @@ class FakeKubeApi:
         return obj
 
     async def list(self, rt: ResourceType, namespace: str | None, *, label_selector: str = "",
-                   field_selector: str = "") -> ObjectList:
+                   field_selector: str = "", limit: int = 0, continue_token: str = "") -> ObjectList:
         await self._enter("list", rt)
-        items, version = self.server.list_objects(rt, namespace, Selector.parse(label_selector, field_selector))
+        page = self.server.list_page(rt, namespace, Selector.parse(label_selector, field_selector),
+                                     ListOptions(limit=limit, continue_token=continue_token))
         self._leave("list", rt, "")
-        return ObjectList(items=items, resource_version=version)
+        return ObjectList(items=page.items, resource_version=page.resource_version,
+                          continue_token=page.continue_token)
 
     async def create(self, rt: ResourceType, namespace: str, body: KubeObject) -> KubeObject:
         return await self._write("create", self.server.create, rt, namespace, body)

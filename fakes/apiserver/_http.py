@@ -147,6 +147,8 @@ def _handler(front: HttpApiServer) -> type[BaseHTTPRequestHandler]:
             self.send_header("Cache-Control", "no-cache, private")
             for warning in response.warnings:
                 self.send_header("Warning", warning)
+            if response.retry_after:
+                self.send_header("Retry-After", str(response.retry_after))
             self.end_headers()
             self.wfile.write(data)
 
@@ -159,8 +161,7 @@ def _handler(front: HttpApiServer) -> type[BaseHTTPRequestHandler]:
             opened = None
             with front.lock:
                 try:
-                    opened = front.server.watch(watch.resource, watch.namespace, watch.resource_version,
-                                                bookmarks=watch.bookmarks, selector=watch.selector)
+                    opened = watch.open(front.server)
                     for event in opened.pending:
                         events.put(event)
                     opened.pending.clear()

@@ -18,11 +18,13 @@ from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
 from fakes.apiserver._builtin import builtin_schema
+from fakes.apiserver._list import ListOptions
 from fakes.apiserver._patch import merge_patch
 from fakes.apiserver._schema import unknown_fields
 from fakes.apiserver._select import Selector
 from fakes.apiserver._server import ApiServer
 from fakes.apiserver._tables import table
+from fakes.apiserver._watch import Watcher
 from notifier import (
     EVENTS,
     LEASES,
@@ -88,6 +90,8 @@ class Response:
     content_type: str = "application/json"
     #: `Warning` headers, each `299 - "<text>"` (apimachinery `net.NewWarningHeader`).
     warnings: list[str] = field(default_factory=list)
+    #: A `Retry-After` header's seconds, when not 0.
+    retry_after: int = 0
 
     def encoded(self) -> bytes:
         if isinstance(self.body, bytes):
@@ -106,19 +110,29 @@ class WatchRequest:
     timeout_seconds: float | None
     selector: Selector
     as_table: bool
+    send_initial_events: bool = False
+
+    def open(self, server: ApiServer) -> Watcher:
+        """Open it on the server."""
+        return server.watch(self.resource, self.namespace, self.resource_version, bookmarks=self.bookmarks,
+                            selector=self.selector, send_initial_events=self.send_initial_events)
 
 
 def status(code: int, reason: str, message: str, details: dict[str, Any] | None = None) -> Response:
-    """A `Status` failure body, as every API error is sent."""
-    body: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+    """A `Status` failure body, as every API error is sent: a `continue` in the details goes into its list
+    metadata (a 410 on an expired continue), `retryAfterSeconds` also into a `Retry-After` header
+    (`responsewriters.ErrorNegotiated`)."""
+    details = dict(details or {})
+    metadata = {"continue": details.pop("continue")} if "continue" in details else {}
+    body: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": metadata, "status": "Failure",
                             "message": message, "reason": reason, "code": code}
     if details:
         body["details"] = details
-    return Response(code, body)
+    return Response(code, body, retry_after=int(details.get("retryAfterSeconds") or 0))
 
 
 def error_response(error: KubeApiError) -> Response:
-    return status(error.code or 500, error.reason, error.message, error.details)
+    return status(error.code or 500, error.reason, error.full_message, error.details)
 
 
 def wants_table(request: Request) -> bool:
@@ -388,16 +402,19 @@ class Rest:
                        query: dict[str, str]) -> Response | WatchRequest:
         selector = Selector.parse(query.get("labelSelector", ""), query.get("fieldSelector", ""))
         self.server.check_selector(rt, selector)
-        if query.get("watch") in ("1", "true", "True"):
+        if _true(query.get("watch")):
             timeout = float(query["timeoutSeconds"]) if query.get("timeoutSeconds") else None
             return WatchRequest(rt, namespace, query.get("resourceVersion", ""),
-                                query.get("allowWatchBookmarks") in ("1", "true", "True"), timeout, selector,
-                                wants_table(request))
-        items, version = self.server.list_objects(rt, namespace, selector)
+                                _true(query.get("allowWatchBookmarks")), timeout, selector, wants_table(request),
+                                _watch_options(query))
+        if "sendInitialEvents" in query:
+            _invalid_list_option("sendInitialEvents", "FieldValueForbidden",
+                                 "Forbidden: sendInitialEvents is forbidden for list")
+        page = self.server.list_page(rt, namespace, selector, ListOptions.from_query(query))
         if wants_table(request):
-            return Response(200, self.table(rt, items, version))
+            return Response(200, self.table(rt, page.items, page.resource_version))
         return Response(200, {"apiVersion": rt.api_version, "kind": f"{rt.kind}List",
-                              "metadata": {"resourceVersion": version}, "items": items})
+                              "metadata": page.metadata(), "items": page.items})
 
     def _one(self, request: Request, obj: KubeObject) -> Response:
         if wants_table(request):
@@ -455,6 +472,31 @@ def _dry_run(method: str, value: str | list[str] | None) -> bool:
                            details={"name": "", "group": "meta.k8s.io", "kind": options, "causes": [
                                {"reason": "FieldValueNotSupported", "field": "dryRun", "message": why}]})
     return bool(values)
+
+
+def _true(value: str | None) -> bool:
+    return value in ("1", "true", "True")
+
+
+def _invalid_list_option(name: str, reason: str, message: str) -> None:
+    raise InvalidError(f'ListOptions.meta.k8s.io "" is invalid: {name}: {message}',
+                       details={"name": "", "group": "meta.k8s.io", "kind": "ListOptions", "causes": [
+                           {"reason": reason, "field": name, "message": message}]})
+
+
+def _watch_options(query: dict[str, str]) -> bool:
+    """Whether a watch asks for its initial events (WatchList), checked as `validateWatchOptions` checks it."""
+    match, given = query.get("resourceVersionMatch", ""), "sendInitialEvents" in query
+    if given and match not in ("", "NotOlderThan"):
+        _invalid_list_option("resourceVersionMatch", "FieldValueNotSupported",
+                             f'Unsupported value: {json.dumps(match)}: supported values: "NotOlderThan"')
+    if given and _true(query["sendInitialEvents"]) and not match:
+        _invalid_list_option("resourceVersionMatch", "FieldValueForbidden", "Forbidden: sendInitialEvents "
+                             "requires setting resourceVersionMatch to NotOlderThan")
+    if match and not given:
+        _invalid_list_option("resourceVersionMatch", "FieldValueForbidden", "Forbidden: resourceVersionMatch is "
+                             "forbidden for watch unless sendInitialEvents is provided")
+    return given and _true(query["sendInitialEvents"])
 
 
 def _decode(body: bytes) -> Any:

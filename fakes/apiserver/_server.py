@@ -20,7 +20,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from fakes.apiserver._answers import (
+    conflict,
+    details,
+    kind_group,
+    no_new_finalizers,
+    not_found,
+    preconditions,
+    qualified,
+    same_content,
+)
 from fakes.apiserver._builtin import decode_errors, validate_builtin
+from fakes.apiserver._list import (
+    ListOptions,
+    ListPage,
+    decode_continue,
+    encode_continue,
+    expired_continue,
+    paginate,
+    too_large,
+)
 from fakes.apiserver._patch import merge_patch
 from fakes.apiserver._schema import (
     OBJECT_META,
@@ -40,7 +59,6 @@ from notifier import (
     NOTIFICATIONS,
     AlreadyExistsError,
     BadRequestError,
-    ConflictError,
     GoneError,
     InvalidError,
     KubeApiError,
@@ -75,14 +93,6 @@ def _uid(key: tuple[str, str, str], incarnation: int) -> str:
     was. (A real server draws a random UUID; nothing may read meaning into a uid.)"""
     digest = hashlib.blake2b("\x1f".join((*key, str(incarnation))).encode(), digest_size=16).hexdigest()
     return f"{digest[:8]}-{digest[8:12]}-4{digest[13:16]}-8{digest[17:20]}-{digest[20:32]}"
-
-
-def _qualified(resource: ResourceType) -> str:
-    return f"{resource.plural}.{resource.group}" if resource.group else resource.plural
-
-
-def _kind_group(resource: ResourceType) -> str:
-    return f"{resource.kind}.{resource.group}" if resource.group else resource.kind
 
 
 class ApiServer:
@@ -132,56 +142,110 @@ class ApiServer:
     def register(self, resource: ResourceType, rules: ResourceRules) -> None:
         if rules.schema is not None:
             check_rules_supported(rules.schema)
-        self._rules[_qualified(resource)] = rules
-        self._types[_qualified(resource)] = resource
+        self._rules[qualified(resource)] = rules
+        self._types[qualified(resource)] = resource
 
     def rules(self, resource: ResourceType) -> ResourceRules:
         try:
-            return self._rules[_qualified(resource)]
+            return self._rules[qualified(resource)]
         except KeyError:
             raise NotFoundError(
-                f"the server could not find the requested resource ({_qualified(resource)})"
+                f"the server could not find the requested resource ({qualified(resource)})"
             ) from None
 
     # -- reads -----------------------------------------------------------------------------------
 
     def get(self, resource: ResourceType, namespace: str, name: str) -> KubeObject:
         self.rules(resource)
-        stored = self._objects.get((_qualified(resource), namespace, name))
+        stored = self._objects.get((qualified(resource), namespace, name))
         if stored is None:
-            raise self._not_found(resource, name)
+            raise not_found(resource, name)
         return clone(stored)
 
     def list_objects(self, resource: ResourceType, namespace: str | None,
                      selector: Selector | None = None) -> tuple[list[KubeObject], str]:
         """The objects (of `namespace`, or all), those the selector matches, in key order; and the revision."""
+        page = self.list_page(resource, namespace, selector)
+        return page.items, page.resource_version
+
+    def list_page(self, resource: ResourceType, namespace: str | None, selector: Selector | None = None,
+                  options: ListOptions | None = None) -> ListPage:
+        """A list as `_list` describes it: a page from a continue token's snapshot, or at the revision asked
+        (`resourceVersion=0`: whole, from the cache; a revision not reached: 504; one compacted: 410)."""
         self.rules(resource)
         selector = selector or Selector()
+        options = options or ListOptions()
+        options.validate()
         self.check_selector(resource, selector)
-        qualified = _qualified(resource)
-        items = [
-            clone(obj)
-            for (kind, ns, _), obj in sorted(self._objects.items())
-            if kind == qualified and (namespace is None or ns == namespace)
-            and (not selector or selector.matches(obj["metadata"].get("labels") or {}, self._fields(resource, obj)))
-        ]
-        return items, str(self.revision)
+        at, start, limit = self.revision, "", options.limit
+        if options.continue_token:
+            at, start = decode_continue(options.continue_token)
+            if at < 0:
+                at = self.revision  # (a token handed out with a 410: on from the latest revision)
+            elif at < self.horizon:
+                raise expired_continue(start)
+        elif options.resource_version == "0":
+            limit = 0  # the watch cache serves it whole (`computeListLimit`)
+        elif options.resource_version:
+            wanted = int(options.resource_version)
+            if wanted > self.revision:
+                raise too_large(wanted, self.revision)
+            if options.match == "Exact" or (not options.match and limit > 0):
+                if wanted < self.horizon:
+                    raise GoneError("The resourceVersion for the provided list is too old.", code=410,
+                                    reason="Expired")
+                at = wanted
+        state = self._state_at(resource, at)
+        keyed = sorted((name if namespace is not None else f"{ns}/{name}", obj)
+                       for (_, ns, name), obj in state.items() if namespace is None or ns == namespace)
+        items, following, remaining = paginate(
+            ((key, obj, not selector or selector.matches(obj["metadata"].get("labels") or {},
+                                                         self._fields(resource, obj))) for key, obj in keyed),
+            start=start, limit=limit, selected=bool(selector))
+        return ListPage([clone(obj) for obj in items], str(at),
+                        encode_continue(at, following) if following else "", remaining)
+
+    def _state_at(self, resource: ResourceType, revision: int) -> dict[tuple[str, str, str], KubeObject]:
+        """The stored objects of a type as they stood at `revision` (the history undone back to it)."""
+        kind = qualified(resource)
+        state = {key: obj for key, obj in self._objects.items() if key[0] == kind}
+        for change in reversed(self._history):
+            if change.revision <= revision:
+                break
+            if change.resource == resource:
+                key = (kind, change.namespace, change.object["metadata"]["name"])
+                if change.previous is None:
+                    state.pop(key, None)
+                else:
+                    state[key] = change.previous
+        return state
 
     def watch(
         self, resource: ResourceType, namespace: str | None, resource_version: str, *, bookmarks: bool = True,
-        selector: Selector | None = None,
+        selector: Selector | None = None, send_initial_events: bool = False,
     ) -> Watcher:
         """Open a watch; changes after `resource_version` are pushed to it in order, then live ones. With a
-        selector, objects entering and leaving it are ADDED and DELETED (`Watcher.event`)."""
+        selector, objects entering and leaving it are ADDED and DELETED (`Watcher.event`). From "" or "0", or
+        with `send_initial_events` (client-go's WatchList), it starts with an ADDED per object; the latter
+        ends them with a bookmark annotated `k8s.io/initial-events-end` (`AnnotateInitialEventsEndBookmark`)
+        at the revision they were read at, if the watch takes bookmarks."""
         self.rules(resource)
         selector = selector or Selector()
         self.check_selector(resource, selector)
         watcher = Watcher(resource, namespace, bookmarks, selector=selector,
                           fields=lambda obj: self._fields(resource, obj))
-        if resource_version in ("", "0"):
+        if send_initial_events and resource_version not in ("", "0") \
+                and self._parse_version(resource_version) > self.revision:
+            raise too_large(self._parse_version(resource_version), self.revision)
+        if resource_version in ("", "0") or send_initial_events:
             items, _ = self.list_objects(resource, namespace, selector)
             for item in items:
                 watcher.pending.append(WatchEvent(type="ADDED", object=item))
+            if send_initial_events and bookmarks:
+                watcher.pending.append(WatchEvent(type="BOOKMARK", object={
+                    "apiVersion": resource.api_version, "kind": resource.kind, "metadata": {
+                        "resourceVersion": str(self.revision),
+                        "annotations": {"k8s.io/initial-events-end": "true"}}}))
         else:
             since = self._parse_version(resource_version)
             if since < self.horizon:
@@ -249,11 +313,11 @@ class ApiServer:
             obj.pop("status", None)
         self._validate(resource, rules, obj, None, [*validate_name(name), *validate_builtin(resource, obj,
                                                                                               namespace)])
-        key = (_qualified(resource), namespace, name)
+        key = (qualified(resource), namespace, name)
         if key in self._objects:
             raise AlreadyExistsError(
-                f"{_qualified(resource)} {name!r} already exists".replace("'", '"'),
-                details=self._details(resource, name),
+                f"{qualified(resource)} {name!r} already exists".replace("'", '"'),
+                details=details(resource, name),
             )
         meta.update(
             namespace=namespace,
@@ -294,7 +358,7 @@ class ApiServer:
         """Replace only the status; everything else in the body is ignored (but a uid, a precondition)."""
         rules = self.rules(resource)
         if not rules.status_subresource:
-            raise NotFoundError(f"the server could not find the requested resource ({_qualified(resource)}/status)")
+            raise NotFoundError(f"the server could not find the requested resource ({qualified(resource)}/status)")
         old, key = self._current(resource, namespace, body)
         obj = {field: clone(value) for field, value in old.items() if field != "status"}
         obj["metadata"]["resourceVersion"] = body.get("metadata", {}).get("resourceVersion", "")
@@ -310,10 +374,10 @@ class ApiServer:
               dry_run: bool = False) -> KubeObject:
         """A JSON merge patch (RFC 7386) of the object; a resourceVersion in it is a precondition."""
         rules = self.rules(resource)
-        key = (_qualified(resource), namespace, name)
+        key = (qualified(resource), namespace, name)
         old = self._objects.get(key)
         if old is None:
-            raise self._not_found(resource, name)
+            raise not_found(resource, name)
         obj = merge_patch(clone(old), patch)
         if not isinstance(obj, dict):
             raise BadRequestError("the patch must be a JSON object")
@@ -334,11 +398,11 @@ class ApiServer:
         period of 0, and the generation bumped where there is one (`markAsDeleting` in the generic store).
         `resource_version` and `uid` are DeleteOptions' preconditions."""
         self.rules(resource)
-        key = (_qualified(resource), namespace, name)
+        key = (qualified(resource), namespace, name)
         old = self._objects.get(key)
         if old is None:
-            raise self._not_found(resource, name)
-        self._preconditions(resource, old, uid, resource_version)
+            raise not_found(resource, name)
+        preconditions(resource, old, uid, resource_version)
         if dry_run:
             return
         if old["metadata"].get("finalizers"):
@@ -373,20 +437,6 @@ class ApiServer:
 
     # -- internals -------------------------------------------------------------------------------
 
-    def _preconditions(self, resource: ResourceType, old: KubeObject, uid: str | None,
-                       resource_version: str | None) -> None:
-        """DeleteOptions' preconditions, as `rest.BeforeDelete` checks them: a mismatch is a Conflict."""
-        meta, name = old["metadata"], old["metadata"]["name"]
-        if uid and uid != meta.get("uid"):
-            raise self._conflict(resource, name, f"the UID in the precondition ({uid}) does not match the UID in "
-                                                 f"record ({meta.get('uid')}). The object might have been "
-                                                 f"deleted and then recreated", qualified=_kind_group(resource))
-        if resource_version and resource_version != meta["resourceVersion"]:
-            raise self._conflict(resource, name, f"the ResourceVersion in the precondition ({resource_version}) "
-                                                 f"does not match the ResourceVersion in record "
-                                                 f"({meta['resourceVersion']}). The object might have been "
-                                                 f"modified", qualified=_kind_group(resource))
-
     @staticmethod
     def _decodes(resource: ResourceType, obj: KubeObject) -> None:
         """Decoding into the Go structs: what does not decode is a 400; what ObjectMeta has no field for is
@@ -403,10 +453,10 @@ class ApiServer:
         meta = body.get("metadata", {})
         self._check_namespace(meta, namespace)
         name = str(meta.get("name") or "")
-        key = (_qualified(resource), namespace, name)
+        key = (qualified(resource), namespace, name)
         old = self._objects.get(key)
         if old is None:
-            raise self._not_found(resource, name)
+            raise not_found(resource, name)
         return old, key
 
     def _replace(
@@ -418,7 +468,7 @@ class ApiServer:
         if meta.get("uid") and meta["uid"] != old["metadata"]["uid"]:
             # The body's uid is a storage precondition (`defaultUpdatedObjectInfo.Preconditions`), checked
             # before the resourceVersion.
-            raise self._conflict(resource, name, f"StorageError: invalid object, Code: 4, Key: /registry/"
+            raise conflict(resource, name, f"StorageError: invalid object, Code: 4, Key: /registry/"
                                                  f"{resource.group or 'core'}/{resource.plural}/{key[1]}/{name}, "
                                                  f"ResourceVersion: 0, AdditionalErrorMsg: Precondition failed: "
                                                  f"UID in precondition: {meta['uid']}, UID in object meta: "
@@ -426,15 +476,15 @@ class ApiServer:
         version = meta.get("resourceVersion") or ""
         if not version and not rules.allow_unconditional_update:
             raise InvalidError(
-                f'{_kind_group(resource)} "{name}" is invalid: metadata.resourceVersion: Invalid value: 0x0: '
+                f'{kind_group(resource)} "{name}" is invalid: metadata.resourceVersion: Invalid value: 0x0: '
                 f"must be specified for an update",
-                details=self._details(resource, name, [FieldError(
+                details=details(resource, name, [FieldError(
                     "metadata.resourceVersion", "FieldValueInvalid",
                     "Invalid value: 0x0: must be specified for an update",
                 )]),
             )
         if version and version != old["metadata"]["resourceVersion"]:
-            raise self._conflict(resource, name)
+            raise conflict(resource, name)
         obj["apiVersion"], obj["kind"] = resource.api_version, resource.kind
         for kept in ("name", "namespace", "uid", "creationTimestamp", "deletionTimestamp",
                      "deletionGracePeriodSeconds", "generation"):
@@ -443,11 +493,11 @@ class ApiServer:
             else:
                 meta.pop(kept, None)
         self._validate(resource, rules, obj, old, [*validate_builtin(resource, obj, key[1]),
-                                                   *_no_new_finalizers(obj, old)])
+                                                   *no_new_finalizers(obj, old)])
         if rules.track_generation and obj.get("spec") != old.get("spec"):
             meta["generation"] = int(old["metadata"].get("generation", 1)) + 1
-        if _same_content(obj, old) or dry_run:
-            return clone(old if _same_content(obj, old) else obj)  # a no-op write changes nothing
+        if same_content(obj, old) or dry_run:
+            return clone(old if same_content(obj, old) else obj)  # a no-op write changes nothing
         if meta.get("deletionTimestamp") and not meta.get("finalizers"):
             # Deleted instead (`deleteWithoutFinalizers`): the write that emptied the finalizers is never
             # stored, so the DELETED event carries the object as it was last stored.
@@ -477,8 +527,8 @@ class ApiServer:
                 "[" + ", ".join(f"{e.field}: {e.message}" for e in errors) + "]"
             )
             raise InvalidError(
-                f'{_kind_group(resource)} "{name}" is invalid: {summary}',
-                details=self._details(resource, name, errors),
+                f'{kind_group(resource)} "{name}" is invalid: {summary}',
+                details=details(resource, name, errors),
             )
 
     def _commit(self, kind: WatchEventType, resource: ResourceType, key: Any, obj: KubeObject) -> KubeObject:
@@ -535,46 +585,3 @@ class ApiServer:
             return int(text)
         except ValueError:
             raise BadRequestError(f"invalid resource version: {text!r}") from None
-
-    def _details(
-        self, resource: ResourceType, name: str, errors: list[FieldError] | None = None
-    ) -> dict[str, Any]:
-        details: dict[str, Any] = {"name": name, "group": resource.group, "kind": resource.plural}
-        if errors:
-            details["kind"] = resource.kind
-            details["causes"] = [error.as_cause() for error in errors]
-        return details
-
-    def _not_found(self, resource: ResourceType, name: str) -> NotFoundError:
-        return NotFoundError(f'{_qualified(resource)} "{name}" not found', details=self._details(resource, name))
-
-    def _conflict(self, resource: ResourceType, name: str, why: str = "", *,
-                  qualified: str = "") -> ConflictError:
-        return ConflictError(
-            f'Operation cannot be fulfilled on {qualified or _qualified(resource)} "{name}": ' + (
-                why or "the object has been modified; please apply your changes to the latest version and try "
-                       "again"),
-            details=self._details(resource, name),
-        )
-
-
-def _no_new_finalizers(new: KubeObject, old: KubeObject) -> list[FieldError]:
-    """ValidateNoNewFinalizers, once an object is being deleted."""
-    if not old["metadata"].get("deletionTimestamp"):
-        return []
-    extra = sorted(set(new["metadata"].get("finalizers") or ()) - set(old["metadata"].get("finalizers") or ()))
-    if not extra:
-        return []
-    found = "[]string{" + ", ".join(f'"{f}"' for f in extra) + "}"
-    return [FieldError("metadata.finalizers", "FieldValueForbidden", f"Forbidden: no new finalizers can be "
-                                                                     f"added if the object is being deleted, "
-                                                                     f"found new finalizers {found}")]
-
-
-def _same_content(new: KubeObject, old: KubeObject) -> bool:
-    strip = {"resourceVersion"}
-    new_meta = {k: v for k, v in new.get("metadata", {}).items() if k not in strip}
-    old_meta = {k: v for k, v in old.get("metadata", {}).items() if k not in strip}
-    return new_meta == old_meta and {k: v for k, v in new.items() if k != "metadata"} == {
-        k: v for k, v in old.items() if k != "metadata"
-    }

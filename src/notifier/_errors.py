@@ -36,6 +36,7 @@ class KubeApiError(NotifierError):
         code: the HTTP status code, 0 when no answer arrived.
         reason: the `Status` reason (`NotFound`, `Conflict`, ...), or a short word of ours.
         message: the server's message, cut to 256 characters.
+        full_message: the message whole (what a server answering with this error sends).
         details: the `Status` details, as sent.
     """
 
@@ -53,6 +54,7 @@ class KubeApiError(NotifierError):
         self.code = self.default_code if code is None else code
         self.reason = self.default_reason if reason is None else reason
         self.message = message[:MAX_REMOTE_TEXT]
+        self.full_message = message
         self.details = details or {}
         super().__init__(self.message)
 

@@ -34,10 +34,12 @@ class WatchEvent:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ObjectList:
-    """The answer to a list: the items and the resourceVersion to watch from."""
+    """The answer to a list: the items and the resourceVersion to watch from (and, for a list in pages,
+    the token of the next page; "" after the last)."""
 
     items: list[KubeObject]
     resource_version: str
+    continue_token: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -145,16 +147,18 @@ class KubeApi(Protocol):
 
     Errors are the `KubeApiError` family of `notifier._errors`. `update` and `update_status` are
     compare-and-swap on `metadata.resourceVersion` when the body carries one. `patch` is a JSON merge patch.
-    `list` and `watch` take the API's label and field selectors (a watch sees an object entering its selector
-    as ADDED and leaving it as DELETED). `watch` yields every change after `resource_version` exactly once
-    and in order, and raises `GoneError` when that version has been compacted away; the stream may end at
-    any time (a disconnect), after which the caller watches again from the last version it saw.
+    `list` answers in pages of `limit` when asked, each read at the first page's revision (410 `GoneError`
+    once that is compacted away). `list` and `watch` take the API's label and field selectors (a watch sees
+    an object entering its selector as ADDED and leaving it as DELETED). `watch` yields every change after
+    `resource_version` exactly once and in order, and raises `GoneError` when that version has been
+    compacted away; the stream may end at any time (a disconnect), after which the caller watches again
+    from the last version it saw.
     """
 
     async def get(self, rt: ResourceType, namespace: str, name: str) -> KubeObject: ...
 
     async def list(self, rt: ResourceType, namespace: str | None, *, label_selector: str = "",
-                   field_selector: str = "") -> ObjectList: ...
+                   field_selector: str = "", limit: int = 0, continue_token: str = "") -> ObjectList: ...
 
     def watch(
         self,

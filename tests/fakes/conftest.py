@@ -5,6 +5,7 @@ official `kubernetes` client reading a kubeconfig), so the fake, the front and t
 from __future__ import annotations
 
 import asyncio
+import json
 import ssl
 import time
 from collections.abc import Callable, Coroutine, Iterator
@@ -55,6 +56,7 @@ class HttpCluster:
 
     transport = "https"
     warnings: list[str] = []
+    retry_after = ""
 
     def __init__(self, directory: Path) -> None:
         cert = self_signed()
@@ -93,7 +95,22 @@ class HttpCluster:
                                verify=ssl.create_default_context(cafile=str(self._ca)),
                                headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": content_type})
         self.warnings = answer.headers.get_list("Warning")
+        self.retry_after = answer.headers.get("Retry-After", "")
         return answer.status_code, answer.json()
+
+    def rest_watch(self, target: str, count: int) -> list[dict[str, Any]]:
+        """The first `count` events of a raw watch over HTTPS."""
+        events: list[dict[str, Any]] = []
+        with httpx.stream("GET", self.front.url + target, timeout=10,
+                          verify=ssl.create_default_context(cafile=str(self._ca)),
+                          headers={"Authorization": f"Bearer {TOKEN}"}) as answer:
+            assert answer.status_code == 200
+            for line in answer.iter_lines():
+                if line.strip():
+                    events.append(json.loads(line))
+                if len(events) == count:
+                    break
+        return events
 
     def close(self) -> None:
         self._client.close()

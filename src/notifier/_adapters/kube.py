@@ -100,9 +100,13 @@ class OfficialKubeApi:
             rt.group, rt.version, namespace, rt.plural, name, _request_timeout=self._timeout))
 
     async def list(self, rt: ResourceType, namespace: str | None, *, label_selector: str = "",
-                   field_selector: str = "") -> ObjectList:
+                   field_selector: str = "", limit: int = 0, continue_token: str = "") -> ObjectList:
         c = self._custom
         selectors = _selectors(label_selector, field_selector)
+        if limit:
+            selectors["limit"] = limit
+        if continue_token:
+            selectors["_continue"] = continue_token
         if namespace is None:
             raw = await self._object(lambda: c.list_cluster_custom_object(
                 rt.group, rt.version, rt.plural, _request_timeout=self._timeout, **selectors))
@@ -112,6 +116,7 @@ class OfficialKubeApi:
         return ObjectList(
             items=list(raw.get("items") or []),
             resource_version=str(raw.get("metadata", {}).get("resourceVersion", "")),
+            continue_token=str(raw.get("metadata", {}).get("continue") or ""),
         )
 
     async def create(self, rt: ResourceType, namespace: str, body: KubeObject) -> KubeObject:
