@@ -20,7 +20,14 @@ from harness._choices import Choices
 from harness._sites import Firing, Site, SiteTargets
 from harness._sites import seconds as sites_seconds
 from harness._trace import Trace
-from notifier import ConflictError, KubeApiError, KubeTimeoutError, KubeUnavailableError, ResourceType
+from notifier import (
+    ConflictError,
+    KubeApiError,
+    KubeTimeoutError,
+    KubeUnavailableError,
+    ResourceType,
+    TooManyRequestsError,
+)
 
 
 class World(Protocol):
@@ -56,6 +63,8 @@ FAULTS: Final[Mapping[str, str]] = {
     "api.error": "an API call fails with 500 before it is applied",
     "api.timeout-before-apply": "an API call times out and was never applied",
     "api.timeout-after-apply": "a write is applied, then the caller sees a timeout",
+    "api.throttle": "the API server sheds a request unprocessed: 429 with a drawn Retry-After (1 s up to "
+                    "max_seconds)",
     "watch.delay": "watch events reach a replica late (its cache is stale meanwhile)",
     "watch.disconnect": "a watch stream ends; the informer watches again from its last version",
     "watch.compact": "the server compacts its history; a watch from an older version gets 410 Gone",
@@ -210,6 +219,12 @@ class ReplicaApiFaults:
             return KubeUnavailableError(f"injected error on {verb} of {resource.plural} {name!r}", code=500)
         if self._injector.fires("api.timeout-before-apply", who, place=place, verb=verb, name=name):
             return KubeTimeoutError(f"injected timeout on {verb} of {resource.plural} {name!r}")
+        throttle = self._injector.fires("api.throttle", who, place=place, verb=verb, name=name)
+        if throttle is not None:
+            # As max-in-flight and APF answer: whole seconds, at least 1 (`Retry-After` is an integer).
+            wait = max(1, round(self._injector.seconds("api.throttle", who, throttle, low=1.0)))
+            return TooManyRequestsError("Too many requests, please try again later.",
+                                        details={"retryAfterSeconds": wait})
         return None
 
     def after_apply(self, verb: str, resource: ResourceType, name: str) -> KubeApiError | None:

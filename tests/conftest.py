@@ -93,6 +93,22 @@ class Cluster:
         self.retry_after = str(answer.retry_after or "")
         return answer.code, json.loads(answer.encoded())
 
+    def shed(self, count: int, retry_after: int = 1) -> None:
+        """The next `count` requests of the client are refused 429 with this `Retry-After`, unprocessed."""
+        from fakes.apiserver import NoFaults
+        from notifier import TooManyRequestsError
+
+        assert isinstance(self.api, FakeKubeApi)
+        waits = [retry_after] * count
+
+        class Shed(NoFaults):
+            def before_apply(self, verb: str, resource: Any, name: str) -> Any:
+                if not waits:
+                    return None
+                return TooManyRequestsError("Too many requests, please try again later.",
+                                            details={"retryAfterSeconds": waits.pop()})
+        self.api.faults = Shed()
+
     def rest_watch(self, target: str, count: int) -> list[dict[str, Any]]:
         """The first `count` events a raw watch request opens with (those already due when it opens)."""
         from fakes.apiserver._rest import Request, Rest, WatchRequest

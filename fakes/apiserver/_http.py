@@ -53,6 +53,7 @@ class HttpApiServer(LoopbackServer):
         self.collect_garbage_every = collect_garbage_every
         self.stopping = threading.Event()
         self.requests = 0
+        self._shed: list[int] = []  # the Retry-After of each request still to shed
         super().__init__(_handler(self), host=host, port=port, name="fake-apiserver-http")
         self.scheme = "http"
         if tls is not None:
@@ -102,9 +103,18 @@ class HttpApiServer(LoopbackServer):
         scheme, _, presented = header.partition(" ")
         return scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode(), self.token.encode())
 
+    def shed(self, count: int, retry_after: int = 1) -> None:
+        """Answer the next `count` requests 429 unprocessed, as max-in-flight and API Priority and Fairness do:
+        `http.Error`'s plain text and a `Retry-After` header, no `Status` body (apiserver `server/filters`)."""
+        with self.lock:
+            self._shed += [retry_after] * count
+
     def answer(self, request: Request) -> Response | WatchRequest:
         with self.lock:
             self.requests += 1
+            if self._shed:
+                return Response(429, "Too many requests, please try again later.\n", "text/plain; charset=utf-8",
+                                 retry_after=self._shed.pop(0))
             try:
                 return self.rest.handle(request)
             except Exception as error:  # a bug of ours: a 500 for this request, never a dead server

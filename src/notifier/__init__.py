@@ -26,6 +26,7 @@ from notifier._errors import (
     LifecycleError,
     NotFoundError,
     NotifierError,
+    TooManyRequestsError,
     error_from_status,
 )
 from notifier._informer import Informer
@@ -100,6 +101,7 @@ __all__ = [
     "Result",
     "Runtime",
     "Task",
+    "TooManyRequestsError",
     "WatchEvent",
     "WatchEventType",
     "WorkQueue",

@@ -23,6 +23,7 @@ from notifier._ports import KubeApi, Runtime
 from notifier._reconciler import CacheReader, ControllerConfig, NotificationReconciler
 from notifier._routing import CredentialConfig, PagerDutyConfig, Router
 from notifier._seams import PRODUCTION, Seams
+from notifier._throttle import RetryAfter
 from notifier._webhooks import PAGERDUTY_URL, WebhookChannel, pagerduty_payload, slack_payload, teams_payload
 
 
@@ -87,6 +88,7 @@ def assemble(
 ) -> tuple[NotificationReconciler, Router]:
     """Wire one replica's reconciler; raises ConfigFileError for a bad routing file. `seams`: the reconciler's
     replaceable decisions (production: the defaults)."""
+    api = RetryAfter.around(api, runtime)
     router = Router(webhook_factory(http), credentials)
     router.load_text(routing_text, routing_path)
     metrics = Metrics(registry)

@@ -117,6 +117,14 @@ class BadRequestError(KubeApiError):
     default_reason = "BadRequest"
 
 
+class TooManyRequestsError(KubeApiError):
+    """The server shed the request unprocessed (max-in-flight, API Priority and Fairness): ask again after
+    `retry_after` seconds (its `Retry-After`)."""
+
+    default_code = 429
+    default_reason = "TooManyRequests"
+
+
 class KubeTimeoutError(KubeApiError):
     """No answer arrived in time: the request may or may not have been applied."""
 
@@ -142,6 +150,7 @@ _BY_REASON: dict[str, type[KubeApiError]] = {
     "BadRequest": BadRequestError,
     "Timeout": KubeTimeoutError,
     "ServiceUnavailable": KubeUnavailableError,
+    "TooManyRequests": TooManyRequestsError,
 }
 
 _BY_CODE: dict[int, type[KubeApiError]] = {
@@ -151,6 +160,7 @@ _BY_CODE: dict[int, type[KubeApiError]] = {
     409: ConflictError,
     410: GoneError,
     422: InvalidError,
+    429: TooManyRequestsError,
     503: KubeUnavailableError,
     504: KubeTimeoutError,
 }

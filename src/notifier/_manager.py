@@ -18,6 +18,7 @@ from notifier._informer import Change, Informer
 from notifier._leader import LeaderElectionConfig, LeaderElector
 from notifier._ports import KubeApi, KubeObject, ResourceType, Runtime, Task
 from notifier._resources import NOTIFICATIONS, object_key, split_key
+from notifier._throttle import RetryAfter
 from notifier._workqueue import WorkQueue
 
 log = logging.getLogger("notifier.manager")
@@ -90,6 +91,7 @@ class Manager:
         self._reconciler = reconciler
         self.identity = identity
         self.workers = workers
+        api = RetryAfter.around(api, runtime)
         self.informer = informer(
             api, runtime, resource, namespace=namespace, resync_period=resync_period, watch_timeout=watch_timeout
         )

@@ -98,6 +98,9 @@ class HttpCluster:
         self.retry_after = answer.headers.get("Retry-After", "")
         return answer.status_code, answer.json()
 
+    def shed(self, count: int, retry_after: int = 1) -> None:
+        self.front.shed(count, retry_after)
+
     def rest_watch(self, target: str, count: int) -> list[dict[str, Any]]:
         """The first `count` events of a raw watch over HTTPS."""
         events: list[dict[str, Any]] = []

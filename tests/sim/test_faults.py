@@ -123,6 +123,9 @@ EFFECTS: dict[str, tuple[dict[str, Any], Callable[[RunResult], bool]]] = {
     "api.error": ({"probability": 0.1}, lambda r: errors(r, "KubeUnavailableError")),
     "api.timeout-before-apply": ({"probability": 0.1}, lambda r: errors(r, "KubeTimeoutError")),
     "api.timeout-after-apply": ({"probability": 0.1}, lambda r: errors(r, "KubeTimeoutError")),
+    # The controller waits out the Retry-After and asks again: no reconcile ends on the 429.
+    "api.throttle": ({"max_seconds": 3}, lambda r: "fault.api.throttle" in kinds(r)
+                     and not errors(r, "TooManyRequestsError")),
     "watch.delay": ({}, stale_read),
     "watch.disconnect": ({}, lambda r: "fault.watch.disconnect" in kinds(r)),
     "watch.compact": ({"probability": 0.9, "also": {"watch.disconnect": {"probability": 0.5},

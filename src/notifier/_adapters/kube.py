@@ -41,6 +41,10 @@ def translate_api_exception(exc: k8s.ApiException) -> KubeApiError:
     if "message" not in status:
         status["message"] = str(exc.reason or f"HTTP {exc.status}")
     code = exc.status if isinstance(exc.status, int) else 0
+    retry_after = (exc.headers or {}).get("Retry-After")
+    if retry_after and str(retry_after).isdigit():
+        # A 429 from the max-in-flight or APF filter is plain text with the header only (`http.Error`).
+        status["details"] = {**(status.get("details") or {}), "retryAfterSeconds": int(retry_after)}
     error = error_from_status(status, code=code)
     error.__cause__ = exc
     return error
