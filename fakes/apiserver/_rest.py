@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from fakes.apiserver._builtin import builtin_schema
 from fakes.apiserver._list import ListOptions
-from fakes.apiserver._patch import merge_patch
+from fakes.apiserver._patch import json_patch, merge_patch, strategic_merge_patch
 from fakes.apiserver._schema import unknown_fields
 from fakes.apiserver._select import Selector
 from fakes.apiserver._server import ApiServer
@@ -46,6 +46,10 @@ KUBERNETES_VERSION: Final = {"major": "1", "minor": "32", "gitVersion": "v1.32.0
 CRD_RESOURCE: Final = ResourceType(group="apiextensions.k8s.io", version="v1", plural="customresourcedefinitions",
                                    kind="CustomResourceDefinition")
 _VERBS: Final = ["create", "delete", "get", "list", "patch", "update", "watch"]
+JSON_PATCH: Final = "application/json-patch+json"
+MERGE_PATCH: Final = "application/merge-patch+json"
+STRATEGIC_PATCH: Final = "application/strategic-merge-patch+json"
+APPLY_PATCH: Final = "application/apply-patch+yaml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,15 +365,28 @@ class Rest:
 
     def _patch(self, request: Request, rt: ResourceType, namespace: str, name: str, sub: bool,
                dry_run: bool, query: dict[str, str], warnings: list[str]) -> KubeObject:
+        """A patch of the type its Content-Type names: those the resource accepts (`PatchResource`'s
+        `patchTypes`: a CustomResource has no strategic merge patch), or a 415 that lists them."""
         kind = request.header("Content-Type").split(";")[0].strip()
-        if kind != "application/merge-patch+json":
+        accepted = [JSON_PATCH, MERGE_PATCH, *([] if rt == NOTIFICATIONS else [STRATEGIC_PATCH])]
+        if kind not in accepted:
             raise KubeApiError(f"the body of the request was in an unknown format - accepted media types "
-                               f"include: application/merge-patch+json (got {kind or 'none'})",
-                               code=415, reason="UnsupportedMediaType")
+                               f"include: {', '.join(accepted)}", code=415, reason="UnsupportedMediaType")
+        if "force" in query:
+            raise InvalidError('PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for '
+                               'non-apply patch', details={"name": "", "group": "meta.k8s.io", "kind": "PatchOptions",
+                                                           "causes": [{"reason": "FieldValueForbidden",
+                                                                       "field": "force", "message": "Forbidden: may "
+                                                                       "not be specified for non-apply patch"}]})
         patch = _decode(request.body)
+        if kind == JSON_PATCH:
+            return self._replace(rt, namespace, sub, json_patch(self.server.get(rt, namespace, name), patch), dry_run)
         if not isinstance(patch, dict):
             raise BadRequestError("a merge patch must be a JSON object")
         self._unknown_fields("PATCH", rt, patch, query, warnings)
+        if kind == STRATEGIC_PATCH:
+            patched = strategic_merge_patch(self.server.get(rt, namespace, name), patch)
+            return self._replace(rt, namespace, sub, patched, dry_run)
         if not sub:
             return self.server.patch(rt, namespace, name, patch, dry_run=dry_run)
         current = self.server.get(rt, namespace, name)
@@ -378,6 +395,13 @@ class Rest:
         patched = merge_patch(current, {"status": patch["status"]} if "status" in patch else {})
         patched["metadata"]["resourceVersion"] = version or current["metadata"]["resourceVersion"]
         return self.server.update_status(rt, namespace, patched, dry_run=dry_run)
+
+    def _replace(self, rt: ResourceType, namespace: str, sub: bool, patched: Any, dry_run: bool) -> KubeObject:
+        """Store a patched object: an update at the resourceVersion it carries (the one read, unless the patch
+        changed it: a precondition), of the status alone on the status subresource."""
+        if not isinstance(patched, dict) or not isinstance(patched.get("metadata"), dict):
+            raise InvalidError("the server rejected our request due to an error in our request")
+        return (self.server.update_status if sub else self.server.update)(rt, namespace, patched, dry_run=dry_run)
 
     def _delete(self, request: Request, rt: ResourceType, namespace: str, name: str, dry_run: bool) -> Response:
         options = _decode(request.body) if request.body.strip() else {}
