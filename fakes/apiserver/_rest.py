@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
+import yaml
+
+from fakes.apiserver._apply import apply, record_update
 from fakes.apiserver._builtin import builtin_schema
 from fakes.apiserver._list import ListOptions
 from fakes.apiserver._patch import json_patch, merge_patch, strategic_merge_patch
@@ -304,6 +307,7 @@ class Rest:
                 return self._list_or_watch(request, rt, namespace, query)
             if method == "POST" and namespace is not None:
                 body = self._body(request, rt, namespace, query=query, warnings=warnings)
+                self._track(request, query, rt, None, body)
                 return Response(201, self.server.create(rt, namespace, body, dry_run=dry_run), warnings=warnings)
         else:
             assert namespace is not None
@@ -313,12 +317,13 @@ class Rest:
                 return self._one(request, self.server.get(rt, namespace, name))
             if method == "PUT":
                 body = self._body(request, rt, namespace, name, query=query, warnings=warnings)
+                if not sub:
+                    self._track(request, query, rt, self.server.get(rt, namespace, name), body)
                 updated = (self.server.update_status if sub else self.server.update)(rt, namespace, body,
                                                                                      dry_run=dry_run)
                 return Response(200, updated, warnings=warnings)
             if method == "PATCH":
-                patched = self._patch(request, rt, namespace, name, sub, dry_run, query, warnings)
-                return Response(200, patched, warnings=warnings)
+                return self._patch(request, rt, namespace, name, sub, dry_run, query, warnings)
             if method == "DELETE" and not sub:
                 return self._delete(request, rt, namespace, name, dry_run)
         return status(405, "MethodNotAllowed",
@@ -364,44 +369,73 @@ class Rest:
         warnings += ['299 - ' + json.dumps(text) for text in unknown]
 
     def _patch(self, request: Request, rt: ResourceType, namespace: str, name: str, sub: bool,
-               dry_run: bool, query: dict[str, str], warnings: list[str]) -> KubeObject:
+               dry_run: bool, query: dict[str, str], warnings: list[str]) -> Response:
         """A patch of the type its Content-Type names: those the resource accepts (`PatchResource`'s
         `patchTypes`: a CustomResource has no strategic merge patch), or a 415 that lists them."""
         kind = request.header("Content-Type").split(";")[0].strip()
-        accepted = [JSON_PATCH, MERGE_PATCH, *([] if rt == NOTIFICATIONS else [STRATEGIC_PATCH])]
+        accepted = [JSON_PATCH, MERGE_PATCH, *([] if rt == NOTIFICATIONS else [STRATEGIC_PATCH]), APPLY_PATCH]
         if kind not in accepted:
             raise KubeApiError(f"the body of the request was in an unknown format - accepted media types "
                                f"include: {', '.join(accepted)}", code=415, reason="UnsupportedMediaType")
+        if kind == APPLY_PATCH:
+            return self._apply(request, rt, namespace, name, sub, dry_run, query)
         if "force" in query:
-            raise InvalidError('PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for '
-                               'non-apply patch', details={"name": "", "group": "meta.k8s.io", "kind": "PatchOptions",
-                                                           "causes": [{"reason": "FieldValueForbidden",
-                                                                       "field": "force", "message": "Forbidden: may "
-                                                                       "not be specified for non-apply patch"}]})
-        patch = _decode(request.body)
+            _invalid_patch_option("force", "FieldValueForbidden", "Forbidden: may not be specified for non-apply "
+                                                                   "patch")
         if kind == JSON_PATCH:
-            return self._replace(rt, namespace, sub, json_patch(self.server.get(rt, namespace, name), patch), dry_run)
-        if not isinstance(patch, dict):
-            raise BadRequestError("a merge patch must be a JSON object")
-        self._unknown_fields("PATCH", rt, patch, query, warnings)
-        if kind == STRATEGIC_PATCH:
-            patched = strategic_merge_patch(self.server.get(rt, namespace, name), patch)
-            return self._replace(rt, namespace, sub, patched, dry_run)
-        if not sub:
-            return self.server.patch(rt, namespace, name, patch, dry_run=dry_run)
-        current = self.server.get(rt, namespace, name)
-        meta = patch.get("metadata")
-        version = meta.get("resourceVersion") if isinstance(meta, dict) else None
-        patched = merge_patch(current, {"status": patch["status"]} if "status" in patch else {})
-        patched["metadata"]["resourceVersion"] = version or current["metadata"]["resourceVersion"]
-        return self.server.update_status(rt, namespace, patched, dry_run=dry_run)
-
-    def _replace(self, rt: ResourceType, namespace: str, sub: bool, patched: Any, dry_run: bool) -> KubeObject:
-        """Store a patched object: an update at the resourceVersion it carries (the one read, unless the patch
-        changed it: a precondition), of the status alone on the status subresource."""
+            patched = json_patch(self.server.get(rt, namespace, name), _decode(request.body))
+        else:
+            patch = _decode(request.body)
+            if not isinstance(patch, dict):
+                raise BadRequestError("a merge patch must be a JSON object")
+            self._unknown_fields("PATCH", rt, patch, query, warnings)
+            current = self.server.get(rt, namespace, name)
+            # A resourceVersion in the patch is a precondition; without one, the version read is.
+            patched = strategic_merge_patch(current, patch) if kind == STRATEGIC_PATCH else merge_patch(current, patch)
         if not isinstance(patched, dict) or not isinstance(patched.get("metadata"), dict):
             raise InvalidError("the server rejected our request due to an error in our request")
-        return (self.server.update_status if sub else self.server.update)(rt, namespace, patched, dry_run=dry_run)
+        if not sub:
+            self._track(request, query, rt, self.server.get(rt, namespace, name), patched)
+        return Response(200, (self.server.update_status if sub else self.server.update)(rt, namespace, patched,
+                                                                                        dry_run=dry_run),
+                        warnings=warnings)
+
+    def _apply(self, request: Request, rt: ResourceType, namespace: str, name: str, sub: bool, dry_run: bool,
+               query: dict[str, str]) -> Response:
+        """Server-side apply (`_apply`): the object made or changed, created (201) if it did not exist."""
+        manager = query.get("fieldManager", "")
+        if not manager:
+            _invalid_patch_option("fieldManager", "FieldValueRequired", "Required value: is required for apply "
+                                                                        "patch")
+        try:
+            config = yaml.safe_load(request.body.decode("utf-8") or "null")
+        except (UnicodeDecodeError, yaml.YAMLError) as error:
+            raise BadRequestError(f"error decoding YAML: {error}") from None
+        if not isinstance(config, dict):
+            raise BadRequestError("an applied configuration must be an object")
+        meta = config.setdefault("metadata", {})
+        if not isinstance(meta, dict) or meta.get("name", name) != name:
+            raise BadRequestError("the name of the object does not match the name on the URL")
+        meta.update(name=name, namespace=meta.get("namespace") or namespace)
+        try:
+            live: KubeObject | None = self.server.get(rt, namespace, name)
+        except NotFoundError:
+            live = None
+        rules = self.server.rules(rt)
+        merged = apply(live, config, manager=manager, force=_true(query.get("force")), now=format_time(self._clock()),
+                       api_version=rt.api_version, status_subresource=rules.status_subresource and not sub)
+        if live is None:
+            return Response(201, self.server.create(rt, namespace, merged, dry_run=dry_run))
+        return Response(200, (self.server.update_status if sub else self.server.update)(rt, namespace, merged,
+                                                                                        dry_run=dry_run))
+
+    def _track(self, request: Request, query: dict[str, str], rt: ResourceType, old: KubeObject | None,
+               new: KubeObject) -> None:
+        """Record in `new`'s managedFields what this write changes, for its manager: `fieldManager`, or the
+        product of its User-Agent (`prefixFromUserAgent`)."""
+        manager = query.get("fieldManager") or request.header("User-Agent").split("/")[0] or "unknown"
+        record_update(old, new, manager=manager, now=format_time(self._clock()), api_version=rt.api_version,
+                      status_subresource=self.server.rules(rt).status_subresource)
 
     def _delete(self, request: Request, rt: ResourceType, namespace: str, name: str, dry_run: bool) -> Response:
         options = _decode(request.body) if request.body.strip() else {}
@@ -505,6 +539,12 @@ def _true(value: str | None) -> bool:
 def _invalid_list_option(name: str, reason: str, message: str) -> None:
     raise InvalidError(f'ListOptions.meta.k8s.io "" is invalid: {name}: {message}',
                        details={"name": "", "group": "meta.k8s.io", "kind": "ListOptions", "causes": [
+                           {"reason": reason, "field": name, "message": message}]})
+
+
+def _invalid_patch_option(name: str, reason: str, message: str) -> None:
+    raise InvalidError(f'PatchOptions.meta.k8s.io "" is invalid: {name}: {message}',
+                       details={"name": "", "group": "meta.k8s.io", "kind": "PatchOptions", "causes": [
                            {"reason": reason, "field": name, "message": message}]})
 
 

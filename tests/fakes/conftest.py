@@ -61,7 +61,7 @@ class HttpCluster:
     def __init__(self, directory: Path) -> None:
         cert = self_signed()
         self._raw = ApiServer(clock=lambda: EPOCH)
-        self.front = HttpApiServer(self._raw, token=TOKEN, tls=cert.context(directory)).start()
+        self.front = HttpApiServer(self._raw, token=TOKEN, tls=cert.context(directory), clock=lambda: EPOCH).start()
         self.server: Any = _Locked(self._raw, self.front.lock)
         kubeconfig = directory / "kubeconfig"
         kubeconfig.write_text(self.front.kubeconfig(ca_pem=cert.cert_pem))

@@ -80,7 +80,8 @@ def test_a_custom_resource_refuses_a_strategic_merge_patch(cluster: Cluster) -> 
     code, body = cluster.rest("PATCH", f"{BASE}/n1", {"metadata": {"labels": {"a": "1"}}}, content_type=SMP)
     assert (code, body["reason"]) == (415, "UnsupportedMediaType")
     assert body["message"] == ("the body of the request was in an unknown format - accepted media types include: "
-                               "application/json-patch+json, application/merge-patch+json")
+                               "application/json-patch+json, application/merge-patch+json, "
+                               "application/apply-patch+yaml")
 
 
 def test_a_strategic_merge_patch_of_a_lease_merges_sets_and_keyed_lists(cluster: Cluster) -> None:
