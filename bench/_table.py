@@ -110,8 +110,16 @@ def _shrunk_row(label: str, r: dict[str, Any]) -> str:
 LOCK_BUG = "lease-observed-before-read"
 
 
+def _fidelity(s: dict[str, Any]) -> list[str]:
+    b = s["bookmark_order"]
+    return ["7. fidelity of the HTTPS front",
+            (f"   {b['events']} events, {b['bookmarks']} bookmarks every {b['bookmark_every_ms']} ms: "
+            f"{b['events_after_a_higher_bookmark']} events after a higher bookmark "
+            f"(goal 0: {_mark(b['events_after_a_higher_bookmark'] == 0)})")]
+
+
 RENDER = {"throughput": _throughput, "overhead": _overhead, "realtime": _realtime, "detection": _detection,
-          "scaling": _scaling, "shrink": _shrink}
+          "scaling": _scaling, "shrink": _shrink, "fidelity": _fidelity}
 
 
 def table(report: dict[str, Any]) -> str:

@@ -27,8 +27,14 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 def test_every_section_is_written(report: dict) -> None:
-    assert list(report["sections"]) == ["throughput", "overhead", "realtime", "detection", "scaling", "shrink"]
+    assert list(report["sections"]) == ["throughput", "overhead", "realtime", "detection", "scaling", "shrink",
+                                        "fidelity"]
     assert report["machine"]["cores"] >= 1 and report["quick"] is True
+
+
+def test_fidelity_counts_the_events_a_bookmark_overtook(report: dict) -> None:
+    order = report["sections"]["fidelity"]["bookmark_order"]
+    assert order["events"] == 60 and order["events_after_a_higher_bookmark"] == 0
 
 
 def test_throughput_counts_seeds_and_api_calls(report: dict) -> None:
