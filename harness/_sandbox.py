@@ -18,13 +18,18 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from fakes.apiserver import ApiServer, Change, HttpApiServer
+from fakes.apiserver._rbac import Subject
 from fakes.apiserver._tls import self_signed
 from fakes.backends import Receipt
 from fakes.backends_http import HttpBackends
 from notifier import NOTIFICATIONS, ConfigFileError
+from notifier._manifests import role
 
 DEFAULT_PORT = 6443
 TOKEN = "notifier-sim-sandbox-token"
+#: The controller's ServiceAccount in the sandbox, and its token (kubeconfig-notifier holds it).
+NOTIFIER_USER = "system:serviceaccount:default:notifier"
+NOTIFIER_TOKEN = "notifier-sim-sandbox-notifier-token"
 #: The fake endpoints, in the order their tokens are numbered: (service, name, credentialRef).
 ENDPOINTS = (("slack", "alerts", "slack-alerts"), ("pagerduty", "pager", "pagerduty-pager"),
              ("teams", "oncall", "teams-oncall"))
@@ -91,6 +96,14 @@ def start(directory: Path, *, port: int = DEFAULT_PORT, kubeconfig: Path | None 
     kubeconfig.parent.mkdir(parents=True, exist_ok=True)
     kubeconfig.write_text(api.kubeconfig(ca_pem=cert.cert_pem))
     kubeconfig.chmod(0o600)
+    # The controller's own ServiceAccount, bound to the Role `notifier manifests` deploys it with: a call
+    # outside that Role is refused (403), as in a cluster.
+    api.add_user(NOTIFIER_TOKEN, Subject.from_role(NOTIFIER_USER, role("default")))
+    controller = kubeconfig.with_name(kubeconfig.name + "-notifier")
+    controller.write_text(api.kubeconfig(ca_pem=cert.cert_pem, token=NOTIFIER_TOKEN))
+    controller.chmod(0o600)
+    if out is not None:
+        api.on_denied = lambda message: print(f"RBAC refused: {message}", file=out, flush=True)
     routing = directory / "routing.yaml"
     routing.write_text(routing_text(backends.url))
     credentials = directory / "credentials"
@@ -133,7 +146,8 @@ def instructions(sandbox: Sandbox, *, examples: Path | None) -> str:
         (sandbox.routing, sandbox.credentials)
     return f"""\
 notifier-sim serve: a fake cluster and fake chat services, on loopback
-  API server  {sandbox.api.url}  (kubeconfig: {kc})
+  API server  {sandbox.api.url}  (kubeconfig: {kc}; the controller's own, bound to
+              the Role of `notifier manifests`: {kc}-notifier)
   Slack, PagerDuty and Teams  {sandbox.backends.url}  (received messages are listed at /receipts)
 
 In another terminal:

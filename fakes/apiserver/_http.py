@@ -27,6 +27,7 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any, Self
 
 from fakes._loopback import LoopbackServer, QuietHandler
+from fakes.apiserver._rbac import Subject, attributes, authorize
 from fakes.apiserver._rest import Request, Response, Rest, WatchRequest, error_response, status
 from fakes.apiserver._server import ApiServer
 from notifier import KubeApiError, WatchEvent
@@ -46,6 +47,12 @@ class HttpApiServer(LoopbackServer):
                  bookmark_every: float = 30.0, collect_garbage_every: float | None = None) -> None:
         self.server = server
         self.token = token
+        #: Who each bearer token is: the admin's `token` may do anything; `add_user` adds Role-bound ones.
+        self.subjects: dict[str, Subject] = {token: Subject("system:admin")}
+        #: Every request RBAC refused: (user, verb, resource, namespace, name); and who hears of each (its
+        #: message).
+        self.denied: list[tuple[str, str, str, str, str]] = []
+        self.on_denied: Callable[[str], None] | None = None
         self.lock = threading.RLock()
         self.rest = Rest(server, clock=clock)
         self.bookmark_every = bookmark_every
@@ -84,24 +91,33 @@ class HttpApiServer(LoopbackServer):
         self.stopping.set()
         super().stop()
 
+    def add_user(self, token: str, subject: Subject) -> None:
+        """Let `token` in as `subject`, allowed what its rules allow (a ServiceAccount bound to a Role)."""
+        self.subjects[token] = subject
+
     def kubeconfig(self, *, ca_pem: bytes | None = None, namespace: str = "default",
-                   name: str = "notifier-sim") -> str:
-        """A kubeconfig for this server: its URL, its CA (when serving TLS), the token, a default namespace."""
+                   name: str = "notifier-sim", token: str | None = None) -> str:
+        """A kubeconfig for this server: its URL, its CA (when serving TLS), a token (the admin's by default),
+        a default namespace."""
         cluster: dict[str, Any] = {"server": self.url}
         if ca_pem is not None:
             cluster["certificate-authority-data"] = base64.b64encode(ca_pem).decode()
         config = {
             "apiVersion": "v1", "kind": "Config", "preferences": {},
             "clusters": [{"name": name, "cluster": cluster}],
-            "users": [{"name": name, "user": {"token": self.token}}],
+            "users": [{"name": name, "user": {"token": token or self.token}}],
             "contexts": [{"name": name, "context": {"cluster": name, "user": name, "namespace": namespace}}],
             "current-context": name,
         }
         return json.dumps(config, indent=2) + "\n"
 
-    def authorized(self, header: str) -> bool:
+    def authenticated(self, header: str) -> Subject | None:
+        """Who a bearer token is, or None (a 401)."""
         scheme, _, presented = header.partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode(), self.token.encode())
+        if scheme.lower() != "bearer":
+            return None
+        return next((subject for token, subject in self.subjects.items()
+                     if hmac.compare_digest(presented.strip().encode(), token.encode())), None)
 
     def shed(self, count: int, retry_after: int = 1) -> None:
         """Answer the next `count` requests 429 unprocessed, as max-in-flight and API Priority and Fairness do:
@@ -139,8 +155,20 @@ def _handler(front: HttpApiServer) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
                 return
             body = self.rfile.read(length) if length else b""
-            if not front.authorized(self.headers.get("Authorization", "")):
+            subject = front.authenticated(self.headers.get("Authorization", ""))
+            if subject is None:
                 self._send(status(401, "Unauthorized", "Unauthorized"))
+                return
+            wanted = attributes(self.command, self.path)
+            try:
+                authorize(subject, wanted)
+            except KubeApiError as error:
+                with front.lock:
+                    front.denied.append((subject.name, wanted.verb, wanted.resource + (
+                        f"/{wanted.subresource}" if wanted.subresource else ""), wanted.namespace, wanted.name))
+                if front.on_denied is not None:
+                    front.on_denied(error.full_message)
+                self._send(error_response(error))
                 return
             request = Request(self.command, self.path, body, dict(self.headers.items()))
             answer = front.answer(request)

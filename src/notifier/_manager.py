@@ -137,6 +137,10 @@ class Manager:
                 await self.elector.release()
             self.state = ManagerState.STOPPED
 
+    def ready(self) -> bool:
+        """Running, with the informer's first list in the cache (what a readiness probe asks)."""
+        return self.state is ManagerState.RUNNING and self.informer.synced.is_set()
+
     def stop(self) -> None:
         """Ask `run()` to finish: no new reconciles start; those running finish first."""
         self._stopping.set()

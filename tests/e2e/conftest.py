@@ -77,9 +77,9 @@ class Sandbox:
     backends_url: str
     controllers: list[Process] = field(default_factory=list)
 
-    def start_controller(self, replica: str, *extra: str) -> Process:
+    def start_controller(self, replica: str, *extra: str, kubeconfig: Path | None = None) -> Process:
         process = spawn(replica, [
-            _script("notifier"), "run", "--kubeconfig", str(self.kubeconfig), "--namespace", "default",
+            _script("notifier"), "run", "--kubeconfig", str(kubeconfig or self.kubeconfig), "--namespace", "default",
             "--routing", str(self.directory / "routing.yaml"), "--credentials-dir",
             str(self.directory / "credentials"), "--replica-id", replica, "--reload-every", "1", *extra,
         ], self.directory / f"{replica}.log")

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry
 
 from notifier._adapters.asyncio_runtime import AsyncioRuntime
 from notifier._adapters.kube import OfficialKubeApi
+from notifier._adapters.probes import Probes
 from notifier._app import LocalChannels, assemble
 from notifier._channels import ConsoleChannel
 from notifier._errors import ConfigError
@@ -50,7 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="lease: a Lease per notification around external sends; leader: one active "
                              "replica; none: no coordination (single replica only)")
     parser.add_argument("--workers", type=int, default=1, help="Concurrent reconciles (default: 1)")
-    parser.add_argument("--metrics-port", type=int, default=0, help="Serve /metrics on this port (0: off)")
+    parser.add_argument("--metrics-port", type=int, default=0,
+                        help="Serve /metrics, /healthz and /readyz on this port (0: off)")
     parser.add_argument("--file-dir", type=Path, default=None, help="Register the file channel, writing here")
     parser.add_argument("--reload-every", type=float, default=5.0, help="Seconds between routing reload checks")
 
@@ -101,8 +103,6 @@ async def serve(args: argparse.Namespace, checked: Checked, kube: object) -> int
     runtime = AsyncioRuntime()
     api = OfficialKubeApi(kube)  # type: ignore[arg-type]
     registry = CollectorRegistry()
-    if args.metrics_port:
-        start_http_server(args.metrics_port, registry=registry)
     credentials = dict(checked.credentials)
     lock = "lease" if args.lock == "lease" else "none"
     manager: Manager
@@ -124,12 +124,24 @@ async def serve(args: argparse.Namespace, checked: Checked, kube: object) -> int
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, manager.stop)
         reloader = runtime.spawn(_reload(args, router, credentials, runtime), name="reloader")
+        probes = Probes(registry, manager.ready, port=args.metrics_port) if args.metrics_port else None
+        beating = runtime.spawn(_beat(probes, runtime), name="heartbeat") if probes is not None else None
         log.info("notifier %s started (lock %s, %d worker(s))", args.replica_id, args.lock, args.workers)
         try:
             await manager.run()
         finally:
             reloader.cancel()
+            if beating is not None:
+                beating.cancel()
+            if probes is not None:
+                probes.stop()
     return 1 if manager.lost_leadership else 0
+
+
+async def _beat(probes: Probes, runtime: AsyncioRuntime) -> None:
+    while True:
+        probes.beat()
+        await runtime.sleep(5.0)
 
 
 async def _reload(args: argparse.Namespace, router: Router, credentials: dict[str, str],
