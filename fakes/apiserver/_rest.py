@@ -191,7 +191,11 @@ class Rest:
                 "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}))
         if parts == ["api", "v1"]:
             return self._only_get(request, lambda: Response(200, {
-                "kind": "APIResourceList", "groupVersion": "v1", "resources": []}))
+                "kind": "APIResourceList", "groupVersion": "v1", "resources": [
+                    {"name": "namespaces", "singularName": "namespace", "namespaced": False, "kind": "Namespace",
+                     "verbs": ["get", "list"], "shortNames": ["ns"]}]}))
+        if parts[:3] == ["api", "v1", "namespaces"] and len(parts) <= 4:
+            return self._only_get(request, lambda: self._namespaces(parts[3] if len(parts) == 4 else None))
         if parts == ["apis"]:
             return self._only_get(request, lambda: Response(200, {
                 "kind": "APIGroupList", "apiVersion": "v1", "groups": [self._group(g) for g in self._groups()]}))
@@ -209,6 +213,21 @@ class Rest:
                 return self._only_get(request, lambda: Response(200, self._resource_list(group, parts[2])))
             return self._objects(request, served, parts[3:], query)
         raise NotFoundError("the server could not find the requested resource")
+
+    def _namespaces(self, name: str | None) -> Response:
+        """Namespaces, read-only: `default`, `kube-system`, and every namespace an object lives in (operators
+        such as kopf look for them in discovery before they watch anything)."""
+        names = sorted({"default", "kube-system", *self.server.namespaces()})
+        items: list[dict[str, Any]] = [
+            {"apiVersion": "v1", "kind": "Namespace", "status": {"phase": "Active"},
+             "metadata": {"name": n, "uid": f"namespace-{n}", "resourceVersion": "1"}} for n in names]
+        if name is None:
+            return Response(200, {"apiVersion": "v1", "kind": "NamespaceList", "metadata": {"resourceVersion": "1"},
+                                  "items": items})
+        found = next((item for item in items if item["metadata"]["name"] == name), None)
+        if found is None:
+            raise NotFoundError(f'namespaces "{name}" not found', details={"name": name, "kind": "namespaces"})
+        return Response(200, found)
 
     @staticmethod
     def _only_get(request: Request, answer: Callable[[], Response]) -> Response:

@@ -267,6 +267,10 @@ class ApiServer:
     def _fields(self, resource: ResourceType, obj: KubeObject) -> dict[str, str]:
         return field_labels(resource, self.rules(resource).selectable_fields, obj)
 
+    def namespaces(self) -> set[str]:
+        """The namespaces objects live in."""
+        return {namespace for _, namespace, _ in self._objects}
+
     def close(self, watcher: Watcher) -> None:
         watcher.closed = True
         if watcher in self._watchers:

@@ -65,7 +65,8 @@ def test_kubectl_apply_get_columns_json_and_delete(controlled: Sandbox, kubectl:
     again = controlled.kubectl("apply", "-f", str(EXAMPLES / "notification.yaml"))
     assert again.stdout.strip() == "notificationrequest.kubernaut.ai/disk-pressure unchanged"
     deleted = controlled.kubectl("delete", "notif", "disk-pressure")
-    assert deleted.stdout.strip() == 'notificationrequest.kubernaut.ai "disk-pressure" deleted'
+    # (kubectl 1.35 and later add " from default namespace")
+    assert deleted.stdout.strip().startswith('notificationrequest.kubernaut.ai "disk-pressure" deleted')
     gone = controlled.kubectl("get", "notif", "disk-pressure", check=False)
     assert gone.returncode == 1 and "NotFound" in gone.stderr and '"disk-pressure" not found' in gone.stderr
 
