@@ -23,7 +23,7 @@ from fakes.apiserver._tls import self_signed
 from fakes.backends import Receipt
 from fakes.backends_http import HttpBackends
 from notifier import NOTIFICATIONS, ConfigFileError
-from notifier._manifests import role
+from notifier.assembly import role
 
 DEFAULT_PORT = 6443
 TOKEN = "notifier-sim-sandbox-token"

@@ -11,14 +11,26 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
-from fakes.apiserver._schema import FieldError
-from notifier import EVENTS, LEASES, KubeObject, ResourceType
+from fakes.apiserver._schema import OBJECT_META, FieldError
+from notifier import EVENTS, LEASES, BadRequestError, KubeObject, ResourceType
 
 #: metav1.MicroTime's JSON form (`RFC3339Micro`), and metav1.Time's, as their UnmarshalJSON parse them.
 _MICRO_TIME: Final = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}(Z|[+-]\d{2}:\d{2})$")
 _TIME: Final = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 _LEASE_SPEC: Final = {"holderIdentity": str, "leaseDurationSeconds": int, "acquireTime": "micro",
                       "renewTime": "micro", "leaseTransitions": int, "strategy": str, "preferredHolder": str}
+
+
+def decode(resource: ResourceType, obj: KubeObject) -> None:
+    """Decoding into the Go structs: what does not decode is a 400; what ObjectMeta has no field for is
+    dropped."""
+    why = decode_errors(resource, obj)
+    if why is not None:
+        raise BadRequestError(why)
+    meta = obj.get("metadata")
+    if isinstance(meta, dict):
+        for name in [name for name in meta if name not in OBJECT_META]:
+            del meta[name]
 
 
 def decode_errors(resource: ResourceType, obj: KubeObject) -> str | None:

@@ -336,11 +336,12 @@ class Rest:
                 return self._one(request, self.server.get(rt, namespace, name))
             if method == "PUT":
                 body = self._body(request, rt, namespace, name, query=query, warnings=warnings)
+                existed = self.server.exists(rt, namespace, name)
                 if not sub:
-                    self._track(request, query, rt, self.server.get(rt, namespace, name), body)
+                    self._track(request, query, rt, self.server.get(rt, namespace, name) if existed else None, body)
                 updated = (self.server.update_status if sub else self.server.update)(rt, namespace, body,
                                                                                      dry_run=dry_run)
-                return Response(200, updated, warnings=warnings)
+                return Response(200 if existed else 201, updated, warnings=warnings)
             if method == "PATCH":
                 return self._patch(request, rt, namespace, name, sub, dry_run, query, warnings)
             if method == "DELETE" and not sub:

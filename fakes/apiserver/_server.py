@@ -30,7 +30,7 @@ from fakes.apiserver._answers import (
     qualified,
     same_content,
 )
-from fakes.apiserver._builtin import decode_errors, validate_builtin
+from fakes.apiserver._builtin import decode, validate_builtin
 from fakes.apiserver._list import (
     ListOptions,
     ListPage,
@@ -42,7 +42,6 @@ from fakes.apiserver._list import (
 )
 from fakes.apiserver._patch import merge_patch
 from fakes.apiserver._schema import (
-    OBJECT_META,
     FieldError,
     apply_defaults,
     check_rules_supported,
@@ -81,6 +80,8 @@ class ResourceRules:
     status_subresource: bool = False
     track_generation: bool = False
     allow_unconditional_update: bool = True
+    #: Whether an update of an object that does not exist creates it (`AllowCreateOnUpdate`).
+    allow_create_on_update: bool = False
     #: Field labels a field selector may name besides `metadata.name` and `metadata.namespace` (a CRD's
     #: `selectableFields`, the fields an Event's strategy exposes), as dotted paths into the object.
     selectable_fields: tuple[str, ...] = ()
@@ -136,8 +137,8 @@ class ApiServer:
             ),
         )
         # `AllowUnconditionalUpdate` is false in the Lease strategy (pkg/registry/coordination/lease)
-        self.register(LEASES, ResourceRules(allow_unconditional_update=False))
-        self.register(EVENTS, ResourceRules(selectable_fields=EVENT_FIELDS))
+        self.register(LEASES, ResourceRules(allow_unconditional_update=False, allow_create_on_update=True))
+        self.register(EVENTS, ResourceRules(selectable_fields=EVENT_FIELDS, allow_create_on_update=True))
 
     def register(self, resource: ResourceType, rules: ResourceRules) -> None:
         if rules.schema is not None:
@@ -267,6 +268,9 @@ class ApiServer:
     def _fields(self, resource: ResourceType, obj: KubeObject) -> dict[str, str]:
         return field_labels(resource, self.rules(resource).selectable_fields, obj)
 
+    def exists(self, resource: ResourceType, namespace: str, name: str) -> bool:
+        return (qualified(resource), namespace, name) in self._objects
+
     def namespaces(self) -> set[str]:
         """The namespaces objects live in."""
         return {namespace for _, namespace, _ in self._objects}
@@ -306,7 +310,7 @@ class ApiServer:
         obj = clone(body)
         meta = obj.setdefault("metadata", {})
         self._check_namespace(meta, namespace)
-        self._decodes(resource, obj)
+        decode(resource, obj)
         if not meta.get("name") and meta.get("generateName"):
             generated = self._generated[meta["generateName"]] + 1
             self._generated[meta["generateName"]] = generated - dry_run
@@ -346,11 +350,17 @@ class ApiServer:
     def update(self, resource: ResourceType, namespace: str, body: KubeObject, *,
                dry_run: bool = False) -> KubeObject:
         """Replace the object; with a status subresource, the stored status is kept. A uid in the body is a
-        precondition (`defaultUpdatedObjectInfo.Preconditions`)."""
+        precondition (`defaultUpdatedObjectInfo.Preconditions`). A type whose strategy allows create on update
+        (Lease, Event) is created by an update of an object that does not exist, its system fields wiped
+        first, a resourceVersion among them (the generic store's `Update`, `WipeObjectMetaSystemFields`)."""
         rules = self.rules(resource)
+        meta = body.get("metadata", {})
+        if rules.allow_create_on_update and not self.exists(resource, namespace, str(meta.get("name") or "")):
+            wiped = {**body, "metadata": {k: v for k, v in meta.items() if k not in ("resourceVersion", "uid")}}
+            return self.create(resource, namespace, wiped, dry_run=dry_run)
         old, key = self._current(resource, namespace, body)
         obj = clone(body)
-        self._decodes(resource, obj)
+        decode(resource, obj)
         if rules.status_subresource:
             obj.pop("status", None)
             if "status" in old:
@@ -391,7 +401,7 @@ class ApiServer:
                 del obj["status"]
         precondition = patch.get("metadata", {}).get("resourceVersion") if isinstance(patch, dict) else None
         obj.setdefault("metadata", {})["resourceVersion"] = precondition or old["metadata"]["resourceVersion"]
-        self._decodes(resource, obj)
+        decode(resource, obj)
         return self._replace(resource, rules, key, old, obj, dry_run)
 
     def delete(
@@ -440,18 +450,6 @@ class ApiServer:
         return done
 
     # -- internals -------------------------------------------------------------------------------
-
-    @staticmethod
-    def _decodes(resource: ResourceType, obj: KubeObject) -> None:
-        """Decoding into the Go structs: what does not decode is a 400; what ObjectMeta has no field for is
-        dropped."""
-        why = decode_errors(resource, obj)
-        if why is not None:
-            raise BadRequestError(why)
-        meta = obj.get("metadata")
-        if isinstance(meta, dict):
-            for name in [name for name in meta if name not in OBJECT_META]:
-                del meta[name]
 
     def _current(self, resource: ResourceType, namespace: str, body: KubeObject) -> tuple[KubeObject, Any]:
         meta = body.get("metadata", {})

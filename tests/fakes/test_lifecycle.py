@@ -160,3 +160,20 @@ def test_the_https_front_runs_the_garbage_collector_when_asked() -> None:
                     return
             time.sleep(0.01)
     raise AssertionError("the Lease of the deleted notification was never collected")
+
+
+def test_an_update_of_a_lease_that_does_not_exist_creates_it(cluster: Cluster) -> None:
+    """The Lease strategy's `AllowCreateOnUpdate` is true (`pkg/registry/coordination/lease/strategy.go`), so the
+    generic store's `Update` creates a missing Lease (201 over REST), its system fields wiped first (a
+    resourceVersion too: `WipeObjectMetaSystemFields`); a NotificationRequest's does not (404)."""
+    leases = "/apis/coordination.k8s.io/v1/namespaces/default/leases"
+    code, body = cluster.rest("PUT", f"{leases}/made-by-put", {"metadata": {"name": "made-by-put"},
+                                                                "spec": {"holderIdentity": "a"}})
+    assert (code, body["spec"]["holderIdentity"]) == (201, "a") and body["metadata"]["uid"]
+    code, body = cluster.rest("PUT", f"{leases}/made-by-put", body)
+    assert code == 200
+    code, body = cluster.rest("PUT", f"{leases}/versioned", {"metadata": {"name": "versioned", "resourceVersion": "7"},
+                                                             "spec": {"holderIdentity": "a"}})
+    assert code == 201 and body["metadata"]["resourceVersion"] != "7"
+    notifications = "/apis/kubernaut.ai/v1alpha1/namespaces/default/notificationrequests"
+    assert cluster.rest("PUT", f"{notifications}/n9", notification("n9"))[0] == 404

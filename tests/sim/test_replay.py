@@ -185,12 +185,13 @@ def test_any_run_converts_exactly_into_its_script(strategy: str) -> None:
 
 
 def test_a_race_timed_by_other_notifications_shrinks_to_its_own_world(tmp_path: Path) -> None:
-    """The lock bug's first failure under pct on the 3-replica all-faults scenario (seed 193): replica-2 took
-    the Lease late, and held it, only because its other notifications kept it waiting. The shrinker keeps that
-    timing in the violation's own world (one notification, two replicas) with explicit delays; the ddmin of
-    the whole world alone ended at 7 notifications, 3 replicas and 12 firings."""
+    """A failure of the lock bug under pct on the 3-replica all-faults scenario (seed 376; seed 193 until the
+    scenario gained api.throttle and the garbage collector): a replica took the Lease late only because its
+    other notifications kept it waiting. The shrinker keeps that timing in the violation's own world (one
+    notification, two replicas) with explicit delays; the ddmin of the whole world alone ended at 7
+    notifications, 3 replicas and 12 firings."""
     scenario = load_scenario(bundled_dir() / "all-faults-three-replicas.yaml")
-    _, artifact = run_recorded(scenario, 193, tmp_path / "failures", strategy="pct",
+    _, artifact = run_recorded(scenario, 376, tmp_path / "failures", strategy="pct",
                                mutant="lease-observed-before-read")
     assert artifact is not None
     done = shrink(artifact, tmp_path / "regressions")
