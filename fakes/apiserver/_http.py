@@ -1,32 +1,35 @@
-"""The fake API server on a loopback socket, for clients nobody here wrote: the official `kubernetes` client
-and kubectl.
+"""The fake API server on a loopback socket, for clients nobody here wrote: the official `kubernetes` client,
+kubectl, lightkube, kopf.
 
-A threaded HTTP/1.1 server: every request is checked for the bearer token (401 without it), then answered by
-`Rest` under one lock, so the single-threaded `ApiServer` never sees two callers at once. A watch is streamed
-as chunked JSON lines: the events after `resourceVersion`, then live ones, a bookmark every
-`bookmark_every` seconds when asked for (queued behind the events it covers), until `timeoutSeconds`, the
-client leaves, or the server stops. A watch below the compaction horizon gets an `ERROR` event with a 410
-`Status`, as from a real API server.
-
-Threads are fine here: this is the sandbox and the conformance transport, never a simulated world.
+An ASGI app (Starlette) served by uvicorn: every request is checked for its bearer token (401 without one)
+and for what the token's Role allows (403), then answered by `Rest` under one lock, so the single-threaded
+`ApiServer` never sees two callers at once. A watch is a stream of JSON lines from an async generator: the
+events after `resourceVersion`, then live ones, a bookmark every `bookmark_every` seconds when asked for, until
+`timeoutSeconds`, the client leaves, or the server stops. Events and bookmarks go through one queue, each put
+under the lock that commits the change, so a bookmark leaves after every event it covers. A watch below the
+compaction horizon gets an `ERROR` event with a 410 `Status`, as from a real API server.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hmac
 import json
 import logging
-import queue
-import select
 import ssl
 import threading
 import time
-from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Self
 
-from fakes._loopback import LoopbackServer, QuietHandler
+from starlette.applications import Starlette
+from starlette.requests import Request as StarletteRequest
+from starlette.responses import Response as StarletteResponse
+from starlette.responses import StreamingResponse
+from starlette.routing import Route
+
+from fakes._asgi import AsgiLoopback
 from fakes.apiserver._rbac import Subject, attributes, authorize
 from fakes.apiserver._rest import Request, Response, Rest, WatchRequest, error_response, status
 from fakes.apiserver._server import ApiServer
@@ -36,7 +39,7 @@ log = logging.getLogger("fakes.apiserver.http")
 _MAX_BODY = 3 * 1024 * 1024  # the API server's request size limit
 
 
-class HttpApiServer(LoopbackServer):
+class HttpApiServer(AsgiLoopback):
     """Serve `server` at `https://host:port` (with `tls`; `http` without) to clients holding `token`.
 
     Port 0 picks a free port. Use as a context manager, or `start()` and `stop()`.
@@ -61,13 +64,10 @@ class HttpApiServer(LoopbackServer):
         self.stopping = threading.Event()
         self.requests = 0
         self._shed: list[int] = []  # the Retry-After of each request still to shed
-        super().__init__(_handler(self), host=host, port=port, name="fake-apiserver-http")
-        self.scheme = "http"
-        if tls is not None:
-            # The handshake happens in the request's thread, so a slow client cannot stall the others.
-            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True,
-                                                 do_handshake_on_connect=False)
-            self.scheme = "https"
+        app = Starlette(routes=[Route("/{path:path}", self._endpoint,
+                                      methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"])])
+        super().__init__(app, host=host, port=port, name="fake-apiserver-http", tls=tls)
+        self.scheme = "https" if tls is not None else "http"
 
     @property
     def url(self) -> str:
@@ -90,6 +90,82 @@ class HttpApiServer(LoopbackServer):
         """Stop accepting, end every open watch, and close the socket."""
         self.stopping.set()
         super().stop()
+
+    async def _endpoint(self, request: StarletteRequest) -> StarletteResponse:
+        body = await request.body()
+        if len(body) > _MAX_BODY:
+            return _starlette(status(413, "RequestEntityTooLarge", "the request is too large"))
+        subject = self.authenticated(request.headers.get("authorization", ""))
+        if subject is None:
+            return _starlette(status(401, "Unauthorized", "Unauthorized"))
+        raw = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+        query = request.scope.get("query_string", b"").decode("latin-1")
+        target = f"{raw}?{query}" if query else raw
+        wanted = attributes(request.method, target)
+        try:
+            authorize(subject, wanted)
+        except KubeApiError as error:
+            with self.lock:
+                self.denied.append((subject.name, wanted.verb, wanted.resource + (
+                    f"/{wanted.subresource}" if wanted.subresource else ""), wanted.namespace, wanted.name))
+            if self.on_denied is not None:
+                self.on_denied(error.full_message)
+            return _starlette(error_response(error))
+        answer = self.answer(Request(request.method, target, body, dict(request.headers.items())))
+        if isinstance(answer, WatchRequest):
+            return StreamingResponse(self._stream(answer), media_type="application/json",
+                                     headers={"Cache-Control": "no-cache, private"})
+        return _starlette(answer)
+
+    async def _stream(self, watch: WatchRequest) -> AsyncIterator[bytes]:
+        """A watch's lines. Changes reach the queue from whichever thread commits them, in commit order (each
+        is put under the lock it is committed under); so does each bookmark, after every event it covers."""
+        loop = asyncio.get_running_loop()
+        events: asyncio.Queue[WatchEvent] = asyncio.Queue()
+
+        def put(event: WatchEvent) -> None:
+            loop.call_soon_threadsafe(events.put_nowait, event)
+
+        with self.lock:
+            try:
+                opened = watch.open(self.server)
+            except KubeApiError as error:
+                yield _line({"type": "ERROR", "object": error_response(error).body})
+                return
+            for event in opened.pending:
+                events.put_nowait(event)
+            opened.pending.clear()
+            opened.on_event = put
+        try:
+            started = time.monotonic()
+            deadline = None if watch.timeout_seconds is None else started + watch.timeout_seconds
+            next_bookmark = started + self.bookmark_every
+            while not self.stopping.is_set():
+                now = time.monotonic()
+                if deadline is not None and now >= deadline:
+                    return
+                if watch.bookmarks and now >= next_bookmark:
+                    next_bookmark = now + self.bookmark_every
+                    with self.lock:
+                        put(WatchEvent(type="BOOKMARK", object={
+                            "apiVersion": watch.resource.api_version, "kind": watch.resource.kind,
+                            "metadata": {"resourceVersion": str(self.server.revision)}}))
+                wait = min(0.2, *(t - now for t in (deadline, next_bookmark) if t is not None))
+                try:
+                    event = await asyncio.wait_for(events.get(), timeout=max(0.0, wait))
+                except TimeoutError:
+                    continue
+                yield self._event(watch, event)
+        finally:
+            with self.lock:
+                self.server.close(opened)
+
+    def _event(self, watch: WatchRequest, event: WatchEvent) -> bytes:
+        obj: Any = event.object
+        if watch.as_table and event.type != "BOOKMARK":
+            with self.lock:
+                obj = self.rest.table(watch.resource, [obj], obj["metadata"]["resourceVersion"], headers=False)
+        return _line({"type": event.type, "object": obj})
 
     def add_user(self, token: str, subject: Subject) -> None:
         """Let `token` in as `subject`, allowed what its rules allow (a ServiceAccount bound to a Role)."""
@@ -139,134 +215,17 @@ class HttpApiServer(LoopbackServer):
                               f"has prevented the request from succeeding")
 
 
-def _handler(front: HttpApiServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(QuietHandler):
-        server_version = "notifier-sim-apiserver"
+def _line(event: dict[str, Any]) -> bytes:
+    return json.dumps(event, separators=(",", ":")).encode() + b"\n"
 
-        def do_GET(self) -> None:
-            self._serve()
 
-        do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > _MAX_BODY:
-                self._send(status(413, "RequestEntityTooLarge", "the request is too large"))
-                self.close_connection = True
-                return
-            body = self.rfile.read(length) if length else b""
-            subject = front.authenticated(self.headers.get("Authorization", ""))
-            if subject is None:
-                self._send(status(401, "Unauthorized", "Unauthorized"))
-                return
-            wanted = attributes(self.command, self.path)
-            try:
-                authorize(subject, wanted)
-            except KubeApiError as error:
-                with front.lock:
-                    front.denied.append((subject.name, wanted.verb, wanted.resource + (
-                        f"/{wanted.subresource}" if wanted.subresource else ""), wanted.namespace, wanted.name))
-                if front.on_denied is not None:
-                    front.on_denied(error.full_message)
-                self._send(error_response(error))
-                return
-            request = Request(self.command, self.path, body, dict(self.headers.items()))
-            answer = front.answer(request)
-            if isinstance(answer, WatchRequest):
-                self._watch(answer)
-            else:
-                self._send(answer)
-
-        def _send(self, response: Response) -> None:
-            data = response.body.encode() if isinstance(response.body, str) else response.encoded()
-            self.send_response(response.code)
-            self.send_header("Content-Type", response.content_type)
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("Cache-Control", "no-cache, private")
-            for warning in response.warnings:
-                self.send_header("Warning", warning)
-            if response.retry_after:
-                self.send_header("Retry-After", str(response.retry_after))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def _chunk(self, data: bytes) -> None:
-            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
-            self.wfile.flush()
-
-        def _watch(self, watch: WatchRequest) -> None:
-            events: queue.SimpleQueue[WatchEvent] = queue.SimpleQueue()
-            opened = None
-            with front.lock:
-                try:
-                    opened = watch.open(front.server)
-                    for event in opened.pending:
-                        events.put(event)
-                    opened.pending.clear()
-                    opened.on_event = events.put
-                except KubeApiError as error:
-                    failure = error_response(error).body
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Transfer-Encoding", "chunked")
-            self.send_header("Cache-Control", "no-cache, private")
-            self.end_headers()
-            try:
-                if opened is None:
-                    self._chunk(json.dumps({"type": "ERROR", "object": failure}).encode() + b"\n")
-                else:
-                    self._stream(watch, events)
-                self.wfile.write(b"0\r\n\r\n")
-            except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
-                self.close_connection = True
-            finally:
-                if opened is not None:
-                    with front.lock:
-                        front.server.close(opened)
-
-        def _stream(self, watch: WatchRequest, events: queue.SimpleQueue[WatchEvent]) -> None:
-            started = time.monotonic()
-            deadline = None if watch.timeout_seconds is None else started + watch.timeout_seconds
-            next_bookmark = started + front.bookmark_every
-            while not front.stopping.is_set():
-                now = time.monotonic()
-                if (deadline is not None and now >= deadline) or self._client_left():
-                    return
-                if watch.bookmarks and now >= next_bookmark:
-                    next_bookmark = now + front.bookmark_every
-                    # Into the same queue as the events, under the lock every change is committed and queued
-                    # under: it leaves after every event it covers (as the cacher's bookmark does).
-                    with front.lock:
-                        events.put(WatchEvent(type="BOOKMARK", object={
-                            "apiVersion": watch.resource.api_version, "kind": watch.resource.kind,
-                            "metadata": {"resourceVersion": str(front.server.revision)}}))
-                wait = min(0.2, *(t - now for t in (deadline, next_bookmark) if t is not None))
-                try:
-                    event = events.get(timeout=max(0.0, wait))
-                except queue.Empty:
-                    continue
-                self._event(watch, event)
-
-        def _client_left(self) -> bool:
-            """A watching client sends nothing more, so anything readable is its goodbye (EOF or close_notify)."""
-            readable, _, _ = select.select([self.connection], [], [], 0)
-            if not readable:
-                return False
-            try:
-                self.connection.recv(1)
-            except ssl.SSLWantReadError:
-                return False
-            except OSError:
-                pass
-            self.close_connection = True
-            return True
-
-        def _event(self, watch: WatchRequest, event: WatchEvent) -> None:
-            obj: Any = event.object
-            if watch.as_table and event.type != "BOOKMARK":
-                with front.lock:
-                    obj = front.rest.table(watch.resource, [obj], obj["metadata"]["resourceVersion"],
-                                           headers=False)
-            self._chunk(json.dumps({"type": event.type, "object": obj}, separators=(",", ":")).encode() + b"\n")
-
-    return Handler
+def _starlette(response: Response) -> StarletteResponse:
+    """The REST layer's answer as Starlette sends it: its headers, `Warning` as many times as there are."""
+    data = response.body.encode() if isinstance(response.body, str) else response.encoded()
+    answer = StarletteResponse(data, status_code=response.code, media_type=response.content_type,
+                               headers={"Cache-Control": "no-cache, private"})
+    for warning in response.warnings:
+        answer.raw_headers.append((b"warning", warning.encode("latin-1")))
+    if response.retry_after:
+        answer.headers["Retry-After"] = str(response.retry_after)
+    return answer
