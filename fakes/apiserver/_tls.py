@@ -1,4 +1,4 @@
-"""A throwaway certificate authority and serving certificate for the loopback API server.
+"""A throwaway certificate authority and serving certificate for the loopback API server, from trustme.
 
 kubectl (client-go) sends a bearer token only over TLS, so the sandbox speaks HTTPS like a real cluster; the
 kubeconfig carries the CA, so clients verify the server instead of skipping verification.
@@ -6,28 +6,28 @@ kubeconfig carries the CA, so clients verify the server instead of skipping veri
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+import trustme
 
 
 @dataclass(frozen=True, slots=True)
 class ServingCert:
+    #: The CA clients trust (what a kubeconfig's `certificate-authority-data` holds).
     cert_pem: bytes
+    #: The server's certificate chain and its private key.
+    chain_pem: bytes
     key_pem: bytes
 
     def context(self, directory: Path) -> ssl.SSLContext:
-        """A server-side SSL context; the key and certificate are written to `directory` (mode 0600)."""
+        """A server-side SSL context; the key and certificate chain are written to `directory` (the key mode
+        0600), and the CA beside them (`ca.crt`, for clients)."""
         directory.mkdir(parents=True, exist_ok=True)
+        (directory / "ca.crt").write_bytes(self.cert_pem)
         cert, key = directory / "apiserver.crt", directory / "apiserver.key"
-        cert.write_bytes(self.cert_pem)
+        cert.write_bytes(self.chain_pem)
         key.touch(mode=0o600)
         key.write_bytes(self.key_pem)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -36,31 +36,10 @@ class ServingCert:
         return context
 
 
-def self_signed(hosts: tuple[str, ...] = ("127.0.0.1", "localhost"), days: int = 365) -> ServingCert:
-    """A self-signed certificate (its own CA) for `hosts`, IP addresses and names alike."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "notifier-sim apiserver")])
-    now = datetime.datetime.now(datetime.UTC)
-    alternatives: list[x509.GeneralName] = []
-    for host in hosts:
-        try:
-            alternatives.append(x509.IPAddress(ipaddress.ip_address(host)))
-        except ValueError:
-            alternatives.append(x509.DNSName(host))
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=days))
-        .add_extension(x509.SubjectAlternativeName(alternatives), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=False,
-                                     content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                     key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    return ServingCert(
-        cert_pem=cert.public_bytes(serialization.Encoding.PEM),
-        key_pem=key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption()),
-    )
+def self_signed(hosts: tuple[str, ...] = ("127.0.0.1", "localhost")) -> ServingCert:
+    """A new CA, and a certificate it issued for `hosts` (IP addresses and names alike)."""
+    authority = trustme.CA(organization_name="notifier-sim")
+    leaf = authority.issue_cert(*hosts)
+    return ServingCert(cert_pem=authority.cert_pem.bytes(),
+                       chain_pem=b"".join(blob.bytes() for blob in leaf.cert_chain_pems),
+                       key_pem=leaf.private_key_pem.bytes())

@@ -96,7 +96,7 @@ def test_kubectl_get_watch_streams_each_change(controlled: Sandbox, kubectl: str
 
 
 def _raw(box: Sandbox, method: str, path: str, token: str, body: bytes | None = None) -> tuple[int, Any]:
-    context = ssl.create_default_context(cafile=str(box.directory / "tls" / "apiserver.crt"))
+    context = ssl.create_default_context(cafile=str(box.directory / "tls" / "ca.crt"))
     server = json.loads(box.kubeconfig.read_text())["clusters"][0]["cluster"]["server"]
     request = urllib.request.Request(server + path, data=body, method=method, headers={
         "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
