@@ -137,7 +137,7 @@ def apply(live: KubeObject | None, config: KubeObject, *, manager: str, force: b
         raise _conflict(conflicts)
     kept_by_others = set().union(*(paths_of(e.get("fieldsV1")) for e in others))
     released = paths_of(mine.get("fieldsV1")) - set(wanted) if mine else set()
-    merged = merge_patch(clone(live) if live else {}, _without_nulls(config))
+    merged = merge_patch(clone(live) if live else {}, without_nulls(config))
     for path in released:
         if not any(_related(path, other) for other in kept_by_others):
             _remove(merged, path)
@@ -174,10 +174,11 @@ def record_update(old: KubeObject | None, new: KubeObject, *, manager: str, now:
     new.setdefault("metadata", {})["managedFields"] = kept
 
 
-def _without_nulls(config: Any) -> Any:
-    """An applied configuration's nulls mean "no opinion", not "delete" (merge_patch would delete)."""
+def without_nulls(config: Any) -> Any:
+    """An object without its null fields: an applied configuration's nulls mean "no opinion", not "delete"
+    (merge_patch would delete); a merge patch's remove, and add nothing."""
     if isinstance(config, dict):
-        return {k: _without_nulls(v) for k, v in config.items() if v is not None}
+        return {k: without_nulls(v) for k, v in config.items() if v is not None}
     return config
 
 

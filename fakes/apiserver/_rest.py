@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
-from fakes.apiserver._apply import apply, record_update
+from fakes.apiserver._apply import apply, record_update, without_nulls
 from fakes.apiserver._builtin import builtin_schema
 from fakes.apiserver._list import ListOptions
 from fakes.apiserver._patch import json_patch, merge_patch, strategic_merge_patch
@@ -408,7 +408,8 @@ class Rest:
             patch = _decode(request.body)
             if not isinstance(patch, dict):
                 raise BadRequestError("a merge patch must be a JSON object")
-            self._unknown_fields("PATCH", rt, patch, query, warnings)
+            # The fields the patched object gains: a null only removes, and removes nothing unknown.
+            self._unknown_fields("PATCH", rt, without_nulls(patch), query, warnings)
             current = self.server.get(rt, namespace, name)
             # A resourceVersion in the patch is a precondition; without one, the version read is.
             patched = strategic_merge_patch(current, patch) if kind == STRATEGIC_PATCH else merge_patch(current, patch)
