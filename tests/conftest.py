@@ -93,6 +93,10 @@ class Cluster:
         self.retry_after = str(answer.retry_after or "")
         return answer.code, json.loads(answer.encoded())
 
+    def advance(self, seconds: float) -> None:
+        """Move the virtual clock on."""
+        self.run(self.runtime.sleep(seconds))
+
     def shed(self, count: int, retry_after: int = 1) -> None:
         """The next `count` requests of the client are refused 429 with this `Retry-After`, unprocessed."""
         from fakes.apiserver import NoFaults

@@ -112,12 +112,15 @@ def _describe(entry: dict[str, Any]) -> str:
 
 
 def apply(live: KubeObject | None, config: KubeObject, *, manager: str, force: bool, now: str,
-          api_version: str, status_subresource: bool) -> KubeObject:
+          api_version: str, status_subresource: bool, only_status: bool = False) -> KubeObject:
     """The object an apply of `config` by `manager` makes of `live` (None: it does not exist yet), with its
-    managedFields; a ConflictError (409) if it would change another manager's field and `force` is off."""
+    managedFields; a ConflictError (409) if it would change another manager's field and `force` is off.
+    `only_status`: an apply to the status subresource, which owns and changes the status alone."""
     if not manager:
         raise BadRequestError("fieldManager is required for apply patch")
     wanted = owned_fields(config, status_subresource=status_subresource)
+    if only_status:
+        wanted = {path: value for path, value in wanted.items() if path[:1] == ("status",)}
     entries = _entries(live)
     mine = next((e for e in entries if e["manager"] == manager and e.get("operation") == "Apply"), None)
     others = [e for e in entries if e is not mine]
@@ -139,11 +142,16 @@ def apply(live: KubeObject | None, config: KubeObject, *, manager: str, force: b
     released = paths_of(mine.get("fieldsV1")) - set(wanted) if mine else set()
     merged = merge_patch(clone(live) if live else {}, without_nulls(config))
     for path in released:
-        if not any(_related(path, other) for other in kept_by_others):
+        # (not what the configuration still names below it: `labels: {}` before, `labels: {a: b}` now)
+        if not any(_related(path, other) for other in (*kept_by_others, *wanted)):
             _remove(merged, path)
     entries = [e for e in others if paths_of(e.get("fieldsV1"))]
     if wanted:
-        entries.append(_entry(manager, "Apply", api_version, now, set(wanted)))
+        same = mine is not None and paths_of(mine.get("fieldsV1")) == set(wanted) and live is not None \
+            and _content(merged) == _content(live)
+        # An apply that changes nothing leaves its entry as it was: no new time, so no new resourceVersion.
+        entries.append(mine if same and mine is not None else _entry(manager, "Apply", api_version, now,
+                                                                     set(wanted)))
     merged.setdefault("metadata", {})["managedFields"] = entries
     result: KubeObject = merged
     return result
@@ -158,6 +166,10 @@ def record_update(old: KubeObject | None, new: KubeObject, *, manager: str, now:
     changed = {path for path, value in after.items() if before.get(path, _MISSING) != value}
     gone = set(before) - set(after)
     entries = _entries(old)
+    if old is not None and not changed and not gone:
+        # A write that changes nothing keeps the entries as they were (and so stays a no-op).
+        new.setdefault("metadata", {})["managedFields"] = entries
+        return
     mine = next((e for e in entries if e["manager"] == manager and e.get("operation") == "Update"
                  and not e.get("subresource")), None)
     kept: list[dict[str, Any]] = []
@@ -172,6 +184,12 @@ def record_update(old: KubeObject | None, new: KubeObject, *, manager: str, now:
     if ours:
         kept.append(_entry(manager, "Update", api_version, now, ours))
     new.setdefault("metadata", {})["managedFields"] = kept
+
+
+def _content(obj: KubeObject) -> KubeObject:
+    """An object without its managedFields and resourceVersion: what a write may change."""
+    meta = {k: v for k, v in obj.get("metadata", {}).items() if k not in ("managedFields", "resourceVersion")}
+    return {**obj, "metadata": meta}
 
 
 def without_nulls(config: Any) -> Any:

@@ -126,16 +126,20 @@ class HttpApiServer(AsgiLoopback):
         def put(event: WatchEvent) -> None:
             loop.call_soon_threadsafe(events.put_nowait, event)
 
+        failure: Any = None
         with self.lock:
             try:
                 opened = watch.open(self.server)
             except KubeApiError as error:
-                yield _line({"type": "ERROR", "object": error_response(error).body})
-                return
-            for event in opened.pending:
-                events.put_nowait(event)
-            opened.pending.clear()
-            opened.on_event = put
+                failure = error_response(error).body
+            else:
+                for event in opened.pending:
+                    events.put_nowait(event)
+                opened.pending.clear()
+                opened.on_event = put
+        if failure is not None:
+            yield _line({"type": "ERROR", "object": failure})  # (sent with the lock let go)
+            return
         try:
             started = time.monotonic()
             deadline = None if watch.timeout_seconds is None else started + watch.timeout_seconds

@@ -39,7 +39,7 @@ class ListOptions:
     @classmethod
     def from_query(cls, query: dict[str, str]) -> ListOptions:
         try:
-            limit = int(query.get("limit") or 0)
+            limit = max(0, int(query.get("limit") or 0))  # (a negative limit pages nothing, as 0)
         except ValueError:
             raise BadRequestError(f"invalid limit: {query['limit']!r}") from None
         return cls(limit, query.get("continue", ""), query.get("resourceVersion", ""),

@@ -415,6 +415,12 @@ class Rest:
             patched = strategic_merge_patch(current, patch) if kind == STRATEGIC_PATCH else merge_patch(current, patch)
         if not isinstance(patched, dict) or not isinstance(patched.get("metadata"), dict):
             raise InvalidError("the server rejected our request due to an error in our request")
+        # A patch may not move the object (`checkName` in apiserver `handlers/rest.go`).
+        moved = patched["metadata"].get("name")
+        if moved != name:
+            raise BadRequestError(f"the name of the object ({moved}) does not match the name on the URL ({name})")
+        if patched["metadata"].get("namespace", namespace) != namespace:
+            raise BadRequestError("the namespace of the object does not match the namespace on the URL")
         if not sub:
             self._track(request, query, rt, self.server.get(rt, namespace, name), patched)
         return Response(200, (self.server.update_status if sub else self.server.update)(rt, namespace, patched,
@@ -429,11 +435,11 @@ class Rest:
             _invalid_patch_option("fieldManager", "FieldValueRequired", "Required value: is required for apply "
                                                                         "patch")
         try:
-            config = yaml.safe_load(request.body.decode("utf-8") or "null")
+            config = yaml.load(request.body.decode("utf-8") or "null", Loader=_YamlLoader)
         except (UnicodeDecodeError, yaml.YAMLError) as error:
             raise BadRequestError(f"error decoding YAML: {error}") from None
-        if not isinstance(config, dict):
-            raise BadRequestError("an applied configuration must be an object")
+        if not isinstance(config, dict) or not _string_keys(config):
+            raise BadRequestError("an applied configuration must be an object, its keys strings")
         meta = config.setdefault("metadata", {})
         if not isinstance(meta, dict) or meta.get("name", name) != name:
             raise BadRequestError("the name of the object does not match the name on the URL")
@@ -441,10 +447,13 @@ class Rest:
         try:
             live: KubeObject | None = self.server.get(rt, namespace, name)
         except NotFoundError:
+            if sub:
+                raise  # a subresource of nothing: only the object itself is created by an apply
             live = None
         rules = self.server.rules(rt)
         merged = apply(live, config, manager=manager, force=_true(query.get("force")), now=format_time(self._clock()),
-                       api_version=rt.api_version, status_subresource=rules.status_subresource and not sub)
+                       api_version=rt.api_version, status_subresource=rules.status_subresource and not sub,
+                       only_status=sub)
         if live is None:
             return Response(201, self.server.create(rt, namespace, merged, dry_run=dry_run))
         return Response(200, (self.server.update_status if sub else self.server.update)(rt, namespace, merged,
@@ -561,6 +570,23 @@ def _invalid_list_option(name: str, reason: str, message: str) -> None:
     raise InvalidError(f'ListOptions.meta.k8s.io "" is invalid: {name}: {message}',
                        details={"name": "", "group": "meta.k8s.io", "kind": "ListOptions", "causes": [
                            {"reason": reason, "field": name, "message": message}]})
+
+
+class _YamlLoader(yaml.SafeLoader):
+    """YAML as the API server reads an applied configuration: a timestamp-like scalar stays a string."""
+
+
+_YamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
+def _string_keys(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _string_keys(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_string_keys(item) for item in value)
+    return True
 
 
 def _invalid_patch_option(name: str, reason: str, message: str) -> None:

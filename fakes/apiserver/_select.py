@@ -24,7 +24,7 @@ _KEY = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9
 _VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 #: The lexer's tokens (`labels.Lexer`): operators, parentheses, commas, and identifiers (anything else up
 #: to a space or one of those); `in` and `notin` are keywords. `gt` and `lt` are no tokens: `>` and `<` are.
-_TOKEN = re.compile(r"\s*(==|!=|=|!|>|<|\(|\)|,|[^\s=!<>(),]+)")
+_TOKEN = re.compile(r"[ \t\r\n]*(==|!=|=|!|>|<|\(|\)|,|[^ \t\r\n=!<>(),]+)")
 
 
 #: The field labels of an events.k8s.io/v1 Event besides its name and namespace (the Event strategy's
@@ -53,11 +53,10 @@ class Requirement:
             return present
         if self.op == "!":
             return not present
-        try:  # gt, lt: both sides integers, or no match (`Requirement.Matches`)
-            have, bound = int(value), int(self.values[0])
-        except ValueError:
+        if not present or not _INTEGER.fullmatch(value):  # gt, lt: an integer label, or no match
             return False
-        return present and (have > bound if self.op == "gt" else have < bound)
+        have, bound = int(value), int(self.values[0])
+        return have > bound if self.op == "gt" else have < bound
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,10 +119,16 @@ def parse_labels(selector: str) -> tuple[Requirement, ...]:
 
 
 _OPERATORS = ("in", "notin", "=", "==", "!=", ">", "<")
+_INTEGER = re.compile(r"-?[0-9]+")
 
 
 def _identifier(token: str) -> bool:
     return bool(token) and token not in ("!", "=", "==", "!=", ">", "<", "(", ")", ",", "in", "notin")
+
+
+def _value_token(token: str) -> bool:
+    """A value may be any identifier, `in` and `notin` too (the lexer reads values in its `Values` mode)."""
+    return bool(token) and token not in ("!", "=", "==", "!=", ">", "<", "(", ")", ",")
 
 
 def _requirement(tokens: list[str], at: int) -> tuple[Requirement, int]:
@@ -151,7 +156,7 @@ def _requirement(tokens: list[str], at: int) -> tuple[Requirement, int]:
         at += 1
         values: list[str] = []
         while True:  # `parseValues` and `parseIdentifiersList`: an empty place between commas is ""
-            if _identifier(tokens[at]):
+            if _value_token(tokens[at]):
                 values.append(tokens[at])
                 at += 1
             elif tokens[at] in (",", ")"):
@@ -168,14 +173,14 @@ def _requirement(tokens: list[str], at: int) -> tuple[Requirement, int]:
         value = tokens[at]
         if value in ("", ","):
             value = ""  # `a=` asks for the empty value
-        elif not _identifier(value):
+        elif not _value_token(value):
             raise ValueError(f"found '{value}', expected: identifier")
         else:
             at += 1
         values = [value]
     for index, value in enumerate(values):
         if op in (">", "<"):
-            if not re.fullmatch(r"-?\d+", value):
+            if not _INTEGER.fullmatch(value):
                 raise ValueError(f'values[{index}]: Invalid value: "{value}": for \'Gt\', \'Lt\' operators, the '
                                  f"value must be an integer")
         elif len(value) > 63:
@@ -218,7 +223,7 @@ def _split_unescaped(text: str, separator: str) -> list[str]:
             current = []
         else:
             current.append(char)
-    parts.append("".join(current))
+    parts.append("".join(current) + ("\\" if escaped else ""))  # a trailing backslash: `_unescape` refuses it
     return parts
 
 

@@ -1,8 +1,12 @@
 """Honouring `Retry-After`: a request the API server shed is asked again after the wait it names.
 
 client-go's REST client does this for every verb (`rest/request.go`: `checkWait` takes the `Retry-After` of a
-429, or of a 5xx that carries one, and the request is retried up to 10 times): a 429 from max-in-flight or
-API Priority and Fairness means the request was never processed, so asking again is safe for a write too.
+429, or of a 5xx that carries one, and the request is retried up to 10 times). A 429 from max-in-flight or
+API Priority and Fairness means the request was never processed, so asking again is safe for a write too; a
+5xx may come after a write was applied, and asking again then meets its effect (an AlreadyExists, a
+Conflict), which the controller handles as it handles any lost answer. A 429 without `Retry-After` is not
+retried here, as client-go does not. (The official client's urllib3 also retries idempotent verbs up to 3
+times on its own when the header is there, before this sees the error.)
 The controller wraps whatever `KubeApi` it is given (`RetryAfter.around`), so it behaves the same against a
 real cluster and in the simulation, where the `api.throttle` fault sheds requests.
 """
@@ -28,9 +32,9 @@ MAX_WAIT: Final = 32.0
 def retry_after(error: KubeApiError) -> float | None:
     """The seconds a refused request asks to wait before it is sent again, or None if it asks for none."""
     seconds = error.details.get("retryAfterSeconds")
-    if isinstance(error, TooManyRequestsError):
-        return min(MAX_WAIT, float(seconds)) if isinstance(seconds, int) and seconds > 0 else 1.0
-    if 500 <= error.code < 600 and isinstance(seconds, int) and seconds > 0:
+    if not isinstance(seconds, int) or seconds <= 0:
+        return None
+    if isinstance(error, TooManyRequestsError) or 500 <= error.code < 600:
         return min(MAX_WAIT, float(seconds))
     return None
 

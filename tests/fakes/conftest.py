@@ -60,8 +60,10 @@ class HttpCluster:
 
     def __init__(self, directory: Path) -> None:
         cert = self_signed()
-        self._raw = ApiServer(clock=lambda: EPOCH)
-        self.front = HttpApiServer(self._raw, token=TOKEN, tls=cert.context(directory), clock=lambda: EPOCH).start()
+        self._offset = 0.0  # what `advance` moved the server's clock by
+        self._raw = ApiServer(clock=lambda: EPOCH + self._offset)
+        self.front = HttpApiServer(self._raw, token=TOKEN, tls=cert.context(directory),
+                                   clock=lambda: EPOCH + self._offset).start()
         self.server: Any = _Locked(self._raw, self.front.lock)
         kubeconfig = directory / "kubeconfig"
         kubeconfig.write_text(self.front.kubeconfig(ca_pem=cert.cert_pem))
@@ -100,6 +102,10 @@ class HttpCluster:
 
     def shed(self, count: int, retry_after: int = 1) -> None:
         self.front.shed(count, retry_after)
+
+    def advance(self, seconds: float) -> None:
+        """Move the server's clock on (it stands still otherwise)."""
+        self._offset += seconds
 
     def rest_watch(self, target: str, count: int) -> list[dict[str, Any]]:
         """The first `count` events of a raw watch over HTTPS."""

@@ -77,3 +77,28 @@ def test_an_apply_without_a_field_manager_is_invalid(cluster: Cluster) -> None:
     code, answer = cluster.rest("PATCH", f"{BASE}/n1", body, content_type=APPLY)
     assert (code, answer["message"]) == (422, ('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required '
                                               'value: is required for apply patch'))
+
+
+def test_a_write_that_changes_nothing_keeps_the_resource_version(cluster: Cluster) -> None:
+    """A no-op update, merge patch or apply stores nothing (no new resourceVersion, no event): its manager's
+    entry keeps its time rather than moving it, even when the clock moved."""
+    code, body = _apply(cluster, "ops", {"team": "sre"})
+    version = body["metadata"]["resourceVersion"]
+    cluster.advance(60)
+    assert _apply(cluster, "ops", {"team": "sre"})[1]["metadata"]["resourceVersion"] == version
+    code, body = cluster.rest("PUT", f"{BASE}/n1", body)
+    assert code == 200 and body["metadata"]["resourceVersion"] == version
+    code, body = cluster.rest("PATCH", f"{BASE}/n1", {}, content_type="application/merge-patch+json")
+    assert code == 200 and body["metadata"]["resourceVersion"] == version
+
+
+def test_an_apply_that_fills_a_map_it_left_empty_keeps_what_it_put_there(cluster: Cluster) -> None:
+    _apply(cluster, "ops", {})
+    code, body = _apply(cluster, "ops", {"team": "sre"})
+    assert code == 200 and body["metadata"]["labels"] == {"team": "sre"}
+
+
+def test_an_apply_to_the_status_of_nothing_is_not_found(cluster: Cluster) -> None:
+    body = yaml.safe_dump({**notification("ghost"), "status": {"phase": "Pending"}}).encode()
+    code, answer = cluster.rest("PATCH", f"{BASE}/ghost/status?fieldManager=ops", body, content_type=APPLY)
+    assert (code, answer["reason"]) == (404, "NotFound")

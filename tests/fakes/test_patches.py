@@ -107,3 +107,14 @@ def test_a_strategic_merge_patch_of_a_lease_merges_sets_and_keyed_lists(cluster:
                      "ownerReferences": [{"uid": "u-a", "$patch": "delete"}]}}, content_type=SMP)
     assert code == 200 and body["metadata"]["finalizers"] == ["x/two"]
     assert [r["uid"] for r in body["metadata"]["ownerReferences"]] == ["u-b"]
+
+
+def test_a_patch_may_not_move_the_object_to_another_name(cluster: Cluster) -> None:
+    """`checkName` (apiserver `handlers/rest.go`): the patched object must keep the name in the URL."""
+    cluster.create(notification())
+    code, body = _json_patch(cluster, f"{BASE}/n1", {"op": "replace", "path": "/metadata/name", "value": "n2"})
+    assert (code, body["message"]) == (400, "the name of the object (n2) does not match the name on the URL (n1)")
+    assert cluster.rest("GET", f"{BASE}/n2")[0] == 404
+    code, _ = cluster.rest("PATCH", f"{BASE}/n1", {"metadata": {"name": "n3"}},
+                           content_type="application/merge-patch+json")
+    assert code == 400

@@ -151,3 +151,16 @@ def test_a_malformed_field_selector_is_a_bad_request_in_the_parsers_words(cluste
     with pytest.raises(BadRequestError) as caught:
         _names(cluster, field_selector=selector)
     assert str(caught.value) == message
+
+
+def test_selector_corners_as_the_real_parsers_read_them(cluster: Cluster) -> None:
+    """`in` and `notin` are values where a value is due (the lexer's Values mode); `>`/`<` match decimal
+    integers only (Go's `strconv.ParseInt`: no `1_0`); a trailing backslash is an invalid escape."""
+    cluster.create(_labelled("a", env="in", size="1_0"))
+    cluster.create(_labelled("b", env="prod", size="10"))
+    assert _names(cluster, "env=in") == ["a"]
+    assert _names(cluster, "env in (in,notin)") == ["a"]
+    assert _names(cluster, "size>5") == ["b"]
+    with pytest.raises(BadRequestError) as caught:
+        _names(cluster, field_selector="metadata.name=a\\")
+    assert str(caught.value) == "invalid field selector: invalid escape sequence: \\"

@@ -40,3 +40,11 @@ def test_the_controllers_api_gives_up_after_client_gos_retries(cluster: Cluster)
     with pytest.raises(TooManyRequestsError):
         cluster.run(api.create(NOTIFICATIONS, "default", notification()))
     assert cluster.now() == MAX_RETRIES
+
+
+def test_a_429_without_retry_after_is_not_asked_again(cluster: Cluster) -> None:
+    """client-go retries only when the answer says when (`checkWait` reads `Retry-After`)."""
+    from notifier._throttle import retry_after
+
+    assert retry_after(TooManyRequestsError("Too many requests, please try again later.")) is None
+    assert retry_after(TooManyRequestsError("shed", details={"retryAfterSeconds": 3})) == 3.0
