@@ -22,6 +22,17 @@ import yaml
 from fakes.apiserver._apply import apply, record_update, without_nulls
 from fakes.apiserver._builtin import builtin_schema
 from fakes.apiserver._list import ListOptions
+from fakes.apiserver._options import (
+    OPTIONS,
+    YamlLoader,
+    decode_json,
+    dry_run_of,
+    invalid_list_option,
+    invalid_patch_option,
+    string_keys,
+    true,
+    watch_options,
+)
 from fakes.apiserver._patch import json_patch, merge_patch, strategic_merge_patch
 from fakes.apiserver._schema import unknown_fields
 from fakes.apiserver._select import Selector
@@ -319,7 +330,7 @@ class Rest:
             raise NotFoundError("the server could not find the requested resource")
         rt = kind.resource
         method = request.method
-        dry_run = _dry_run(method, query.get("dryRun"))
+        dry_run = dry_run_of(method, query.get("dryRun"))
         warnings: list[str] = []
         if len(rest) == 1:
             if method == "GET":
@@ -351,7 +362,7 @@ class Rest:
 
     def _body(self, request: Request, rt: ResourceType, namespace: str, name: str | None = None, *,
               query: dict[str, str], warnings: list[str]) -> KubeObject:
-        body = _decode(request.body)
+        body = decode_json(request.body)
         if not isinstance(body, dict):
             raise BadRequestError(f"the body of the request was in an unknown format: expected a "
                                   f"{rt.kind} object")
@@ -373,7 +384,7 @@ class Rest:
         `handlers/rest.go`), or nothing (`Ignore`)."""
         mode = query.get("fieldValidation", "")
         if mode not in ("", "Ignore", "Warn", "Strict"):
-            options = _OPTIONS.get(method, "CreateOptions")
+            options = OPTIONS.get(method, "CreateOptions")
             why = f'Unsupported value: {json.dumps(mode)}: supported values: "", "Ignore", "Strict", "Warn"'
             raise InvalidError(f'{options}.meta.k8s.io "" is invalid: fieldValidation: {why}',
                                details={"name": "", "group": "meta.k8s.io", "kind": options, "causes": [
@@ -400,12 +411,12 @@ class Rest:
         if kind == APPLY_PATCH:
             return self._apply(request, rt, namespace, name, sub, dry_run, query)
         if "force" in query:
-            _invalid_patch_option("force", "FieldValueForbidden", "Forbidden: may not be specified for non-apply "
+            invalid_patch_option("force", "FieldValueForbidden", "Forbidden: may not be specified for non-apply "
                                                                    "patch")
         if kind == JSON_PATCH:
-            patched = json_patch(self.server.get(rt, namespace, name), _decode(request.body))
+            patched = json_patch(self.server.get(rt, namespace, name), decode_json(request.body))
         else:
-            patch = _decode(request.body)
+            patch = decode_json(request.body)
             if not isinstance(patch, dict):
                 raise BadRequestError("a merge patch must be a JSON object")
             # The fields the patched object gains: a null only removes, and removes nothing unknown.
@@ -432,13 +443,13 @@ class Rest:
         """Server-side apply (`_apply`): the object made or changed, created (201) if it did not exist."""
         manager = query.get("fieldManager", "")
         if not manager:
-            _invalid_patch_option("fieldManager", "FieldValueRequired", "Required value: is required for apply "
+            invalid_patch_option("fieldManager", "FieldValueRequired", "Required value: is required for apply "
                                                                         "patch")
         try:
-            config = yaml.load(request.body.decode("utf-8") or "null", Loader=_YamlLoader)
+            config = yaml.load(request.body.decode("utf-8") or "null", Loader=YamlLoader)
         except (UnicodeDecodeError, yaml.YAMLError) as error:
             raise BadRequestError(f"error decoding YAML: {error}") from None
-        if not isinstance(config, dict) or not _string_keys(config):
+        if not isinstance(config, dict) or not string_keys(config):
             raise BadRequestError("an applied configuration must be an object, its keys strings")
         meta = config.setdefault("metadata", {})
         if not isinstance(meta, dict) or meta.get("name", name) != name:
@@ -451,7 +462,7 @@ class Rest:
                 raise  # a subresource of nothing: only the object itself is created by an apply
             live = None
         rules = self.server.rules(rt)
-        merged = apply(live, config, manager=manager, force=_true(query.get("force")), now=format_time(self._clock()),
+        merged = apply(live, config, manager=manager, force=true(query.get("force")), now=format_time(self._clock()),
                        api_version=rt.api_version, status_subresource=rules.status_subresource and not sub,
                        only_status=sub)
         if live is None:
@@ -468,11 +479,11 @@ class Rest:
                       status_subresource=self.server.rules(rt).status_subresource)
 
     def _delete(self, request: Request, rt: ResourceType, namespace: str, name: str, dry_run: bool) -> Response:
-        options = _decode(request.body) if request.body.strip() else {}
+        options = decode_json(request.body) if request.body.strip() else {}
         preconditions: dict[str, Any] = {}
         if isinstance(options, dict):
             preconditions = options.get("preconditions") or {}
-            dry_run = dry_run or _dry_run("DELETE", options.get("dryRun"))
+            dry_run = dry_run or dry_run_of("DELETE", options.get("dryRun"))
         current = self.server.get(rt, namespace, name)
         self.server.delete(rt, namespace, name, resource_version=preconditions.get("resourceVersion"),
                            uid=preconditions.get("uid"), dry_run=dry_run)
@@ -490,13 +501,13 @@ class Rest:
                        query: dict[str, str]) -> Response | WatchRequest:
         selector = Selector.parse(query.get("labelSelector", ""), query.get("fieldSelector", ""))
         self.server.check_selector(rt, selector)
-        if _true(query.get("watch")):
+        if true(query.get("watch")):
             timeout = float(query["timeoutSeconds"]) if query.get("timeoutSeconds") else None
             return WatchRequest(rt, namespace, query.get("resourceVersion", ""),
-                                _true(query.get("allowWatchBookmarks")), timeout, selector, wants_table(request),
-                                _watch_options(query))
+                                true(query.get("allowWatchBookmarks")), timeout, selector, wants_table(request),
+                                watch_options(query))
         if "sendInitialEvents" in query:
-            _invalid_list_option("sendInitialEvents", "FieldValueForbidden",
+            invalid_list_option("sendInitialEvents", "FieldValueForbidden",
                                  "Forbidden: sendInitialEvents is forbidden for list")
         page = self.server.list_page(rt, namespace, selector, ListOptions.from_query(query))
         if wants_table(request):
@@ -544,74 +555,3 @@ def _type_of(served: tuple[Served, ...], obj: KubeObject) -> ResourceType:
         if s.resource.api_version == obj.get("apiVersion") and s.resource.kind == obj.get("kind"):
             return s.resource
     return NOTIFICATIONS
-
-
-_OPTIONS: Final = {"POST": "CreateOptions", "PUT": "UpdateOptions", "PATCH": "PatchOptions",
-                   "DELETE": "DeleteOptions"}
-
-
-def _dry_run(method: str, value: str | list[str] | None) -> bool:
-    """`dryRun` (a query parameter, or DeleteOptions' list): only `All` is a value (`ValidateDryRun`)."""
-    values = [value] if isinstance(value, str) else list(value or ())
-    if any(v != "All" for v in values):
-        options = _OPTIONS.get(method, "CreateOptions")
-        why = f'Unsupported value: {json.dumps(values)}: supported values: "All"'
-        raise InvalidError(f'{options}.meta.k8s.io "" is invalid: dryRun: {why}',
-                           details={"name": "", "group": "meta.k8s.io", "kind": options, "causes": [
-                               {"reason": "FieldValueNotSupported", "field": "dryRun", "message": why}]})
-    return bool(values)
-
-
-def _true(value: str | None) -> bool:
-    return value in ("1", "true", "True")
-
-
-def _invalid_list_option(name: str, reason: str, message: str) -> None:
-    raise InvalidError(f'ListOptions.meta.k8s.io "" is invalid: {name}: {message}',
-                       details={"name": "", "group": "meta.k8s.io", "kind": "ListOptions", "causes": [
-                           {"reason": reason, "field": name, "message": message}]})
-
-
-class _YamlLoader(yaml.SafeLoader):
-    """YAML as the API server reads an applied configuration: a timestamp-like scalar stays a string."""
-
-
-_YamlLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
-
-
-def _string_keys(value: Any) -> bool:
-    if isinstance(value, dict):
-        return all(isinstance(k, str) and _string_keys(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_string_keys(item) for item in value)
-    return True
-
-
-def _invalid_patch_option(name: str, reason: str, message: str) -> None:
-    raise InvalidError(f'PatchOptions.meta.k8s.io "" is invalid: {name}: {message}',
-                       details={"name": "", "group": "meta.k8s.io", "kind": "PatchOptions", "causes": [
-                           {"reason": reason, "field": name, "message": message}]})
-
-
-def _watch_options(query: dict[str, str]) -> bool:
-    """Whether a watch asks for its initial events (WatchList), checked as `validateWatchOptions` checks it."""
-    match, given = query.get("resourceVersionMatch", ""), "sendInitialEvents" in query
-    if given and match not in ("", "NotOlderThan"):
-        _invalid_list_option("resourceVersionMatch", "FieldValueNotSupported",
-                             f'Unsupported value: {json.dumps(match)}: supported values: "NotOlderThan"')
-    if given and _true(query["sendInitialEvents"]) and not match:
-        _invalid_list_option("resourceVersionMatch", "FieldValueForbidden", "Forbidden: sendInitialEvents "
-                             "requires setting resourceVersionMatch to NotOlderThan")
-    if match and not given:
-        _invalid_list_option("resourceVersionMatch", "FieldValueForbidden", "Forbidden: resourceVersionMatch is "
-                             "forbidden for watch unless sendInitialEvents is provided")
-    return given and _true(query["sendInitialEvents"])
-
-
-def _decode(body: bytes) -> Any:
-    try:
-        return json.loads(body.decode("utf-8") if body else "null")
-    except (UnicodeDecodeError, ValueError) as error:
-        raise BadRequestError(f"the body of the request could not be decoded as JSON: {error}") from None
