@@ -18,7 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from notifier import BadRequestError, GoneError, InvalidError, KubeApiError, KubeObject
+from fakes.apiserver._options import invalid_option
+from notifier import BadRequestError, GoneError, KubeApiError, KubeObject
 
 INCONSISTENT_CONTINUE: Final = (
     "The provided continue parameter is too old to display a consistent list result. You can start a new list "
@@ -58,9 +59,7 @@ class ListOptions:
         elif self.match == "Exact" and self.resource_version == "0":
             message = 'Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"'
         if message:
-            raise InvalidError(f'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: {message}',
-                               details={"name": "", "group": "meta.k8s.io", "kind": "ListOptions", "causes": [
-                                   {"reason": reason, "field": "resourceVersionMatch", "message": message}]})
+            invalid_option("ListOptions", "resourceVersionMatch", reason, message)
         if self.continue_token and self.resource_version not in ("", "0"):
             raise BadRequestError("specifying resource version is not allowed when using continue")
         if self.resource_version and not self.resource_version.isdigit():

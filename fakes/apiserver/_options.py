@@ -19,12 +19,16 @@ def dry_run_of(method: str, value: str | list[str] | None) -> bool:
     """`dryRun` (a query parameter, or DeleteOptions' list): only `All` is a value (`ValidateDryRun`)."""
     values = [value] if isinstance(value, str) else list(value or ())
     if any(v != "All" for v in values):
-        options = OPTIONS.get(method, "CreateOptions")
-        why = f'Unsupported value: {json.dumps(values)}: supported values: "All"'
-        raise InvalidError(f'{options}.meta.k8s.io "" is invalid: dryRun: {why}',
-                           details={"name": "", "group": "meta.k8s.io", "kind": options, "causes": [
-                               {"reason": "FieldValueNotSupported", "field": "dryRun", "message": why}]})
+        invalid_option(OPTIONS.get(method, "CreateOptions"), "dryRun", "FieldValueNotSupported",
+                       f'Unsupported value: {json.dumps(values)}: supported values: "All"')
     return bool(values)
+
+
+def invalid_option(kind: str, name: str, reason: str, message: str) -> None:
+    """Refuse an option as the handlers do (`errors.NewInvalid` on `<kind>.meta.k8s.io`): a 422 with one cause."""
+    raise InvalidError(f'{kind}.meta.k8s.io "" is invalid: {name}: {message}',
+                       details={"name": "", "group": "meta.k8s.io", "kind": kind, "causes": [
+                           {"reason": reason, "field": name, "message": message}]})
 
 
 def true(value: str | None) -> bool:
@@ -32,9 +36,7 @@ def true(value: str | None) -> bool:
 
 
 def invalid_list_option(name: str, reason: str, message: str) -> None:
-    raise InvalidError(f'ListOptions.meta.k8s.io "" is invalid: {name}: {message}',
-                       details={"name": "", "group": "meta.k8s.io", "kind": "ListOptions", "causes": [
-                           {"reason": reason, "field": name, "message": message}]})
+    invalid_option("ListOptions", name, reason, message)
 
 
 class YamlLoader(yaml.SafeLoader):
@@ -55,9 +57,7 @@ def string_keys(value: Any) -> bool:
 
 
 def invalid_patch_option(name: str, reason: str, message: str) -> None:
-    raise InvalidError(f'PatchOptions.meta.k8s.io "" is invalid: {name}: {message}',
-                       details={"name": "", "group": "meta.k8s.io", "kind": "PatchOptions", "causes": [
-                           {"reason": reason, "field": name, "message": message}]})
+    invalid_option("PatchOptions", name, reason, message)
 
 
 def watch_options(query: dict[str, str]) -> bool:

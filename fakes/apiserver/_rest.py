@@ -28,6 +28,7 @@ from fakes.apiserver._options import (
     decode_json,
     dry_run_of,
     invalid_list_option,
+    invalid_option,
     invalid_patch_option,
     string_keys,
     true,
@@ -49,6 +50,7 @@ from notifier import (
     KubeObject,
     NotFoundError,
     ResourceType,
+    clone,
     crd_manifest,
     format_time,
 )
@@ -384,12 +386,8 @@ class Rest:
         `handlers/rest.go`), or nothing (`Ignore`)."""
         mode = query.get("fieldValidation", "")
         if mode not in ("", "Ignore", "Warn", "Strict"):
-            options = OPTIONS.get(method, "CreateOptions")
-            why = f'Unsupported value: {json.dumps(mode)}: supported values: "", "Ignore", "Strict", "Warn"'
-            raise InvalidError(f'{options}.meta.k8s.io "" is invalid: fieldValidation: {why}',
-                               details={"name": "", "group": "meta.k8s.io", "kind": options, "causes": [
-                                   {"reason": "FieldValueNotSupported", "field": "fieldValidation",
-                                    "message": why}]})
+            invalid_option(OPTIONS.get(method, "CreateOptions"), "fieldValidation", "FieldValueNotSupported",
+                           f'Unsupported value: {json.dumps(mode)}: supported values: "", "Ignore", "Strict", "Warn"')
         schema = self.server.rules(rt).schema or builtin_schema(rt)
         if mode == "Ignore" or schema is None:
             return
@@ -413,17 +411,16 @@ class Rest:
         if "force" in query:
             invalid_patch_option("force", "FieldValueForbidden", "Forbidden: may not be specified for non-apply "
                                                                    "patch")
-        if kind == JSON_PATCH:
-            patched = json_patch(self.server.get(rt, namespace, name), decode_json(request.body))
-        else:
-            patch = decode_json(request.body)
+        patch = decode_json(request.body)
+        if kind != JSON_PATCH:
             if not isinstance(patch, dict):
                 raise BadRequestError("a merge patch must be a JSON object")
             # The fields the patched object gains: a null only removes, and removes nothing unknown.
             self._unknown_fields("PATCH", rt, without_nulls(patch), query, warnings)
-            current = self.server.get(rt, namespace, name)
-            # A resourceVersion in the patch is a precondition; without one, the version read is.
-            patched = strategic_merge_patch(current, patch) if kind == STRATEGIC_PATCH else merge_patch(current, patch)
+        current = self.server.get(rt, namespace, name)
+        # A resourceVersion in the patch is a precondition; without one, the version read is.
+        patcher = {JSON_PATCH: json_patch, STRATEGIC_PATCH: strategic_merge_patch}.get(kind, merge_patch)
+        patched = patcher(clone(current), patch)
         if not isinstance(patched, dict) or not isinstance(patched.get("metadata"), dict):
             raise InvalidError("the server rejected our request due to an error in our request")
         # A patch may not move the object (`checkName` in apiserver `handlers/rest.go`).
@@ -433,7 +430,7 @@ class Rest:
         if patched["metadata"].get("namespace", namespace) != namespace:
             raise BadRequestError("the namespace of the object does not match the namespace on the URL")
         if not sub:
-            self._track(request, query, rt, self.server.get(rt, namespace, name), patched)
+            self._track(request, query, rt, current, patched)
         return Response(200, (self.server.update_status if sub else self.server.update)(rt, namespace, patched,
                                                                                         dry_run=dry_run),
                         warnings=warnings)
