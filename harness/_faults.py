@@ -127,6 +127,8 @@ class Injector:
         elif not self.world.choices.chance(fault, intensity.probability, at=f"{who}, {key[1]}"):
             return None
         self.log.append((firing, None))
+        if self.sites is not None and (passages := self._passages.get((who, key[1]))):
+            self.sites.fired_at[firing] = Site(who, key[1], passages)
         self.fired[fault] += 1
         self.world.trace.record(who, f"fault.{fault}", **details)
         return intensity

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,22 +74,30 @@ class _Focus:
     replicas: tuple[str, ...]
     #: When each of their passages (`Site`) about those notifications went on, in the case's run.
     timing: dict[Site, float]
+    #: The pauses of those replicas at passages about other notifications, carried to the passage about these
+    #: that each froze in flight, with how long that passage stayed frozen (`_carried`).
+    carried: dict[Firing, float] = dataclasses.field(default_factory=dict)
+    #: When each of those replicas was frozen by a pause in the case's run, wherever the pause fired.
+    frozen: dict[str, list[tuple[float, float]]] = dataclasses.field(default_factory=dict)
 
 
 def _focus(case: _Case, invariant: str, mutant: str | None, *, faults: dict[str, Any]) -> _Focus | None:
     """The case's world cut down to the notifications its violation names, on the (at most two) replicas that
     did most about them, with one worker each, no client actions on the others, and `faults` (None: no such
     world can be written)."""
-    result, timing, _ = _timed(case, mutant)
+    result, timing, delays, began, passed = _timed(case, mutant)
     names = frozenset(v.notification.partition("@")[0] for v in result.violations if v.invariant == invariant)
     data = case.scenario.model_dump(mode="json", by_alias=True)
     kept = [member for spec in data["notifications"] for member in _members(spec) if member["name"] in names]
     if not kept:
         return None
-    # The replicas whose faults concern the notifications first, then those that passed a site about them.
+    # The replicas the violation names first (the holder and the claimant of a Lease), then those whose
+    # faults concern the notifications, then those that passed a site about them.
+    named = [who for v in result.violations if v.invariant == invariant
+             for who in re.findall(r"\breplica-\d+\b", v.message)]
     fired = Counter(f.site.who for f in case.firings if _about(f.site, names))
-    passed = {site.who for site in timing if _about(site, names)}
-    ranked = sorted(passed | set(fired), key=lambda who: (-fired[who], _index(who)))
+    involved = {site.who for site in timing if _about(site, names)}
+    ranked = sorted(involved | set(fired), key=lambda who: (who not in named, -fired[who], _index(who)))
     replicas = tuple(sorted(ranked[:2], key=_index))
     small = {**data, "notifications": kept, "clients": None, "faults": faults,
              "world": {**data["world"], "replicas": min(2, data["world"]["replicas"]), "workers": 1}}
@@ -100,7 +109,35 @@ def _focus(case: _Case, invariant: str, mutant: str | None, *, faults: dict[str,
     if scenario is None or timed is None:
         return None
     return _Focus(scenario, timed, names, replicas, {site: when for site, when in timing.items()
-                                                     if site.who in replicas and _about(site, names)})
+                                                     if site.who in replicas and _about(site, names)},
+                  _carried(case, names, replicas, delays, began, passed, timing),
+                  {who: [(began[f], began[f] + delays[f]) for f in sorted(case.firings)
+                         if f.fault == "replica.pause" and f.site.who == who and f in delays and f in began]
+                   for who in replicas})
+
+
+def _carried(case: _Case, names: frozenset[str], replicas: tuple[str, ...], delays: dict[Firing, float],
+             began: dict[Firing, float], passed: dict[Site, float], timing: dict[Site, float]
+             ) -> dict[Firing, float]:
+    """The pauses that froze a replica while one of its calls about the notifications was in flight, each as a
+    pause at that call's passage, lasting until the original freeze ended. A pause freezes the whole replica
+    wherever it fires: fired at another notification's passage, it held back the call the race is about (a
+    claimant frozen during its Lease GET). The smaller world has no other notification to fire it at, so it
+    fires where it mattered; when several calls were in flight, at the one passed last."""
+    carried: dict[Firing, float] = {}
+    for firing in sorted(case.firings):
+        if (firing.fault != "replica.pause" or firing.site.who not in replicas or _about(firing.site, names)
+                or firing not in delays or firing not in began):
+            continue
+        start = began[firing]
+        end = start + delays[firing]
+        in_flight = [site for site, when in passed.items()
+                     if site.who == firing.site.who and _about(site, names) and when <= start < timing[site]
+                     and site.place.startswith(("api.", "http."))]
+        if in_flight:
+            site = max(in_flight, key=lambda s: (passed[s], s))
+            carried[Firing(site, "replica.pause")] = math.ceil((end - passed[site]) * 1000) / 1000
+    return carried
 
 
 def _about(site: Site, names: frozenset[str]) -> bool:
@@ -112,22 +149,26 @@ def _index(replica: str) -> int:
     return int(replica.rpartition("-")[2])
 
 
-def _timed(case: _Case, mutant: str | None) -> tuple[RunResult, dict[Site, float], dict[Firing, float]]:
+def _timed(case: _Case, mutant: str | None
+           ) -> tuple[RunResult, dict[Site, float], dict[Firing, float], dict[Firing, float], dict[Site, float]]:
     """Run the case; when each replica went on from each of its await points: when the API call made there
     reached the server (after its latency, and any freeze of the replica meanwhile), or else once the pause
-    it took there, if one fired, was over; when a watch event sent its way reached it; and how long each
-    delay that fired lasted."""
+    it took there, if one fired, was over; when a watch event sent its way reached it; how long each delay
+    that fired lasted; when each firing fired; and when each await point was passed."""
     result = run(case.scenario, case.seed, strategy=case.strategy, mutant=mutant, firings=case.firings,
                  durations=case.durations, script=case.script, keep=True)
     assert result.world is not None
     injector = result.world.injector
     assert injector.sites is not None  # a scripted run has targets
-    delays = {f: seconds for f, seconds in injector.log if seconds is not None}
     sites = injector.sites
-    timing = {site: sites.applied.get(site, when + delays.get(Firing(site, "replica.pause"), 0.0))
-              for site, when in sites.passed.items()}
+    delays = {f: seconds for f, seconds in injector.log if seconds is not None}
+    # A pause by the passage it froze the replica at (`SiteTargets.fired_at`).
+    paused = {sites.fired_at[f]: seconds for f, seconds in delays.items()
+              if f.fault == "replica.pause" and f in sites.fired_at}
+    timing = {site: sites.applied.get(site, when + paused.get(site, 0.0)) for site, when in sites.passed.items()}
     result.world = result.rig = None
-    return result, timing, delays
+    return result, timing, delays, {f: sites.passed[site] for f, site in sites.fired_at.items()
+                                    if site in sites.passed}, dict(sites.passed)
 
 
 def _faults_of(scenario: Scenario) -> dict[str, Any]:
@@ -189,14 +230,14 @@ def _merged(case: _Case, invariant: str, mutant: str | None, on_run: Callable[[]
                          case.script, case.seed)
             if on_run is not None:
                 on_run()
-            _, timing, _ = _timed(base, mutant)
+            _, timing, _, _, _ = _timed(base, mutant)
             for site in timing:
                 if not site.place.startswith(("api.", "http.")):
                     continue
                 candidate = dataclasses.replace(base, firings=rest | {Firing(site, "replica.pause")})
                 if on_run is not None:
                     on_run()
-                result, _, _ = _timed(candidate, mutant)
+                result, _, _, _, _ = _timed(candidate, mutant)
                 if any(v.invariant == invariant for v in result.violations):
                     return candidate
     return None
@@ -226,27 +267,39 @@ def _retime(case: _Case, focus: _Focus, invariant: str, mutant: str | None,
     kept = {f for f in case.firings if f.site.who in rename and _about(f.site, focus.names) and f not in drop}
     firings = {moved(f) for f in kept}
     durations = {moved(f): d for f, d in case.durations.items() if f in kept}
+    for pause, seconds in focus.carried.items():
+        if pause not in drop and pause not in kept:
+            firings.add(moved(pause))
+            durations[moved(pause)] = seconds
     script = dict(case.script)
     for old, new in rename.items():
         script = {k.replace(f"@{old}, ", f"@{new}, "): v for k, v in script.items()}
     before = {Site(rename[s.who], s.place, s.occurrence): when for s, when in focus.timing.items()}
+    frozen = {rename[who]: spans for who, spans in focus.frozen.items()}
     end = focus.scenario.phases.fault + focus.scenario.phases.quiet
+    tried: Counter[Site] = Counter()
     for _ in range(RETIMES + 1):
         candidate = _Case(focus.timed, case.strategy, frozenset(firings), dict(durations), script, case.seed)
         if on_run is not None:
             on_run()
-        result, timing, delays = _timed(candidate, mutant)
+        result, timing, delays, _, _ = _timed(candidate, mutant)
         if any(v.invariant == invariant for v in result.violations):
             return candidate
-        # A passage the case's run never made: not before the run ends.
+        # A passage the case's run never made: not before the run ends. A passage its delay did not move
+        # (a watch event its stream dropped when it restarted) is left as it is.
         early = next(((site, before.get(site, end) - when) for site, when in timing.items()
-                      if _about(site, focus.names) and before.get(site, end) - when > LAG), None)
+                      if _about(site, focus.names) and before.get(site, end) - when > LAG
+                      and tried[site] < 2), None)
         if early is None:
             return None
         site, lag = early
-        # The call, send or watch event is held back by a latency of its own (a pause would stop the
-        # replica's other work as well).
-        wait = Firing(site, WAITS[site.place.partition(".")[0].partition(" ")[0]])
+        tried[site] += 1
+        # The call, send or watch event is held back by a latency of its own; by a pause where the case's
+        # replica was frozen meanwhile, which stopped its other work (its Lease renewals) as well.
+        kind = site.place.partition(".")[0].partition(" ")[0]
+        held = kind != "watch" and any(start < before.get(site, end) and stop > timing[site]
+                                       for start, stop in frozen.get(site.who, ()))
+        wait = Firing(site, "replica.pause" if held else WAITS[kind])
         # To the millisecond, up: a test states it, and the lag is made up for, not cut short.
         durations[wait] = math.ceil((delays.get(wait, 0.0) + lag) * 1000) / 1000
         firings.add(wait)

@@ -70,6 +70,10 @@ class SiteTargets:
     #: race's timing in a smaller world.
     passed: dict[Site, float] = field(default_factory=dict)
     applied: dict[Site, float] = field(default_factory=dict)
+    #: The passage each firing fired at. A firing counts the times its own fault was asked at its place, and a
+    #: fault that fired may spare the next ones the asking (a crash, then no pause): its occurrence can then
+    #: be behind the passage's.
+    fired_at: dict[Firing, Site] = field(default_factory=dict)
     #: How many sites the run had passed when its first target fired, and when that firing's actor went on.
     seen_before_firing: int | None = None
     resumed_at: float = 0.0

@@ -185,19 +185,21 @@ def test_any_run_converts_exactly_into_its_script(strategy: str) -> None:
 
 
 def test_a_race_timed_by_other_notifications_shrinks_to_its_own_world(tmp_path: Path) -> None:
-    """A failure of the lock bug under pct on the 3-replica all-faults scenario (seed 376; seed 193 until the
-    scenario gained api.throttle and the garbage collector): a replica took the Lease late only because its
-    other notifications kept it waiting. The shrinker keeps that timing in the violation's own world (one
-    notification, two replicas) with explicit delays; the ddmin of the whole world alone ended at 7
-    notifications, 3 replicas and 12 firings."""
+    """The first failure of the lock bug that pct finds on the 3-replica all-faults scenario (seed 100): the
+    claimant was frozen during its Lease GET by a pause that fired at another notification's await point, and
+    the holder had taken the Lease late only because its own pause, at yet another notification, kept it away.
+    The shrinker keeps that timing in the violation's own world (one notification, the two replicas the
+    violation names) by a pause at the passage the freeze held back; matching each passage with a latency
+    alone, it ended at 4 notifications, 3 replicas and 8 firings."""
     scenario = load_scenario(bundled_dir() / "all-faults-three-replicas.yaml")
-    _, artifact = run_recorded(scenario, 376, tmp_path / "failures", strategy="pct",
+    _, artifact = run_recorded(scenario, 100, tmp_path / "failures", strategy="pct",
                                mutant="lease-observed-before-read")
     assert artifact is not None
     done = shrink(artifact, tmp_path / "regressions")
     assert (done.after["notifications"], done.after["replicas"], done.after["workers"]) == (1, 2, 1)
     assert done.after["faults fired"] <= 3 and done.after["choices"] == 0
-    assert any(firing.endswith("watch.delay") for firing in done.firings)  # replica-1 saw it late
+    # the claimant frozen during its Lease GET
+    assert any(" api.get leases " in firing and firing.endswith("replica.pause") for firing in done.firings)
     text = done.test_path.read_text()
     assert len(text.splitlines()) < 60 and "TAPE" not in text
     # the emitted test: run as its own module, it fails with the mutant and passes without it
