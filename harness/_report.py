@@ -270,7 +270,10 @@ def write_timeline(artifact_path: Path) -> Path:
     return out
 
 
-def write_summary(path: Path, runs: list[dict[str, Any]], *, ok: bool, wall: float) -> None:
+def write_summary(path: Path, results: list[dict[str, Any]], *, ok: bool, wall: float,
+                  runs: int | None = None) -> None:
+    """The campaign's summary: its verdict, how many runs (`results`, unless `runs` says), its failures."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"ok": ok, "runs": len(runs), "wall_seconds": round(wall, 3),
-                                "failures": [r for r in runs if r["violations"]]}, indent=1))
+    path.write_text(json.dumps({"ok": ok, "runs": len(results) if runs is None else runs,
+                                "wall_seconds": round(wall, 3),
+                                "failures": [r for r in results if r["violations"]]}, indent=1))

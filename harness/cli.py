@@ -25,6 +25,14 @@ from notifier import ConfigFileError
 DEFAULT_SEEDS = 20
 
 
+def _shard(text: str) -> tuple[int, int]:
+    """An argparse type: K/N, the K-th (1..N) of N shares."""
+    k, _, n = text.partition("/")
+    if not (k.isdigit() and n.isdigit()) or not 1 <= int(k) <= int(n):
+        raise argparse.ArgumentTypeError(f"--shard takes K/N with 1 <= K <= N, such as 2/3, not {text!r}")
+    return int(k), int(n)
+
+
 def _positive(option: str, *, zero: bool = False) -> Any:
     """An argparse type: a whole number of 1 or more (0 or more with `zero`), named in the error."""
     def parse(text: str) -> int:
@@ -91,6 +99,20 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="Print one JSON object")
     run.add_argument("--report-dir", type=Path, default=Path("reports"),
                      help="Where failure artifacts go (default: reports/)")
+    run.add_argument("-j", "--jobs", type=_positive("--jobs"), default=1,
+                     help="Run seeds on this many processes (or Dask workers); the output is the same as -j 1")
+    run.add_argument("--engine", choices=("local", "dask"), default="local",
+                     help="Where seeds run: this machine, or a Dask cluster (pip install 'notifier-sim[dask]')")
+    run.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="The Dask scheduler to use with --engine dask (default: an in-process LocalCluster "
+                          "of --jobs workers)")
+    run.add_argument("--shard", type=_shard, default=None, metavar="K/N",
+                     help="Run only the K-th of N shares of each scenario's seeds (seed i when i %% N == K-1); "
+                          "`notifier-sim merge` joins the shards' summaries")
+    merge = commands.add_parser("merge", help="Join the summaries of a campaign's shards (run --shard) into one")
+    merge.add_argument("summaries", nargs="+", type=Path, metavar="SUMMARY", help="summary.json files")
+    merge.add_argument("--out", type=Path, default=Path("reports/summary.json"),
+                       help="Where the joined summary goes (default: reports/summary.json)")
     replay = commands.add_parser("replay", help="Run a failure artifact again and confirm its trace hash")
     replay.add_argument("artifact", type=Path)
     shrink = commands.add_parser("shrink", help="Minimise a failure artifact and write a regression test")
@@ -233,11 +255,16 @@ def _run_scenarios(args: argparse.Namespace, scenarios: list[Any], seeds: list[i
             self_check(scenario, first_seed, strategy=strategy, mutant=args.mutant, max_steps=args.max_steps)
         if strategy == "pct" and not args.json:
             print(f"  {PctScheduler(World(seed=0, reconciler=_unused), scenario.world.replicas).bound()}")
+        if args.shard is not None:
+            k, n = args.shard
+            share = itertools.islice(chosen, k - 1, None, n)
+            chosen = list(share) if isinstance(chosen, list) else share
         bar.task("run", len(chosen) if isinstance(chosen, list) else None, f"{scenario.name} ({strategy})")
         done = 0
         for outcome in runs(scenario, chosen, strategy=strategy, mutant=args.mutant,
                             failures=args.report_dir / "failures", max_steps=args.max_steps,
-                            wall_seconds=args.max_wall):
+                            wall_seconds=args.max_wall, jobs=args.jobs, engine=args.engine,
+                            scheduler=args.scheduler):
             seed, result, artifact = outcome.seed, outcome.result, outcome.artifact
             bar.advance("run")
             summary.append(result.as_json())
@@ -263,6 +290,29 @@ def _run_scenarios(args: argparse.Namespace, scenarios: list[Any], seeds: list[i
             for line in failures[:6]:
                 print(line)
     return ok, ran
+
+
+def _merge(paths: list[Path], out: Path) -> int:
+    """Join the summaries of a campaign's shards: exit 0 if every shard held every invariant, else 1."""
+    from harness._report import write_summary
+
+    ok, runs, wall, failures = True, 0, 0.0, []
+    for path in paths:
+        try:
+            data = json.loads(path.read_text())
+        except OSError as error:
+            raise ConfigFileError(str(path), 0, "", f"cannot read the summary: {error.strerror}") from None
+        except json.JSONDecodeError as error:
+            raise ConfigFileError(str(path), error.lineno, "", f"not a summary (bad JSON: {error.msg})") from None
+        if not isinstance(data, dict) or not {"ok", "runs", "failures"} <= set(data):
+            raise ConfigFileError(str(path), 0, "", "not a summary of notifier-sim run (no ok, runs, failures)")
+        ok, runs, wall = ok and bool(data["ok"]), runs + int(data["runs"]), wall + float(data.get("wall_seconds", 0))
+        failures.extend(data["failures"])
+    failures.sort(key=lambda f: (str(f.get("scenario")), int(f.get("seed", 0))))
+    write_summary(out, failures, ok=ok, wall=wall, runs=runs)
+    print(f"merged {len(paths)} summaries: {runs} runs, {len(failures)} failing; "
+          f"{'all invariants held' if ok else 'VIOLATIONS found'} -> {out}")
+    return 0 if ok else 1
 
 
 def _replay(path: Path) -> int:
@@ -413,6 +463,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _list(args.json)
         if args.command == "run":
             return _run(args)
+        if args.command == "merge":
+            return _merge(args.summaries, args.out)
         if args.command == "check":
             return _check(args)
         if args.command == "zoo":

@@ -1,0 +1,52 @@
+"""One campaign, however it is spread: over processes (`-j`), over a Dask cluster (`--engine dask`), in shards
+(`--shard K/N`, joined by `merge`), it runs the same seeds to the same results, in the same order."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.cli import main
+
+CAMPAIGN = ["run", "all-faults-three-replicas", "--seeds", "20", "--mutant", "no-lease", "--json", "--no-self-check"]
+
+
+def _campaign(tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, *extra: str) -> dict[str, Any]:
+    reports = tmp_path / name
+    code = main([*CAMPAIGN, "--report-dir", str(reports), *extra])
+    out = json.loads(capsys.readouterr().out)
+    artifacts = {path.name: json.loads(path.read_text()) for path in sorted((reports / "failures").glob("*.json"))}
+    summary = json.loads((reports / "summary.json").read_text())
+    return {"code": code, "runs": [(r["seed"], r["trace_hash"], r["violations"]) for r in out["runs"]],
+            "artifacts": artifacts, "summary": {k: v for k, v in summary.items() if k != "wall_seconds"}}
+
+
+@pytest.mark.timeout(300)
+def test_a_campaign_on_two_processes_or_on_dask_has_the_results_and_artifacts_of_one(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    one = _campaign(tmp_path, capsys, "one")
+    assert one["code"] == 1 and one["artifacts"] and [seed for seed, _, _ in one["runs"]] == list(range(20))
+    assert _campaign(tmp_path, capsys, "two", "-j", "2") == one
+    assert _campaign(tmp_path, capsys, "dask", "-j", "2", "--engine", "dask") == one  # a LocalCluster
+
+
+def test_three_shards_merge_to_the_summary_of_the_whole(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    whole = _campaign(tmp_path, capsys, "whole")
+    shards = [_campaign(tmp_path, capsys, f"shard{k}", "--shard", f"{k}/3") for k in (1, 2, 3)]
+    assert sorted(seed for shard in shards for seed, _, _ in shard["runs"]) == list(range(20))
+    assert [seed for seed, _, _ in shards[1]["runs"]] == [1, 4, 7, 10, 13, 16, 19]
+    code = main(["merge", *(str(tmp_path / f"shard{k}" / "summary.json") for k in (1, 2, 3)),
+                 "--out", str(tmp_path / "merged.json")])
+    assert code == whole["code"] == 1 and "merged 3 summaries: 20 runs" in capsys.readouterr().out
+    merged = json.loads((tmp_path / "merged.json").read_text())
+    assert {k: v for k, v in merged.items() if k != "wall_seconds"} == whole["summary"]
+
+
+def test_merge_refuses_what_is_not_a_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "summary.json"
+    bad.write_text("{\n  nope")
+    assert main(["merge", str(bad)]) == 2
+    assert f"{bad}:2" in capsys.readouterr().err
