@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import _detection, _fidelity, _overhead, _realtime, _scaling, _shrinking, _throughput
+from bench import _detection, _fidelity, _overhead, _parallel, _realtime, _scaling, _shrinking, _throughput
 from bench._common import FINDINGS, ROOT, quiet
 from bench._table import table
 from harness import Progress, progress
@@ -26,6 +26,7 @@ SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "scaling": _scaling.section,
     "shrink": _shrinking.section,
     "fidelity": _fidelity.section,
+    "parallel": _parallel.section,
 }
 
 

@@ -118,8 +118,18 @@ def _fidelity(s: dict[str, Any]) -> list[str]:
             f"(goal 0: {_mark(b['events_after_a_higher_bookmark'] == 0)})")]
 
 
+def _parallel(s: dict[str, Any]) -> list[str]:
+    goal = 0.9 * s["workers"]
+    return [f"8. one campaign of {s['seeds']} seeds of {s['scenario']}, spread over {s['workers']} workers",
+            (f"   one process {s['one_process_seconds']} s; -j {s['workers']} {s['processes_seconds']} s: "
+             f"{s['processes_speedup']}x (goal >= {goal:g}x: {_mark(s['processes_speedup'] >= goal)}); "
+             f"Dask LocalCluster {s['dask_seconds']} s: {s['dask_speedup']}x "
+             f"(goal >= {goal:g}x: {_mark(s['dask_speedup'] >= goal)})"),
+            f"   the same trace hashes everywhere: {_mark(s['same_hashes'])}"]
+
+
 RENDER = {"throughput": _throughput, "overhead": _overhead, "realtime": _realtime, "detection": _detection,
-          "scaling": _scaling, "shrink": _shrink, "fidelity": _fidelity}
+          "scaling": _scaling, "shrink": _shrink, "fidelity": _fidelity, "parallel": _parallel}
 
 
 def table(report: dict[str, Any]) -> str:

@@ -28,8 +28,15 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def test_every_section_is_written(report: dict) -> None:
     assert list(report["sections"]) == ["throughput", "overhead", "realtime", "detection", "scaling", "shrink",
-                                        "fidelity"]
+                                        "fidelity", "parallel"]
     assert report["machine"]["cores"] >= 1 and report["quick"] is True
+
+
+def test_one_campaign_spread_over_processes_and_dask_keeps_its_hashes(report: dict) -> None:
+    section = report["sections"]["parallel"]
+    assert section["same_hashes"] is True and section["seeds"] == 6 and section["workers"] == 2
+    assert section["processes_speedup"] == pytest.approx(
+        section["one_process_seconds"] / section["processes_seconds"], rel=0.05)
 
 
 def test_fidelity_counts_the_events_a_bookmark_overtook(report: dict) -> None:
