@@ -108,6 +108,17 @@ def _one(scenario: Scenario, seed: int, strategy: str, mutant: str | None, recor
         return result, None if artifact is None else artifact.data
 
 
+def processes(jobs: int) -> ProcessPoolExecutor:
+    """A pool of `jobs` fresh interpreters (spawned: never a fork of this one's threads, a progress bar's),
+    whose controller log is as quiet as this process's."""
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=_quiet,
+                               initargs=(logging.getLogger("notifier").level,))
+
+
+def _quiet(level: int) -> None:
+    logging.getLogger("notifier").setLevel(level)
+
+
 @contextmanager
 def _pool(jobs: int, engine: str, scheduler: str | None) -> Iterator[tuple[_Pool, int]]:
     """A pool that runs `_one`, and how many of its runs to keep under way."""
@@ -137,8 +148,7 @@ def _pool(jobs: int, engine: str, scheduler: str | None) -> Iterator[tuple[_Pool
                 if cluster is not None:
                     cluster.close()
         return
-    # spawn: a fresh interpreter per worker, never a fork of this one's threads (a progress bar's)
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as executor:
+    with processes(jobs) as executor:
         try:
             yield executor, 2 * jobs
         finally:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Iterable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from harness._campaign import runs
+from harness._campaign import processes, runs
 from harness._progress import Progress
 from harness._run import plan_for
 from harness._scenario import bundled_dir, load_scenario
@@ -74,12 +75,17 @@ def hunt(name: str, seeds: int, *, strategy: str | None = None, first_seed: int 
     return Hunt(name=name, caught=False, invariant="", seeds=tried, seconds=time.perf_counter() - started)
 
 
-def hunt_all(seeds: int, *, bar: Progress | None = None) -> list[Hunt]:
+def hunt_all(seeds: int, *, bar: Progress | None = None, jobs: int = 1) -> list[Hunt]:
+    """Every mutant's hunt, in the zoo's order; with `jobs` > 1, that many hunts at once, each on a process of
+    its own (a hunt's seeds and verdict do not depend on where it runs)."""
     out = []
     if bar is not None:
         bar.task("zoo", len(MUTANTS), "zoo")
-    for name in MUTANTS:
-        out.append(hunt(name, seeds))
-        if bar is not None:
-            bar.advance("zoo", description=f"zoo: {name}")
+    with processes(jobs) if jobs > 1 else nullcontext() as pool:
+        found = pool.map(hunt, MUTANTS, itertools.repeat(seeds)) if pool is not None else (
+            hunt(name, seeds) for name in MUTANTS)
+        for name, one in zip(MUTANTS, found, strict=True):
+            out.append(one)
+            if bar is not None:
+                bar.advance("zoo", description=f"zoo: {name}")
     return out

@@ -135,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
     zoo.add_argument("--seeds", type=_positive("--seeds"), default=100,
                      help="Seeds to try per mutant before it escapes (default: 100)")
     zoo.add_argument("--json", action="store_true", help="Print one JSON object")
+    zoo.add_argument("-j", "--jobs", type=_positive("--jobs"), default=1,
+                     help="Hunt this many mutants at once, each on a process of its own")
     sandbox = commands.add_parser("serve", help="A local sandbox: the fake API server and fake Slack, PagerDuty "
                                   "and Teams on loopback, for `notifier run` and kubectl")
     sandbox.add_argument("--port", type=int, default=6443,
@@ -430,11 +432,11 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if verdict.ok else 1
 
 
-def _zoo(seeds: int, as_json: bool) -> int:
+def _zoo(seeds: int, as_json: bool, jobs: int = 1) -> int:
     from harness._zoo import hunt_all
 
     with progress() as bar:
-        rows = hunt_all(seeds, bar=bar)
+        rows = hunt_all(seeds, bar=bar, jobs=jobs)
     if as_json:
         print(json.dumps({"mutants": [row.as_json() for row in rows]}))
     else:
@@ -468,7 +470,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             return _check(args)
         if args.command == "zoo":
-            return _zoo(args.seeds, args.json)
+            return _zoo(args.seeds, args.json, args.jobs)
         if args.command == "replay":
             return _replay(args.artifact)
         if args.command == "shrink":

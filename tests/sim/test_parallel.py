@@ -50,3 +50,14 @@ def test_merge_refuses_what_is_not_a_summary(tmp_path: Path, capsys: pytest.Capt
     bad.write_text("{\n  nope")
     assert main(["merge", str(bad)]) == 2
     assert f"{bad}:2" in capsys.readouterr().err
+
+
+@pytest.mark.timeout(300)
+def test_the_zoo_on_two_processes_catches_each_mutant_as_on_one(capsys: pytest.CaptureFixture[str]) -> None:
+    def zoo(*extra: str) -> list[dict[str, Any]]:
+        assert main(["zoo", "--json", "--seeds", "60", *extra]) == 0
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in json.loads(capsys.readouterr().out)[
+            "mutants"]]
+
+    one = zoo()
+    assert zoo("-j", "2") == one and all(row["caught"] for row in one)
