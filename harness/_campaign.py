@@ -64,24 +64,33 @@ def runs(scenario: Scenario, seeds: Iterable[int], *, strategy: str, mutant: str
         return
     own_wall = scenario.world.wall_seconds if wall_seconds is None else wall_seconds
     for seed in seeds:
-        wall = wall_seconds
-        if deadline is not None:
-            left = deadline - time.perf_counter()
-            if left <= 0:
-                return
-            wall = min(left, own_wall)
+        wall = _wall(wall_seconds, own_wall, deadline)
+        if wall == 0:
+            return
         if failures is not None:
             result, artifact = run_recorded(scenario, seed, failures, strategy=strategy, mutant=mutant,
                                             max_steps=max_steps, wall_seconds=wall, keep_world=keep)
         else:
             result, artifact = run(scenario, seed, strategy=strategy, mutant=mutant, max_steps=max_steps,
                                    wall_seconds=wall, keep=keep), None
-        if result.stopped == "wall" and wall is not None and wall < own_wall:
+        if _cut(result, wall, own_wall):
             if artifact is not None:
                 artifact.path.unlink(missing_ok=True)
             yield Outcome(seed, result, None, cut=True)
             return
         yield Outcome(seed, result, artifact)
+
+
+def _wall(wall_seconds: float | None, own_wall: float, deadline: float | None) -> float | None:
+    """The next run's wall budget: its own, or the time the deadline leaves if that is less (0: none left)."""
+    if deadline is None:
+        return wall_seconds
+    return max(0.0, min(deadline - time.perf_counter(), own_wall))
+
+
+def _cut(result: RunResult, wall: float | None, own_wall: float) -> bool:
+    """Whether the campaign's deadline, not the world's own wall budget, stopped the run."""
+    return result.stopped == "wall" and wall is not None and wall < own_wall
 
 
 class _Pool(Protocol):
@@ -170,12 +179,9 @@ def _spread(scenario: Scenario, seeds: Iterable[int], *, strategy: str, mutant: 
             seed = next(order, None)
             if seed is None:
                 return False
-            wall = wall_seconds
-            if deadline is not None:
-                left = deadline - time.perf_counter()
-                if left <= 0:
-                    return False
-                wall = min(left, own_wall)
+            wall = _wall(wall_seconds, own_wall, deadline)
+            if wall == 0:
+                return False
             started = None if failures is None else Artifact.start(failures, scenario, seed, strategy=strategy,
                                                                     mutant=mutant, tape=None)
             under_way.append((seed, wall, started, pool.submit(_one, scenario, seed, strategy, mutant,
@@ -204,12 +210,12 @@ def _collect(under_way: deque[tuple[int, float | None, Artifact | None, Any]], h
         result, data = future.result()
         artifact = None
         if started is not None:
-            if data is None or (result.stopped == "wall" and wall is not None and wall < own_wall):
+            if data is None or _cut(result, wall, own_wall):
                 started.path.unlink(missing_ok=True)
             else:
                 artifact = Artifact(started.path, data)
                 artifact.flush()
-        if result.stopped == "wall" and wall is not None and wall < own_wall:
+        if _cut(result, wall, own_wall):
             yield Outcome(seed, result, None, cut=True)
             return
         yield Outcome(seed, result, artifact)
