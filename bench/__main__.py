@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import _detection, _fidelity, _overhead, _parallel, _realtime, _scaling, _shrinking, _throughput
+from bench import _cost, _detection, _fidelity, _overhead, _parallel, _realtime, _scaling, _shrinking, _throughput
 from bench._common import FINDINGS, ROOT, quiet
 from bench._table import table
 from harness import Progress, progress
@@ -27,6 +27,7 @@ SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "shrink": _shrinking.section,
     "fidelity": _fidelity.section,
     "parallel": _parallel.section,
+    "cost": _cost.section,
 }
 
 

@@ -111,7 +111,49 @@ def profile(seeds: int) -> dict[str, Any]:
     for (file, _, _), seconds in own.items():
         by_module[_where(file)] += seconds
     modules = [{"module": module, "share": round(seconds / total, 3)} for module, seconds in by_module.most_common(8)]
-    return {"seeds": seeds, "profiled_seconds": round(total, 2), "top_functions": top, "top_modules": modules}
+    sides: Counter[str] = Counter()
+    memo: dict[Any, Counter[str]] = {}
+    for key, row in stats.items():
+        for where, part in _side(key, stats, memo).items():
+            sides[where] += row[2] * part
+    return {"seeds": seeds, "profiled_seconds": round(total, 2), "top_functions": top, "top_modules": modules,
+            "controller_share": round(sides["controller"] / total, 3),
+            "outside_controller_share": round(1 - sides["controller"] / total, 3)}
+
+
+def _owner(filename: str) -> str | None:
+    """Whose code a file is: the controller's (`src/notifier`, but for the copy helper the fake server calls
+    too), the harness's (the harness, the fakes, simpy), or neither (the standard library, other packages,
+    builtins), whose time belongs to whoever called it."""
+    path = _where(filename)
+    if path.startswith("src/notifier/") and not path.endswith("/_resources.py"):
+        return "controller"
+    if path.startswith(("harness/", "fakes/", "bench/", "simpy/")):
+        return "harness"
+    return None
+
+
+def _side(key: tuple[str, int, str], stats: dict[Any, Any], memo: dict[Any, Counter[str]],
+          depth: int = 0) -> Counter[str]:
+    """The share of a function's own time that is the controller's and the harness's: its own if the
+    function is theirs, else its callers', split by the time spent through each call edge (a `dict.get`
+    called by the controller's model and by the fake server's schema is split between the two)."""
+    if key in memo:
+        return memo[key]
+    owner = _owner(key[0])
+    if owner is not None:
+        return Counter({owner: 1.0})
+    callers = stats[key][4]
+    through = sum(edge[3] for edge in callers.values())
+    out: Counter[str] = Counter()
+    if depth > 40 or through <= 0:
+        out["harness"] = 1.0  # no caller to charge (the profiler's own frames): counted against the harness
+    else:
+        for caller, edge in callers.items():
+            for where, part in _side(caller, stats, memo, depth + 1).items():
+                out[where] += part * edge[3] / through
+    memo[key] = out
+    return out
 
 
 def section(quick: bool = False) -> dict[str, Any]:

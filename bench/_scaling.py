@@ -1,4 +1,4 @@
-"""Section 6: how cost grows. The catalogue suite under one and two xdist workers, and campaigns of 100,
+"""Section 6: how cost grows. The whole test suite under one and two xdist workers, and campaigns of 100,
 1,000 and 10,000 seeds, each in a fresh process: time must grow linearly and peak memory stay flat."""
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def campaign(seeds: int) -> dict[str, Any]:
 
 
 def section(quick: bool = False) -> dict[str, Any]:
-    target = "tests/sim/catalogue/test_a_phase_state_machine.py" if quick else "tests/sim/catalogue"
+    target = "tests/sim/catalogue/test_a_phase_state_machine.py" if quick else "tests"
     one, two = catalogue(1, target), catalogue(2, target)
     speedup = one["wall_seconds"] / two["wall_seconds"]
     campaigns = [campaign(seeds) for seeds in (QUICK_SIZES if quick else SIZES)]

@@ -17,8 +17,8 @@ def _throughput(s: dict[str, Any]) -> list[str]:
                      f"{r['seeds_per_second']:>8} {r['api_calls_per_second']:>11} {r['virtual_over_wall']:>11}x")
     rows = {r["replicas"]: r for r in s["scenarios"]}
     if 3 in rows:
-        lines.append(f"   goal >= 50 seeds/s/core on 3 replicas: {rows[3]['seeds_per_second']}: "
-                     f"{_mark(rows[3]['seeds_per_second'] >= 50)}")
+        lines.append(f"   goal >= 20 seeds/s/core on 3 replicas: {rows[3]['seeds_per_second']}: "
+                     f"{_mark(rows[3]['seeds_per_second'] >= 20)}")
     if 5 in rows:
         lines.append(f"   goal virtual >= 1000x wall on 5 replicas: {rows[5]['virtual_over_wall']}x: "
                      f"{_mark(rows[5]['virtual_over_wall'] >= 1000)}")
@@ -33,6 +33,9 @@ def _overhead(s: dict[str, Any]) -> list[str]:
              f"{s['api_call_point_over_simpy_event']}x"),
              f"   profile of {s['profile']['seeds']} seeds of the 3-replica scenario, own time:"]
     lines += [f"   {f['share']:>6.1%}  {f['function']}" for f in s["profile"]["top_functions"]]
+    outside = s["profile"]["outside_controller_share"]
+    lines.append(f"   CPU time outside the controller (harness, fakes, simpy, copies made for them): {outside:.1%} "
+                 f"(goal <= 25%: {_mark(outside <= 0.25)})")
     return lines
 
 
@@ -70,7 +73,7 @@ def _scaling(s: dict[str, Any]) -> list[str]:
     one, two = c["runs"]
     failed = [f"-n {run['workers']} exited {run['exit']}" for run in c["runs"] if run["exit"] != 0]
     lines = ["6. scaling" + (f" (catalogue FAILED: {', '.join(failed)})" if failed else ""),
-             (f"   catalogue ({one['passed']} tests): -n 1 {one['wall_seconds']} s, -n 2 {two['wall_seconds']} s: "
+             (f"   {c['target']} ({one['passed']} tests): -n 1 {one['wall_seconds']} s, -n 2 {two['wall_seconds']} s: "
              f"{c['speedup_1_to_2']}x (goal >= 1.8x: {_mark(c['speedup_1_to_2'] >= 1.8)})"),
              f"   campaigns of {k['scenario']}: " + "; ".join(
                  f"{r['seeds']} seeds {r['wall_seconds']} s ({r['ms_per_seed']} ms/seed, {r['peak_rss_mib']} MiB)"
@@ -128,8 +131,50 @@ def _parallel(s: dict[str, Any]) -> list[str]:
             f"   the same trace hashes everywhere: {_mark(s['same_hashes'])}"]
 
 
+def _cost(s: dict[str, Any]) -> list[str]:
+    what = ("API calls", "status writes", "Events", "Event writes", "Lease writes")
+    lines = ["9. the controller's cost per notification (committed writes; calls include refused ones)",
+             f"   {'scenario':34} {'n':>5} " + " ".join(f"{w:>13}" for w in what)]
+    for r in s["scenarios"]:
+        lines.append(f"   {r['scenario']:34} {r['notifications']:>5} "
+                     + " ".join(f"{r[w + ' per notification']:>13}" for w in what))
+    return lines
+
+
 RENDER = {"throughput": _throughput, "overhead": _overhead, "realtime": _realtime, "detection": _detection,
-          "scaling": _scaling, "shrink": _shrink, "fidelity": _fidelity, "parallel": _parallel}
+          "scaling": _scaling, "shrink": _shrink, "fidelity": _fidelity, "parallel": _parallel,
+          "cost": _cost}
+
+
+def _goals(sections: dict[str, Any]) -> list[str]:
+    """The performance issue's table: each figure this run measured, beside its goal."""
+    rows: list[tuple[str, str, bool]] = []
+    if "throughput" in sections:
+        by = {r["replicas"]: r for r in sections["throughput"]["scenarios"]}
+        if 3 in by:
+            rows.append(("3 replicas x 50 notifications, every fault: seeds/s/core",
+                         f"{by[3]['seeds_per_second']} (>= 20)", by[3]["seeds_per_second"] >= 20))
+        if 5 in by:
+            rows.append(("5 replicas x 500 notifications: virtual time over wall time",
+                         f"{by[5]['virtual_over_wall']}x (>= 1,000x)", by[5]["virtual_over_wall"] >= 1000))
+    if "overhead" in sections:
+        outside = sections["overhead"]["profile"]["outside_controller_share"]
+        rows.append(("share of CPU time outside the controller", f"{outside:.1%} (<= 25%)", outside <= 0.25))
+    if "scaling" in sections:
+        c = sections["scaling"]["catalogue"]
+        rows.append((f"{c['target']}, -n 1 to -n 2", f"{c['speedup_1_to_2']}x (>= 1.8x)",
+                     c["speedup_1_to_2"] >= 1.8))
+    if "parallel" in sections:
+        p = sections["parallel"]
+        goal = 0.9 * p["workers"]
+        rows.append((f"one campaign over {p['workers']} processes", f"{p['processes_speedup']}x (>= {goal:g}x)",
+                     p["processes_speedup"] >= goal))
+        rows.append(("one campaign over a Dask cluster", "same results as local" if p["same_hashes"]
+                     else "results differ from local", bool(p["same_hashes"])))
+    if not rows:
+        return []
+    return ["goals of the performance issue, measured in this run:"] + [
+        f"   {figure:60} {value:24} {_mark(met)}" for figure, value, met in rows]
 
 
 def table(report: dict[str, Any]) -> str:
@@ -138,4 +183,5 @@ def table(report: dict[str, Any]) -> str:
              + (" (quick: sizes too small to mean anything)" if report["quick"] else "")]
     for name, section in report["sections"].items():
         lines += RENDER[name](section)
+    lines += _goals(report["sections"])
     return "\n".join(lines)

@@ -28,7 +28,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def test_every_section_is_written(report: dict) -> None:
     assert list(report["sections"]) == ["throughput", "overhead", "realtime", "detection", "scaling", "shrink",
-                                        "fidelity", "parallel"]
+                                        "fidelity", "parallel", "cost"]
     assert report["machine"]["cores"] >= 1 and report["quick"] is True
 
 
@@ -93,6 +93,25 @@ def test_shrink_shrinks_what_it_finds(report: dict) -> None:
 def test_the_table_renders_from_the_json_alone(report: dict) -> None:
     text = table(report)
     assert "1. throughput" in text and "6. scaling" in text and "7. shrink" in text and "goal" in text
+    goals = text.split("goals of the performance issue, measured in this run:")[1]
+    for figure in ("seeds/s/core", "outside the controller", "-n 1 to -n 2", "over 2 processes", "Dask cluster"):
+        assert figure in goals
+
+
+def test_the_controllers_cost_per_notification_is_read_from_the_servers_writes(report: dict) -> None:
+    single, three = report["sections"]["cost"]["scenarios"]
+    # One notification, console and Slack, Slack 503 once: every write of it is in the server's record.
+    assert single["notifications"] == single["delivered"] == 2 and three["notifications"] == 50
+    assert single["status writes per notification"] >= 2  # the write-ahead intent and the outcome, at least
+    assert single["Lease writes per notification"] >= 2  # taken and released
+    assert 0 < single["Events per notification"] <= single["Event writes per notification"]
+    assert single["API calls per notification"] > single["status writes per notification"]
+
+
+def test_the_share_outside_the_controller_splits_the_whole_profile(report: dict) -> None:
+    profile = report["sections"]["overhead"]["profile"]
+    assert 0 < profile["controller_share"] < 1
+    assert profile["controller_share"] + profile["outside_controller_share"] == pytest.approx(1, abs=0.002)
 
 
 def test_an_unknown_section_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
