@@ -6,7 +6,7 @@ from __future__ import annotations
 import cProfile
 import pstats
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any
 
@@ -111,8 +111,8 @@ def profile(seeds: int) -> dict[str, Any]:
     for (file, _, _), seconds in own.items():
         by_module[_where(file)] += seconds
     modules = [{"module": module, "share": round(seconds / total, 3)} for module, seconds in by_module.most_common(8)]
-    sides: Counter[str] = Counter()
-    memo: dict[Any, Counter[str]] = {}
+    sides: dict[str, float] = defaultdict(float)
+    memo: dict[Any, dict[str, float]] = {}
     for key, row in stats.items():
         for where, part in _side(key, stats, memo).items():
             sides[where] += row[2] * part
@@ -133,8 +133,8 @@ def _owner(filename: str) -> str | None:
     return None
 
 
-def _side(key: tuple[str, int, str], stats: dict[Any, Any], memo: dict[Any, Counter[str]],
-          depth: int = 0) -> Counter[str]:
+def _side(key: tuple[str, int, str], stats: dict[Any, Any], memo: dict[Any, dict[str, float]],
+          depth: int = 0) -> dict[str, float]:
     """The share of a function's own time that is the controller's and the harness's: its own if the
     function is theirs, else its callers', split by the time spent through each call edge (a `dict.get`
     called by the controller's model and by the fake server's schema is split between the two)."""
@@ -142,10 +142,10 @@ def _side(key: tuple[str, int, str], stats: dict[Any, Any], memo: dict[Any, Coun
         return memo[key]
     owner = _owner(key[0])
     if owner is not None:
-        return Counter({owner: 1.0})
+        return {owner: 1.0}
     callers = stats[key][4]
     through = sum(edge[3] for edge in callers.values())
-    out: Counter[str] = Counter()
+    out: dict[str, float] = defaultdict(float)
     if depth > 40 or through <= 0:
         out["harness"] = 1.0  # no caller to charge (the profiler's own frames): counted against the harness
     else:
