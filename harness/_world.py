@@ -34,7 +34,7 @@ from notifier import (
     Request,
     Result,
 )
-from notifier.assembly import delivery_lease_name
+from notifier.assembly import EventRecorder, delivery_lease_name
 
 #: Task steps a world may take, and wall seconds it may run: no scenario we ship comes near either (bundled
 #: seeds take under 2,000 steps; the 5-replica x 500-notification bench scenario, which sets its own, 84,000),
@@ -80,9 +80,11 @@ class Replica:
         self.runtime = SimRuntime(world.env, clock_offset=clock_offset, budget=world.budget)
         self.api = FakeKubeApi(world.server, self.runtime, faults=ReplicaApiFaults(world.injector, self))
         self.reconciler = reconciler(self)
+        events = getattr(self.reconciler, "events", None)
         self.manager = Manager(api=self.api, runtime=self.runtime, reconciler=_Traced(self.reconciler, self),
                                namespace=world.namespace, workers=workers, identity=self.name,
-                               leader_election=leader_election, informer=world.informer)
+                               leader_election=leader_election, informer=world.informer,
+                               background=(events.finish_series,) if isinstance(events, EventRecorder) else ())
         self.task: SimTask[None] | None = None
 
     def start(self) -> None:

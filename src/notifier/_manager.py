@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -68,6 +69,8 @@ class Manager:
         leader_election: lead before reconciling; None to reconcile at once.
         resync_period: seconds between informer resyncs (0: never).
         informer: the cache to build (this one; the simulator's bug zoo puts a bug in it).
+        background: tasks to run beside the workers while the manager runs (the Event recorder's
+            `finish_series`), each started once the cache has synced.
     """
 
     def __init__(
@@ -84,6 +87,7 @@ class Manager:
         resync_period: float = 0.0,
         watch_timeout: float | None = None,
         informer: type[Informer] = Informer,
+        background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
     ) -> None:
         if workers < 1:
             raise ValueError(f"workers must be at least 1, not {workers!r}")
@@ -103,6 +107,7 @@ class Manager:
         self.state = ManagerState.NEW
         self.lost_leadership = False
         self._stopping = runtime.event()
+        self._background = tuple(background)
 
     def _enqueue(self, change: Change, obj: KubeObject) -> None:
         self.queue.add(object_key(obj))
@@ -123,6 +128,7 @@ class Manager:
             children.append(rt.spawn(self.informer.resync(), name=f"{self.identity}.resync"))
             await self.informer.synced.wait()
             workers = [rt.spawn(self._work(i), name=f"{self.identity}.worker[{i}]") for i in range(self.workers)]
+            children += [rt.spawn(task(), name=f"{self.identity}.{task.__name__}") for task in self._background]
             await self._stopping.wait()
             self.queue.shut_down()
             for worker in workers:

@@ -24,7 +24,7 @@ ROLE_RULES: Final[list[dict[str, list[str]]]] = [
     {"apiGroups": ["kubernaut.ai"], "resources": ["notificationrequests"], "verbs": ["get", "list", "watch"]},
     {"apiGroups": ["kubernaut.ai"], "resources": ["notificationrequests/status"], "verbs": ["update"]},
     {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "create", "update"]},
-    {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["create"]},
+    {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["create", "patch"]},
 ]
 
 

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from notifier._errors import KubeApiError, NotifierError
+from notifier._errors import KubeApiError, NotFoundError, NotifierError
 from notifier._model import Notification, flatten_context
 from notifier._ports import KubeApi, KubeObject, Runtime
 from notifier._resources import EVENTS, format_micro_time, format_time
@@ -121,8 +121,32 @@ class Auditor:
                           {"notification_id": n.name})
 
 
+#: client-go's events library finishes a series, writing its last count, once it has been quiet this long
+#: (`finishTime`, 6 minutes, in `tools/events`); a single Event leaves the cache after it too.
+SERIES_FINISH_SECONDS = 6 * 60
+
+
+@dataclass(slots=True)
+class _Series:
+    """One Event this recorder created, and how often it has happened since."""
+
+    body: KubeObject
+    observed: float
+    count: int = 1
+    #: The count the server holds.
+    written: int = 1
+
+
 class EventRecorder:
-    """Creates `events.k8s.io/v1` Events about a notification; best effort."""
+    """Creates `events.k8s.io/v1` Events about a notification; best effort.
+
+    Repeats are aggregated as client-go's events library (`k8s.io/client-go/tools/events`) aggregates them:
+    the first occurrence is created, the second turns it into a series (`series.count` 2, written as a
+    patch), later ones only count here, and `finish_series` writes a series' last count once it has been
+    quiet for `SERIES_FINISH_SECONDS`. client-go calls two Events the same when their action, reason,
+    reporting controller and object are; here their type and note must match too, so that no message is
+    folded into another's count.
+    """
 
     def __init__(self, api: KubeApi, runtime: Runtime, *, component: str, instance: str) -> None:
         self._api = api
@@ -131,26 +155,70 @@ class EventRecorder:
         self._instance = instance
         self._count = 0
         self.recorded: list[tuple[str, str, str]] = []
+        #: The Events created and not yet finished, by what makes two of them the same.
+        self._series: dict[tuple[str, ...], _Series] = {}
 
     async def record(self, obj: KubeObject, kind: str, reason: str, note: str) -> None:
         meta = obj.get("metadata", {})
-        self._count += 1
         now = self._runtime.now()
         self.recorded.append((kind, reason, note))
+        regarding = {"apiVersion": obj.get("apiVersion", ""), "kind": obj.get("kind", ""),
+                     "name": meta.get("name", ""), "namespace": meta.get("namespace", ""),
+                     "uid": meta.get("uid", "")}
+        key = (kind, reason, note[:1024], *regarding.values())
+        seen = self._series.get(key)
+        if seen is not None:
+            seen.count += 1
+            seen.observed = now
+            if seen.count == 2:
+                await self._write_series(seen)
+            return
+        self._count += 1
         body: KubeObject = {
             "apiVersion": EVENTS.api_version, "kind": EVENTS.kind,
             "metadata": {"name": f"{meta.get('name', '')}.{self._instance}.{self._count:x}",
                          "namespace": meta.get("namespace", "")},
             "eventTime": format_micro_time(now), "type": kind, "reason": reason, "note": note[:1024],
             "action": reason, "reportingController": self._component, "reportingInstance": self._instance,
-            "regarding": {"apiVersion": obj.get("apiVersion", ""), "kind": obj.get("kind", ""),
-                          "name": meta.get("name", ""), "namespace": meta.get("namespace", ""),
-                          "uid": meta.get("uid", "")},
+            "regarding": regarding,
         }
+        self._series[key] = _Series(body, now)
         try:
-            await self._api.create(EVENTS, str(meta.get("namespace", "")), body)
+            await self._api.create(EVENTS, str(body["metadata"]["namespace"]), body)
         except KubeApiError as error:
             log.info("event %s for %s not recorded: %s", reason, meta.get("name"), error)
+
+    async def _write_series(self, seen: _Series) -> None:
+        """Write the series' count: a patch of the Event, or the Event itself if it is gone (client-go's
+        `recordEvent` creates it when the patch finds nothing)."""
+        count, series = seen.count, {"count": seen.count, "lastObservedTime": format_micro_time(seen.observed)}
+        meta = seen.body["metadata"]
+        try:
+            try:
+                await self._api.patch(EVENTS, meta["namespace"], meta["name"], {"series": series})
+            except NotFoundError:
+                await self._api.create(EVENTS, meta["namespace"], {**seen.body, "series": series})
+        except KubeApiError as error:
+            log.info("event series %s not recorded: %s", meta["name"], error)
+        else:
+            seen.written = max(seen.written, count)
+
+    async def finish(self) -> None:
+        """Write the last count of every series quiet for `SERIES_FINISH_SECONDS`, and forget it."""
+        now = self._runtime.now()
+        for key, seen in list(self._series.items()):
+            if now - seen.observed < SERIES_FINISH_SECONDS:
+                continue
+            if seen.count > seen.written:
+                await self._write_series(seen)
+            if self._series.get(key) is seen and seen.count <= seen.written:
+                del self._series[key]
+
+    async def finish_series(self) -> None:
+        """`finish` every `SERIES_FINISH_SECONDS`, for ever (client-go's `finishSeries` ticker)."""
+        while True:
+            await self._runtime.sleep(SERIES_FINISH_SECONDS)
+            await self.finish()
 
 
 class Metrics:

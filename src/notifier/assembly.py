@@ -6,7 +6,7 @@ Lease; and what deploys it (`manifests`, the Role of exactly the verbs it calls)
 from notifier._app import LocalChannels, assemble
 from notifier._lease import DeliveryLock, LeaseClaimant, Tenure, delivery_lease_name
 from notifier._manifests import ROLE_RULES, manifests, role
-from notifier._observe import AuditEvent, Auditor, AuditSink, MemoryAuditSink
+from notifier._observe import AuditEvent, Auditor, AuditSink, EventRecorder, MemoryAuditSink
 from notifier._reconciler import CacheReader, ControllerConfig, LockMode, NotificationReconciler
 from notifier._routing import Resolution, Router
 from notifier._seams import PRODUCTION, Seams, StatusWriter
@@ -22,6 +22,7 @@ __all__ = [
     "CacheReader",
     "ControllerConfig",
     "DeliveryLock",
+    "EventRecorder",
     "LeaseClaimant",
     "LocalChannels",
     "LockMode",

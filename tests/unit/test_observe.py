@@ -123,3 +123,58 @@ def test_payload_carries_subject_and_body(kind: str) -> None:
     auditor = Auditor(sink, Clock())  # type: ignore[arg-type]
     auditor.sent(n(), "c") if kind == "sent" else auditor.failed(n(), "c", 1, "e")
     assert (sink.events[0].payload["subject"], sink.events[0].payload["body"]) == ("disk full", "node-1 disk 95%")
+
+
+def test_repeated_events_become_one_series_as_client_gos_recorder_makes_them(cluster: Cluster) -> None:
+    """k8s.io/client-go/tools/events: the first occurrence is created, the second turns it into a series of
+    count 2 (a patch), later ones only count, and the last count is written once the series has been quiet
+    for 6 minutes (`finishSeries`)."""
+    from notifier import EVENTS
+    from notifier._observe import SERIES_FINISH_SECONDS, EventRecorder
+
+    created = cluster.create(notification())
+    recorder = EventRecorder(cluster.api, cluster.runtime, component="notification-controller", instance="r0")
+    writes = lambda: [c.type for c in cluster.server.history() if c.resource == EVENTS]  # noqa: E731
+    for _ in range(4):
+        cluster.run(recorder.record(created, "Normal", "ReconcileStarted", "Reconciliation started"))
+    (event,) = cluster.server.list_objects(EVENTS, "default")[0]
+    assert writes() == ["ADDED", "MODIFIED"] and event["series"]["count"] == 2
+    cluster.run(recorder.finish())  # not quiet long enough yet: nothing written
+    assert writes() == ["ADDED", "MODIFIED"]
+
+    async def later() -> None:
+        await cluster.runtime.sleep(SERIES_FINISH_SECONDS)
+        await recorder.finish()
+    cluster.run(later())
+    (event,) = cluster.server.list_objects(EVENTS, "default")[0]
+    assert writes() == ["ADDED", "MODIFIED", "MODIFIED"] and event["series"]["count"] == 4
+    cluster.run(recorder.record(created, "Normal", "ReconcileStarted", "Reconciliation started"))
+    assert len(cluster.server.list_objects(EVENTS, "default")[0]) == 2  # a finished series starts anew
+
+
+def test_events_that_say_different_things_are_never_folded_together(cluster: Cluster) -> None:
+    from notifier import EVENTS
+    from notifier._observe import EventRecorder
+
+    created = cluster.create(notification())
+    recorder = EventRecorder(cluster.api, cluster.runtime, component="notification-controller", instance="r0")
+    cluster.run(recorder.record(created, "Normal", "NotificationSent", "Delivered to console"))
+    cluster.run(recorder.record(created, "Normal", "NotificationSent", "Delivered to slack:alerts"))
+    events = cluster.server.list_objects(EVENTS, "default")[0]
+    assert sorted(e["note"] for e in events) == ["Delivered to console", "Delivered to slack:alerts"]
+    assert not any("series" in e for e in events)
+
+
+def test_a_series_whose_event_is_gone_is_created_with_its_count(cluster: Cluster) -> None:
+    """client-go's `recordEvent` creates the Event when the series patch finds nothing."""
+    from notifier import EVENTS
+    from notifier._observe import EventRecorder
+
+    created = cluster.create(notification())
+    recorder = EventRecorder(cluster.api, cluster.runtime, component="notification-controller", instance="r0")
+    cluster.run(recorder.record(created, "Normal", "ReconcileStarted", "Reconciliation started"))
+    (event,) = cluster.server.list_objects(EVENTS, "default")[0]
+    cluster.server.delete(EVENTS, "default", event["metadata"]["name"])
+    cluster.run(recorder.record(created, "Normal", "ReconcileStarted", "Reconciliation started"))
+    (again,) = cluster.server.list_objects(EVENTS, "default")[0]
+    assert again["metadata"]["name"] == event["metadata"]["name"] and again["series"]["count"] == 2

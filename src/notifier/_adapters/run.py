@@ -119,7 +119,7 @@ async def serve(args: argparse.Namespace, checked: Checked, kube: object) -> int
         # does, so that no connection stays silent for ever behind a proxy.
         manager = Manager(api=api, runtime=runtime, reconciler=reconciler, namespace=args.namespace,
                           workers=args.workers, identity=args.replica_id, leader_election=election,
-                          watch_timeout=WATCH_TIMEOUT)
+                          watch_timeout=WATCH_TIMEOUT, background=(reconciler.events.finish_series,))
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, manager.stop)
