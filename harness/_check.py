@@ -10,13 +10,14 @@ from __future__ import annotations
 import itertools
 import re
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from harness._campaign import Outcome, runs
+from harness import _junit as junit
+from harness._campaign import Outcome, processes, runs
 from harness._progress import Progress
 from harness._run import plan_for, recorded_plan
 from harness._scenario import Scenario, bundled, bundled_dir, load_scenario
@@ -125,7 +126,8 @@ def streams_of(scenario: Scenario, *, base_seed: int, mutant: str | None, failur
 
 def check(budget: float, *, mutant: str | None = None, report_dir: Path = Path("reports"),
           zoo_seeds: int = 60, on_case: Callable[[Case], None] | None = None,
-          bar: Progress | None = None, max_seeds: int | None = None, base_seed: int = 0) -> Verdict:
+          bar: Progress | None = None, max_seeds: int | None = None, base_seed: int = 0,
+          part: tuple[int, int] = (0, 1)) -> Verdict:
     """The gate, within `budget` wall seconds in all: no run starts after it and none runs past it.
 
     1. Determinism: each scenario's seed `base_seed` runs twice (under its campaign strategy).
@@ -138,15 +140,18 @@ def check(budget: float, *, mutant: str | None = None, report_dir: Path = Path("
     What the budget did not reach is a failed case that says so: the gate is never green for work it skipped.
     With `max_seeds`, a stream ends after that many runs, and the gate once every stream has. `on_case` is
     told of each case as it is decided; `bar` shows the budget being spent. `verdict.spent` says where the
-    budget went; `verdict.coverage` what the sites strategy covered.
+    budget went; `verdict.coverage` what the sites strategy covered. `part` (k, n): only the k-th of n shares of
+    the scenarios and of the mutants (those whose index is k modulo n), as one process of `check -j n` runs.
     """
     started = time.perf_counter()
     deadline = started + budget
     verdict = Verdict()
-    scenarios: list[Scenario] = [load_scenario(path) for path in bundled()]
-    if not scenarios:
+    everyone: list[Scenario] = [load_scenario(path) for path in bundled()]
+    if not everyone:
         raise ConfigFileError(str(bundled_dir()), 0, "", "no bundled scenario is installed there: the gate would "
                                                           "check nothing")
+    k, n = part
+    scenarios = everyone[k::n]
     failures_dir = report_dir / "failures"
     failed: dict[str, str] = {}
     cut: list[str] = []
@@ -219,7 +224,7 @@ def check(budget: float, *, mutant: str | None = None, report_dir: Path = Path("
         systematic += [sites] if sites is not None else []
         randomly += others
     if mutant is None:
-        for name in MUTANTS:
+        for name in list(MUTANTS)[k::n]:
             found = hunt(name, zoo_seeds, deadline=deadline)
             if found.caught:
                 add(Case("zoo", name, found.seconds))
@@ -257,21 +262,48 @@ def check(budget: float, *, mutant: str | None = None, report_dir: Path = Path("
     return verdict
 
 
+def check_on(jobs: int, budget: float, *, mutant: str | None = None, report_dir: Path = Path("reports"),
+             zoo_seeds: int = 60, bar: Progress | None = None, max_seeds: int | None = None,
+             base_seed: int = 0) -> Verdict:
+    """`check` on `jobs` processes, each the gate of its share of the scenarios and the mutants for the whole
+    budget; their verdicts joined in the order `check` on one process gives its cases."""
+    if jobs <= 1:
+        return check(budget, mutant=mutant, report_dir=report_dir, zoo_seeds=zoo_seeds, bar=bar,
+                     max_seeds=max_seeds, base_seed=base_seed)
+    started = time.perf_counter()
+    until = time.time() + budget  # the one clock the processes share
+    with processes(jobs) as pool:
+        futures = [pool.submit(_check_part, until, (k, jobs), mutant, report_dir, zoo_seeds, max_seeds, base_seed)
+                   for k in range(jobs)]
+        while wait(futures, timeout=0.25).not_done:
+            if bar is not None:
+                bar.update("check", completed=min(budget, time.perf_counter() - started),
+                           description=f"check: {jobs} processes")
+        parts = [future.result() for future in futures]
+    verdict = Verdict(runs=sum(part.runs for part in parts))
+    for suite in ("determinism", "zoo", "scenarios"):
+        # part k holds every k-th case of each suite: dealt back, they are in the one-process order
+        dealt = [[case for case in part.cases if case.suite == suite] for part in parts]
+        for index in range(sum(map(len, dealt))):
+            verdict.cases.append(dealt[index % jobs][index // jobs])
+    for part in parts:
+        for name, seconds in part.spent.items():
+            verdict.spent[name] = verdict.spent.get(name, 0.0) + seconds
+        for name, count in part.strategy_runs.items():
+            verdict.strategy_runs[name] = verdict.strategy_runs.get(name, 0) + count
+    order = {scenario: index for index, scenario in enumerate(
+        case.name for case in verdict.cases if case.suite == "determinism")}
+    verdict.coverage = dict(sorted((item for part in parts for item in part.coverage.items()),
+                                   key=lambda item: order.get(item[0], len(order))))
+    return verdict
+
+
+def _check_part(until: float, part: tuple[int, int], mutant: str | None, report_dir: Path, zoo_seeds: int,
+                max_seeds: int | None, base_seed: int) -> Verdict:
+    return check(max(0.0, until - time.time()), mutant=mutant, report_dir=report_dir, zoo_seeds=zoo_seeds,
+                 max_seeds=max_seeds, base_seed=base_seed, part=part)
+
+
 def write_junit(verdict: Verdict, path: Path) -> None:
     """JUnit XML: one suite per kind of check, one case per scenario, mutant or determinism check."""
-    root = ET.Element("testsuites", name="notifier-sim check")
-    for suite_name in ("determinism", "zoo", "scenarios"):
-        cases = [case for case in verdict.cases if case.suite == suite_name]
-        if not cases:
-            continue
-        suite = ET.SubElement(root, "testsuite", name=suite_name, tests=str(len(cases)),
-                              failures=str(sum(1 for c in cases if c.failure)), errors="0",
-                              time=f"{sum(c.seconds for c in cases):.3f}")
-        for case in cases:
-            element = ET.SubElement(suite, "testcase", classname=f"notifier_sim.{suite_name}", name=case.name,
-                                    time=f"{case.seconds:.3f}")
-            if case.failure is not None:
-                failure = ET.SubElement(element, "failure", message=case.failure[:200])
-                failure.text = case.failure
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+    junit.write(verdict.cases, path, title="notifier-sim check", suites=("determinism", "zoo", "scenarios"))

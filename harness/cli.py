@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from harness import _junit as junit
 from harness._progress import Progress, progress
 from notifier import ConfigFileError
 
@@ -109,10 +110,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--shard", type=_shard, default=None, metavar="K/N",
                      help="Run only the K-th of N shares of each scenario's seeds (seed i when i %% N == K-1); "
                           "`notifier-sim merge` joins the shards' summaries")
-    merge = commands.add_parser("merge", help="Join the summaries of a campaign's shards (run --shard) into one")
-    merge.add_argument("summaries", nargs="+", type=Path, metavar="SUMMARY", help="summary.json files")
+    run.add_argument("--junit", type=Path, default=None,
+                     help="Write JUnit XML here: a case per scenario, failed by its failing seeds")
+    merge = commands.add_parser("merge", help="Join the summaries and JUnit files of a campaign's shards into one")
+    merge.add_argument("summaries", nargs="+", type=Path, metavar="FILE",
+                       help="summary.json files of `run`, and JUnit XML files (*.xml) of `run` or `check`")
     merge.add_argument("--out", type=Path, default=Path("reports/summary.json"),
                        help="Where the joined summary goes (default: reports/summary.json)")
+    merge.add_argument("--junit-out", type=Path, default=Path("reports/junit.xml"),
+                       help="Where the joined JUnit XML goes (default: reports/junit.xml)")
     replay = commands.add_parser("replay", help="Run a failure artifact again and confirm its trace hash")
     replay.add_argument("artifact", type=Path)
     shrink = commands.add_parser("shrink", help="Minimise a failure artifact and write a regression test")
@@ -129,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="The first seed of the random strategies (default: 0); sites is systematic and always "
                            "starts at its first run")
     gate.add_argument("--junit", type=Path, default=None, help="Write JUnit XML here")
+    gate.add_argument("-j", "--jobs", type=_positive("--jobs"), default=1,
+                      help="Check on this many processes, each the gate of its share of the scenarios and mutants "
+                           "for the whole budget (default: 1)")
     gate.add_argument("--mutant", default=None, help="Force a mutant on every run (the gate must then fail)")
     gate.add_argument("--report-dir", type=Path, default=Path("reports"), help="Where artifacts go")
     zoo = commands.add_parser("zoo", help="Run every mutant of the bug zoo and show what caught it")
@@ -196,11 +205,15 @@ def _run(args: argparse.Namespace) -> int:
         print(f"notifier-sim: {len(scenarios)} scenario(s) x {counted}"
               + (f", mutant {args.mutant}" if args.mutant else ""))
         print(f"{'scenario':<36} {'runs':>5} {'violations':>10} {'faults fired':>13} {'wall':>7}")
+    took: dict[str, float] = {}
     with progress() as bar:
-        ok, ran = _run_scenarios(args, scenarios, seeds, runs, bar)
+        ok, ran = _run_scenarios(args, scenarios, seeds, runs, bar, took)
     if not ran:  # never reachable with a scenario and a seed; kept so that no path reports green for nothing
         raise ConfigFileError("notifier-sim run", 0, "", "no run took place, so nothing was checked")
     write_summary(args.report_dir / "summary.json", runs, ok=ok, wall=time.perf_counter() - started)
+    if args.junit is not None:
+        strategies = {s.name: args.strategy or s.campaign.strategy for s in scenarios}
+        junit.write(junit.run_cases(runs, strategies, took, args.mutant), args.junit, title="notifier-sim run")
     if args.json:
         print(json.dumps({"ok": ok, "runs": runs}))
     else:
@@ -210,8 +223,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _run_scenarios(args: argparse.Namespace, scenarios: list[Any], seeds: list[int], summary: list[dict[str, Any]],
-                   bar: Progress) -> tuple[bool, int]:
-    """Every seed of every scenario; (every invariant held, how many runs took place)."""
+                   bar: Progress, took: dict[str, float]) -> tuple[bool, int]:
+    """Every seed of every scenario; (every invariant held, how many runs took place). `took`: each scenario's
+    wall seconds."""
     from harness._campaign import runs
     from harness._explore import hypothesis_search, self_check
     from harness._report import write_timeline
@@ -291,15 +305,26 @@ def _run_scenarios(args: argparse.Namespace, scenarios: list[Any], seeds: list[i
                 print(f"  sites: {plan.coverage(done)}")
             for line in failures[:6]:
                 print(line)
+        took[scenario.name] = time.perf_counter() - first
     return ok, ran
 
 
-def _merge(paths: list[Path], out: Path) -> int:
-    """Join the summaries of a campaign's shards: exit 0 if every shard held every invariant, else 1."""
+def _merge(paths: list[Path], out: Path, junit_out: Path) -> int:
+    """Join the summaries and the JUnit files of a campaign's shards: exit 0 if every shard held every
+    invariant (and passed every case), else 1."""
     from harness._report import write_summary
 
-    ok, runs, wall, failures = True, 0, 0.0, []
-    for path in paths:
+    xml = [path for path in paths if path.suffix == ".xml"]
+    ok = True
+    if xml:
+        cases, failed = junit.merge(xml, junit_out)
+        ok = not failed
+        print(f"merged {len(xml)} JUnit files: {cases} cases, {failed} failed -> {junit_out}")
+    summaries = [path for path in paths if path.suffix != ".xml"]
+    if not summaries:
+        return 0 if ok else 1
+    runs, wall, failures = 0, 0.0, []
+    for path in summaries:
         try:
             data = json.loads(path.read_text())
         except OSError as error:
@@ -312,7 +337,7 @@ def _merge(paths: list[Path], out: Path) -> int:
         failures.extend(data["failures"])
     failures.sort(key=lambda f: (str(f.get("scenario")), int(f.get("seed", 0))))
     write_summary(out, failures, ok=ok, wall=wall, runs=runs)
-    print(f"merged {len(paths)} summaries: {runs} runs, {len(failures)} failing; "
+    print(f"merged {len(summaries)} summaries: {runs} runs, {len(failures)} failing; "
           f"{'all invariants held' if ok else 'VIOLATIONS found'} -> {out}")
     return 0 if ok else 1
 
@@ -388,7 +413,7 @@ def _shrink(path: Path, out: Path) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from harness._check import check, write_junit
+    from harness._check import check_on, write_junit
     from harness.mutants import MUTANTS
 
     budget = args.budget
@@ -399,8 +424,8 @@ def _check(args: argparse.Namespace) -> int:
           + (f", mutant {args.mutant} forced" if args.mutant else ""))
     with progress() as bar:
         bar.task("check", budget, "check")
-        verdict = check(budget, mutant=args.mutant, report_dir=args.report_dir, bar=bar, max_seeds=args.seeds,
-                        base_seed=args.seed)
+        verdict = check_on(args.jobs, budget, mutant=args.mutant, report_dir=args.report_dir, bar=bar,
+                           max_seeds=args.seeds, base_seed=args.seed)
     for case in verdict.cases:
         mark = "ok  " if case.failure is None else "FAIL"
         print(f"{mark} {case.suite:<12} {case.name:<48} {case.seconds:7.2f}s")
@@ -466,7 +491,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return _run(args)
         if args.command == "merge":
-            return _merge(args.summaries, args.out)
+            return _merge(args.summaries, args.out, args.junit_out)
         if args.command == "check":
             return _check(args)
         if args.command == "zoo":

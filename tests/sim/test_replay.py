@@ -185,19 +185,19 @@ def test_any_run_converts_exactly_into_its_script(strategy: str) -> None:
 
 
 def test_a_race_timed_by_other_notifications_shrinks_to_its_own_world(tmp_path: Path) -> None:
-    """The first failure of the lock bug that pct finds on the 3-replica all-faults scenario (seed 100): the
-    claimant was frozen during its Lease GET by a pause that fired at another notification's await point, and
-    the holder had taken the Lease late only because its own pause, at yet another notification, kept it away.
-    The shrinker keeps that timing in the violation's own world (one notification, the two replicas the
-    violation names) by a pause at the passage the freeze held back; matching each passage with a latency
-    alone, it ended at 4 notifications, 3 replicas and 8 firings."""
+    """A failure of the lock bug that pct finds on the 3-replica all-faults scenario (seed 731, the second in
+    1,500 seeds; the first, 430, shrinks alike in twice the time): the claimant is frozen during its Lease GET,
+    and the timing that let it take the Lease over came from faults at other notifications' await points. The
+    shrinker keeps that timing in the violation's own world (one notification, the two replicas the violation
+    names) by a pause at the passage the freeze held back; matching each passage with a latency alone, such
+    failures ended at 4 notifications, 3 replicas and 8 firings."""
     scenario = load_scenario(bundled_dir() / "all-faults-three-replicas.yaml")
-    _, artifact = run_recorded(scenario, 100, tmp_path / "failures", strategy="pct",
+    _, artifact = run_recorded(scenario, 731, tmp_path / "failures", strategy="pct",
                                mutant="lease-observed-before-read")
     assert artifact is not None
     done = shrink(artifact, tmp_path / "regressions")
     assert (done.after["notifications"], done.after["replicas"], done.after["workers"]) == (1, 2, 1)
-    assert done.after["faults fired"] <= 3 and done.after["choices"] == 0
+    assert done.after["faults fired"] <= 4 and done.after["choices"] == 0
     # the claimant frozen during its Lease GET
     assert any(" api.get leases " in firing and firing.endswith("replica.pause") for firing in done.firings)
     text = done.test_path.read_text()
