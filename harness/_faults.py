@@ -118,17 +118,20 @@ class Injector:
         intensity = self.intensities.get(fault)
         if intensity is None or intensity.probability <= 0 or not self.world.in_fault_phase():
             return None
-        key = (who, place or fault, fault)
-        self._counts[key] += 1  # the occurrence: each fault is asked once per passage of its place
-        firing = Firing(Site(who, key[1], self._counts[key]), fault)
+        where = place or fault
+        key = (who, where, fault)
+        occurrence = self._counts[key] = self._counts[key] + 1  # each fault is asked once per passage of its place
         if self.sites is not None:
+            firing = Firing(Site(who, where, occurrence), fault)
             if not self.sites.decide(firing, self.world.env.now):
                 return None
-        elif not self.world.choices.chance(fault, intensity.probability, at=f"{who}, {key[1]}"):
+        elif self.world.choices.chance(fault, intensity.probability, at=f"{who}, {where}"):
+            firing = Firing(Site(who, where, occurrence), fault)  # built only when it fires: most calls do not
+        else:
             return None
         self.log.append((firing, None))
-        if self.sites is not None and (passages := self._passages.get((who, key[1]))):
-            self.sites.fired_at[firing] = Site(who, key[1], passages)
+        if self.sites is not None and (passages := self._passages.get((who, where))):
+            self.sites.fired_at[firing] = Site(who, where, passages)
         self.fired[fault] += 1
         self.world.trace.record(who, f"fault.{fault}", **details)
         return intensity

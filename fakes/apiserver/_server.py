@@ -43,8 +43,10 @@ from fakes.apiserver._list import (
 from fakes.apiserver._patch import merge_patch
 from fakes.apiserver._schema import (
     FieldError,
+    Schema,
     apply_defaults,
     check_rules_supported,
+    compile_schema,
     prune,
     validate,
     validate_name,
@@ -116,6 +118,7 @@ class ApiServer:
         self._history: deque[Change] = deque()
         self._watchers: list[Watcher] = []
         self._rules: dict[str, ResourceRules] = {}
+        self._compiled: dict[str, Schema] = {}
         self._types: dict[str, ResourceType] = {}
         #: Whether the garbage collector has anything to look at: an object was deleted, or one with owners
         #: created, since it last looked.
@@ -143,6 +146,7 @@ class ApiServer:
     def register(self, resource: ResourceType, rules: ResourceRules) -> None:
         if rules.schema is not None:
             check_rules_supported(rules.schema)
+            self._compiled[qualified(resource)] = compile_schema(rules.schema)
         self._rules[qualified(resource)] = rules
         self._types[qualified(resource)] = resource
 
@@ -516,13 +520,14 @@ class ApiServer:
         errors: list[FieldError],
     ) -> None:
         if rules.schema is not None:
-            apply_defaults(rules.schema, obj)
-            prune(rules.schema, obj)
+            schema = self._compiled[qualified(resource)]
+            apply_defaults(schema, obj)
+            prune(schema, obj)
             # With a status subresource only a status update can change the status, and its validator is
             # rooted at `status` (`ValidateStatusUpdate`); everything else is rooted at the object.
-            errors = [*errors, *validate(rules.schema, obj, root="status" if rules.status_subresource else "")]
+            errors = [*errors, *validate(schema, obj, root="status" if rules.status_subresource else "")]
             if old is not None:
-                errors += validate_transition(rules.schema, obj, old)
+                errors += validate_transition(schema, obj, old)
         if errors:
             name = obj.get("metadata", {}).get("name", "")
             summary = errors[0].field + ": " + errors[0].message if len(errors) == 1 else (
