@@ -8,6 +8,9 @@ The user API: `load_scenario` (or `Scenario` from fields), `run` (one seed: a `R
 exported for tests that build worlds by hand.
 """
 
+import importlib as _importlib
+import typing as _typing
+
 from harness._bridge import EPOCH, Budget, SimEvent, SimLock, SimQueue, SimRuntime, SimTask
 from harness._build import notification_body
 from harness._campaign import Outcome, runs
@@ -17,7 +20,6 @@ from harness._errors import DeterminismError, HarnessError, SimulationError
 from harness._faults import FAULTS, FaultIntensity, Injector
 from harness._invariants import INVARIANTS, Violation
 from harness._progress import Progress, progress
-from harness._realtime import deliver_on_asyncio
 from harness._replay import Artifact, Replayed, replay, run_recorded
 from harness._run import STRATEGIES, RunResult, run
 from harness._run import plan_for as site_plan
@@ -30,6 +32,21 @@ from harness._sites import decode_durations as durations_from_json
 from harness._trace import Step, Trace, first_divergence
 from harness._world import Replica, World
 from harness._zoo import Hunt, hunt
+
+if _typing.TYPE_CHECKING:
+    from harness._realtime import deliver_on_asyncio
+
+#: Exports imported when first asked for: `deliver_on_asyncio` pulls in the official Kubernetes client, which
+#: no simulated run needs and every `-j` worker and xdist worker would otherwise pay for at its start.
+_LAZY: _typing.Final = {"deliver_on_asyncio": "harness._realtime"}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "EPOCH",

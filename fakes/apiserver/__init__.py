@@ -1,11 +1,28 @@
 """An in-process Kubernetes API server with real API-machinery semantics, and its `KubeApi` client."""
 
+import importlib as _importlib
+import typing as _typing
+
 from fakes.apiserver._client import ApiFaults, FakeKubeApi, NoFaults
-from fakes.apiserver._http import HttpApiServer
 from fakes.apiserver._patch import merge_patch
 from fakes.apiserver._schema import FieldError
 from fakes.apiserver._server import ApiServer, ResourceRules
 from fakes.apiserver._watch import Change, Watcher
+
+if _typing.TYPE_CHECKING:
+    from fakes.apiserver._http import HttpApiServer
+
+#: Exports imported when first asked for: the HTTPS front pulls in its web stack, which the in-process
+#: server the simulator uses never needs.
+_LAZY: _typing.Final = {"HttpApiServer": "fakes.apiserver._http"}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(_importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "ApiFaults",

@@ -48,9 +48,23 @@ def test_dependencies_point_one_way(package: str, folder: str) -> None:
                                     notifier.model, fakes.apiserver, harness])
 def test_all_names_exactly_the_public_names_once(module: object) -> None:
     exported = list(module.__all__)  # type: ignore[attr-defined]
-    public = sorted(name for name in vars(module) if not name.startswith("_") and not _is_submodule(module, name))
+    lazy = set(getattr(module, "_LAZY", ()))  # imported when first asked for, by the module's __getattr__
+    public = sorted({name for name in vars(module) if not name.startswith("_") and not _is_submodule(module, name)}
+                    | lazy)
     assert len(exported) == len(set(exported))
     assert sorted(exported) == public
+    for name in lazy:
+        assert getattr(module, name).__name__ == name
+
+
+def test_importing_the_harness_leaves_the_official_client_and_the_https_front_unimported() -> None:
+    """What a `-j` worker and an xdist worker pay at start: `import harness` imports neither the official
+    Kubernetes client nor the fake server's web stack (they come when `deliver_on_asyncio` or
+    `HttpApiServer` is first asked for)."""
+    code = ("import sys, harness, fakes.apiserver; "
+            "print(sorted(m for m in ('kubernetes', 'fakes.apiserver._http') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 def _modules_imported(path: Path) -> set[str]:
