@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import gc
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -82,6 +81,38 @@ def run(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list[i
     A world that spends its step or wall budget (a controller that loops) stops there and is judged as it
     stands: `no-progress`, with the safety invariants; liveness and expected outcomes are not judged.
     """
+    collecting = gc.isenabled()
+    # The cycle collector is paused while the world runs, and run once when nothing refers to it any more (see
+    # `_judged`): every object the world made is still young then, so one young collection frees its cycles.
+    gc.disable()
+    try:
+        result, world, rig = _judged(scenario, seed, strategy=strategy, tape=tape, mutant=mutant, prepare=prepare,
+                                     max_steps=max_steps, wall_seconds=wall_seconds, firings=firings,
+                                     durations=durations, script=script)
+        if keep:
+            result.world, result.rig = world, rig
+        del world, rig
+    finally:
+        if collecting:
+            gc.enable()
+    if collecting and not keep:
+        gc.collect(1)
+    return result
+
+
+def _judged(scenario: Scenario, seed: int, *, strategy: str, tape: list[int] | None, mutant: str | None,
+            prepare: Callable[[World], None] | None, max_steps: int | None, wall_seconds: float | None,
+            firings: frozenset[Firing] | None, durations: dict[Firing, float] | None,
+            script: dict[str, int] | None) -> tuple[RunResult, World, Rig]:
+    """One seed run and judged: its result, and the world and rig it ran in.
+
+    The caller pauses the cycle collector around this. A run makes hundreds of thousands of short-lived
+    objects, which reference counting frees as it goes; the collector, started every 700 allocations, would
+    walk the world's growing live set again and again (a sixth of a run's time in `python -m bench --only
+    throughput`). A world's cycles (finished coroutines, their tasks) are freed after it, never during it:
+    what a world does cannot depend on when the collector happened to run, which varies with what the process
+    ran before.
+    """
     targets, notes, plan, single = None, [], None, None
     world_seed = seed
     if strategy == "sites" or firings is not None:
@@ -97,8 +128,7 @@ def run(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list[i
     if prepare is not None:
         prepare(world)
     until = scenario.phases.fault + scenario.phases.quiet
-    with _collected_after():
-        world.run(until=until)
+    world.run(until=until)
     if plan is not None and single is not None and targets is not None and world.no_progress is None:
         plan.learn(single, targets)  # a run its budget stopped did not see all it would have: not learned from
     evidence = evidence_of(world, rig, scenario)
@@ -117,29 +147,7 @@ def run(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list[i
         traffic=[step.model_dump(mode="json") for step in world.traffic],
         script=script_of(world.choices.drawn), world_seed=world_seed,
     )
-    if keep:
-        result.world, result.rig = world, rig
-    return result
-
-
-@contextmanager
-def _collected_after() -> Iterator[None]:
-    """The cycle collector paused while a world runs, and run once, on its young generations, when it ends.
-
-    A run makes hundreds of thousands of short-lived objects, which reference counting frees as it goes; the
-    collector, started every 700 allocations, would walk the world's growing live set again and again (a
-    sixth of a run's time in `python -m bench --only throughput`; peak memory is the same). A world's
-    cycles (finished coroutines, their tasks) are freed after it, never during it: what a world does cannot
-    depend on when the collector happened to run, which varies with what the process ran before."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-        gc.collect(1)
+    return result, world, rig
 
 
 def script_of(drawn: dict[str, int]) -> dict[str, int]:

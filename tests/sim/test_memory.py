@@ -36,3 +36,23 @@ def test_a_notification_deleted_mid_delivery_leaves_no_memory_behind() -> None:
     result = churn([(2.0, "n-00"), (2.5, "n-01"), (6.0, "n-03")])  # each while its Slack send is in flight
     left = {name: sorted(m.key for m in r.memories.values()) for name, r in result.rig.reconcilers.items()}
     assert left == {"replica-0": [], "replica-1": []}
+
+
+def test_a_run_leaves_no_world_behind_once_its_result_is_returned(caplog: Any) -> None:
+    """`run` pauses the cycle collector while a world runs and frees the world's cycles after it: a campaign
+    of any length holds one world at a time (a collection made while the world was still referred to would
+    move it out of the young generations, where only a full collection, which a paused collector never
+    starts, could free it)."""
+    import gc
+    import logging
+
+    from harness import World, load_scenario
+    from harness._scenario import bundled_dir
+
+    scenario = load_scenario(bundled_dir() / "all-faults-three-replicas.yaml")
+    caplog.set_level(logging.CRITICAL, logger="notifier")  # a captured record of a failed call holds its frames
+    gc.collect()  # what earlier tests left for the collector
+    for seed in range(3):
+        run(scenario, seed, strategy="swarm")
+    assert gc.isenabled()
+    assert not [obj for obj in gc.get_objects() if isinstance(obj, World)]
