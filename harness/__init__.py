@@ -8,9 +8,9 @@ The user API: `load_scenario` (or `Scenario` from fields), `run` (one seed: a `R
 exported for tests that build worlds by hand.
 """
 
-import importlib as _importlib
 import typing as _typing
 
+from fakes.lazy import lazy_exports as _lazy_exports
 from harness._bridge import EPOCH, Budget, SimEvent, SimLock, SimQueue, SimRuntime, SimTask
 from harness._build import notification_body
 from harness._campaign import Outcome, runs
@@ -40,13 +40,7 @@ if _typing.TYPE_CHECKING:
 #: no simulated run needs and every `-j` worker and xdist worker would otherwise pay for at its start.
 _LAZY: _typing.Final = {"deliver_on_asyncio": "harness._realtime"}
 
-
-def __getattr__(name: str) -> _typing.Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(_importlib.import_module(_LAZY[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = _lazy_exports(__name__, _LAZY)
 
 __all__ = [
     "EPOCH",

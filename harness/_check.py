@@ -18,6 +18,7 @@ from typing import Final
 
 from harness import _junit as junit
 from harness._campaign import Outcome, processes, runs
+from harness._junit import Case
 from harness._progress import Progress
 from harness._run import plan_for, recorded_plan
 from harness._scenario import Scenario, bundled, bundled_dir, load_scenario
@@ -36,16 +37,6 @@ def parse_budget(text: str) -> float:
         raise ConfigFileError("--budget", 0, "", f"budget {text!r} is not a duration; use e.g. 60s, 2m or 90")
     value = float(match.group(1))
     return value * {"s": 1, None: 1, "m": 60, "h": 3600}[match.group(2)]
-
-
-@dataclass(slots=True)
-class Case:
-    """One JUnit test case."""
-
-    suite: str
-    name: str
-    seconds: float
-    failure: str | None = None
 
 
 @dataclass(slots=True)
@@ -271,7 +262,9 @@ def check_on(jobs: int, budget: float, *, mutant: str | None = None, report_dir:
         return check(budget, mutant=mutant, report_dir=report_dir, zoo_seeds=zoo_seeds, bar=bar,
                      max_seeds=max_seeds, base_seed=base_seed)
     started = time.perf_counter()
-    until = time.time() + budget  # the one clock the processes share
+    # The gate's wall budget (never a world's time): perf_counter instants mean nothing in another process, so the
+    # deadline goes to the workers on the one clock they share.
+    until = time.time() + budget
     with processes(jobs) as pool:
         futures = [pool.submit(_check_part, until, (k, jobs), mutant, report_dir, zoo_seeds, max_seeds, base_seed)
                    for k in range(jobs)]

@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from notifier import ConfigFileError
 
 
-class JunitCase(Protocol):
+@dataclass(slots=True)
+class Case:
+    """One JUnit test case."""
+
     suite: str
     name: str
     seconds: float
-    failure: str | None
+    failure: str | None = None
 
 
-def write(cases: Sequence[JunitCase], path: Path, *, title: str, suites: Iterable[str] | None = None) -> None:
+def write(cases: Sequence[Case], path: Path, *, title: str, suites: Iterable[str] | None = None) -> None:
     """One `testsuite` per suite (in `suites`' order, else as first met), one `testcase` per case."""
     root = ET.Element("testsuites", name=title)
     for suite_name in dict.fromkeys(suites if suites is not None else (case.suite for case in cases)):
@@ -96,11 +100,9 @@ def _save(root: ET.Element, path: Path) -> None:
 
 
 def run_cases(results: Iterable[dict[str, Any]], strategies: dict[str, str], seconds: dict[str, float],
-              mutant: str | None = None) -> list[Any]:
+              mutant: str | None = None) -> list[Case]:
     """`run`'s cases: one per scenario and strategy, failed by its failing seeds, each with the command
     that runs that seed again."""
-    from harness._check import Case
-
     failing: dict[str, list[str]] = {name: [] for name in strategies}
     for result in results:
         for v in result["violations"][:1]:

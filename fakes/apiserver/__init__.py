@@ -1,6 +1,5 @@
 """An in-process Kubernetes API server with real API-machinery semantics, and its `KubeApi` client."""
 
-import importlib as _importlib
 import typing as _typing
 
 from fakes.apiserver._client import ApiFaults, FakeKubeApi, NoFaults
@@ -8,6 +7,7 @@ from fakes.apiserver._patch import merge_patch
 from fakes.apiserver._schema import FieldError
 from fakes.apiserver._server import ApiServer, ResourceRules
 from fakes.apiserver._watch import Change, Watcher
+from fakes.lazy import lazy_exports as _lazy_exports
 
 if _typing.TYPE_CHECKING:
     from fakes.apiserver._http import HttpApiServer
@@ -16,13 +16,7 @@ if _typing.TYPE_CHECKING:
 #: server the simulator uses never needs.
 _LAZY: _typing.Final = {"HttpApiServer": "fakes.apiserver._http"}
 
-
-def __getattr__(name: str) -> _typing.Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(_importlib.import_module(_LAZY[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = _lazy_exports(__name__, _LAZY)
 
 __all__ = [
     "ApiFaults",
