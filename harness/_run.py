@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from harness._build import build
+from harness._dump import judge_symptom
 from harness._invariants import Violation, check, explained_redeliveries
 from harness._judge import evidence_of, expectations
 from harness._rig import Rig
@@ -53,6 +54,8 @@ class RunResult:
     #: The run's choices that are not where faults fire nor how long their delays last, by name, where not the
     #: simplest (`script_of`): with `fired`, what replays the run as a script.
     script: dict[str, int] = field(default_factory=dict)
+    #: For a scenario with a symptom (`reproduce`): what its world's end shows, as `harness._observed.features`.
+    observed: dict[str, Any] | None = None
     world: World | None = None
     rig: Rig | None = None
 
@@ -135,6 +138,10 @@ def _judged(scenario: Scenario, seed: int, *, strategy: str, tape: list[int] | N
     violations = check(evidence, scenario.invariant_names())
     if world.no_progress is None:
         violations += expectations(world, scenario)
+    observed = None
+    if scenario.symptom is not None:  # first: what a shrink of a reproduction keeps failing
+        shown, observed = judge_symptom(world, evidence, scenario.symptom)
+        violations = shown + violations
     result = RunResult(
         scenario=scenario.name, seed=seed, strategy=strategy, trace_hash=world.trace.hash(), violations=violations,
         faults_fired=dict(Counter(world.fired)), tape=list(world.choices.tape), steps=len(world.trace.steps),
@@ -145,7 +152,7 @@ def _judged(scenario: Scenario, seed: int, *, strategy: str, tape: list[int] | N
         firings=encode(firings, durations) if firings is not None else None,
         fired=[row(firing, seconds) for firing, seconds in world.injector.log],
         traffic=[step.model_dump(mode="json") for step in world.traffic],
-        script=script_of(world.choices.drawn), world_seed=world_seed,
+        script=script_of(world.choices.drawn), world_seed=world_seed, observed=observed,
     )
     return result, world, rig
 

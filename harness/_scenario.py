@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from fakes.backends import Behavior
 from harness._faults import FAULTS, FaultIntensity
 from harness._invariants import INVARIANTS
+from harness._observed import SYMPTOMS
 from harness._rig import routing_for
 from harness._world import DEFAULT_MAX_STEPS, DEFAULT_WALL_SECONDS
 from notifier import ConfigFileError, load_model
@@ -160,6 +161,24 @@ class ClientsSpec(_Strict):
     burst: int = Field(default=1, ge=1, le=100)
 
 
+class SymptomSpec(_Strict):
+    """What a world must not end up showing (as kubectl would print it): a scenario `reproduce` built from a
+    dump carries the symptom the dump showed, judged as the `symptom` check on the world's end."""
+
+    kind: str
+    notification: str
+    channel: str = ""
+    told: bool = Field(default=False, description="the user told it, the dump does not show it: a "
+                       "duplicate delivery is then judged on what the channel received")
+
+    @field_validator("kind")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in SYMPTOMS:
+            raise ValueError(f"unknown symptom {value!r}; known: {', '.join(SYMPTOMS)}")
+        return value
+
+
 class CampaignSpec(_Strict):
     seeds: int = Field(default=200, ge=1, le=1_000_000)
     strategy: Literal["random", "pct", "swarm", "sites", "hypothesis"] = "swarm"
@@ -181,6 +200,7 @@ class Scenario(_Strict):
     reload_channels: dict[str, tuple[str, ...]] | None = None
     traffic: tuple[TrafficSpec, ...] = ()
     clients: ClientsSpec | None = None
+    symptom: SymptomSpec | None = None
 
     @field_validator("channels")
     @classmethod
@@ -219,6 +239,9 @@ class Scenario(_Strict):
         for step in self.traffic:
             if step.name not in names:
                 raise ValueError(f"traffic names notification {step.name!r}, which the scenario does not create")
+        if self.symptom is not None and self.symptom.notification not in names:
+            raise ValueError(f"the symptom names notification {self.symptom.notification!r}, which the scenario "
+                             f"does not create")
         endpoints = set(self.endpoint_keys())
         for key in self.backends:
             if key not in endpoints:

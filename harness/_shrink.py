@@ -111,7 +111,8 @@ class Shrunk:
     #: The shrunk run's timeline (beside its artifact), if it failed again as it should.
     timeline: Path | None = None
 
-def shrink(artifact: Artifact, out_dir: Path, *, on_run: Callable[[], None] | None = None) -> Shrunk:
+def shrink(artifact: Artifact, out_dir: Path, *, on_run: Callable[[], None] | None = None,
+           benign: bool = False) -> Shrunk:
     """Minimise an artifact's failure and write a standalone regression test for it.
 
     Any run converts exactly into a script (`Choices`): its faults as explicit firings at named sites, with how
@@ -126,6 +127,9 @@ def shrink(artifact: Artifact, out_dir: Path, *, on_run: Callable[[], None] | No
     world tried again, timed, then searched by the `sites` strategy and random seeds. Then fewer firings:
     where `sites` finds the failure with fewer, where timing alone does a firing's work, where one freeze does
     two firings' work; each delay back to the scenario's default; the remaining choices to their simplest.
+
+    `benign`: the failure is a reproduced symptom that is no bug (a redelivery after an unknown outcome); the
+    test then asserts that the run still shows it and breaks nothing else.
     """
     data = artifact.data
     if not data.get("violations"):
@@ -218,7 +222,7 @@ def shrink(artifact: Artifact, out_dir: Path, *, on_run: Callable[[], None] | No
     told = story(small, best.seed, strategy=best.strategy, tape=[], mutant=mutant, firings=best.firings,
                  durations=best.durations, invariant=invariant, script=best.script)
     path.write_text(regression_test(name, small, best.seed, best.strategy, invariant, mutant,
-                                    encode(best.firings, best.durations), best.script, told))
+                                    encode(best.firings, best.durations), best.script, told, benign=benign))
     # The shrunk run as an artifact of its own, and its timeline, beside the test.
     _, kept = run_recorded(small, best.seed, out_dir, strategy=best.strategy, mutant=mutant, firings=best.firings,
                            durations=best.durations, script=best.script, stem=name)
@@ -307,7 +311,7 @@ def story(scenario: Scenario, seed: int, *, strategy: str, tape: list[int] | Non
 
 def regression_test(name: str, scenario: Scenario, seed: int, strategy: str, invariant: str,
                     mutant: str | None, firings: list[list[Any]], script: dict[str, int],
-                    told: list[str] | None = None) -> str:
+                    told: list[str] | None = None, *, benign: bool = False) -> str:
     """A standalone pytest test of a shrunk failure: the scenario inline as YAML, the faults that fire as one
     row each, the other choices by name (none, mostly), and the race in its docstring."""
     # The description and campaign were the original scenario's: what is left is this race's world.
@@ -318,8 +322,16 @@ def regression_test(name: str, scenario: Scenario, seed: int, strategy: str, inv
         "Shrunk by `notifier-sim shrink`. " + (
             f"It shows the bug of the zoo's mutant `{mutant}` ({MUTANTS[mutant].bug}): it fails with "
             f"NOTIFIER_SIM_MUTANT={mutant} pytest {name}.py, and passes on the correct controller."
-            if mutant else "It failed on the controller it was found on; it passes once that bug is fixed."),
+            if mutant else "It shows behaviour that is no bug, as the controller has it: the test fails if that ever "
+                           "changes, or if the run breaks anything else." if benign else
+            "It failed on the controller it was found on; it passes once that bug is fixed."),
         width=110)
+    check = (f"""    shown = [v.message for v in result.violations if v.invariant == {invariant!r}]
+    broken = [v.message for v in result.violations if v.invariant != {invariant!r}]
+    assert shown and broken == [], (shown, broken)
+""" if benign else f"""    broken = [v.message for v in result.violations if v.invariant == {invariant!r}]
+    assert broken == [], broken
+""")
     race = "".join(f"    {line}\n" for line in told or [])
     rows = "".join(f"    {json.dumps(row)},\n" for row in firings)
     choices = "".join(f"    {json.dumps(key)}: {value},\n" for key, value in sorted(script.items()))
@@ -351,6 +363,4 @@ CHOICES = {{
 def {name}() -> None:
     result = run(SCENARIO, {seed}, strategy={strategy!r}, mutant=os.environ.get("NOTIFIER_SIM_MUTANT"),
                  firings=FIRINGS, durations=DURATIONS{", script=CHOICES" if script else ""})
-    broken = [v.message for v in result.violations if v.invariant == {invariant!r}]
-    assert broken == [], broken
-'''
+{check}'''

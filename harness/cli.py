@@ -154,6 +154,28 @@ def build_parser() -> argparse.ArgumentParser:
                          help="Where the kubeconfig, routing file, credentials and TLS files go (default: sandbox/)")
     sandbox.add_argument("--kubeconfig", type=Path, default=None,
                          help="Write the kubeconfig here instead (default: DIR/kubeconfig)")
+    again = commands.add_parser("reproduce", help="From what kubectl shows of a cluster to a failing seed: search "
+                                "for a run whose end shows the same, shrink it, tell its story")
+    again.add_argument("dumps", nargs="+", type=Path, metavar="DUMP",
+                       help="What `kubectl get notificationrequests,leases,events -A -o yaml` printed (YAML or "
+                            "JSON), or a directory of such files")
+    again.add_argument("--symptom", default=None, help="The symptom to reproduce (default: the most telling one "
+                       "the dump shows); one the dump does not show is judged on what the channels received")
+    again.add_argument("--notification", default=None, help="The notification the symptom concerns")
+    again.add_argument("--channel", default=None, help="The channel the symptom concerns, as the status names it")
+    again.add_argument("--replicas", type=_positive("--replicas"), default=None,
+                       help="Replicas of the controller (default: as many as the dump names)")
+    again.add_argument("--workers", type=_positive("--workers"), default=1,
+                       help="Concurrent reconciles per replica, as `notifier run --workers` (default: 1)")
+    again.add_argument("--budget", type=_duration("--budget"), default=300.0,
+                       help="Time the search may take, e.g. 60s or 5m (default: 5m)")
+    again.add_argument("-j", "--jobs", type=_positive("--jobs"), default=os.cpu_count() or 1,
+                       help="Processes the search runs on (default: one per core)")
+    again.add_argument("--mutant", default=None, help="Search with a bug-zoo mutant applied")
+    again.add_argument("--no-shrink", action="store_true", help="Stop at the reproducing run: no shrink")
+    again.add_argument("--out", type=Path, default=Path("reports/reproduce"),
+                       help="Where the scenario, the run's artifact and the regression test go "
+                            "(default: reports/reproduce/)")
     listing = commands.add_parser("list", help="List faults, invariants, mutants and bundled scenarios")
     listing.add_argument("--json", action="store_true", help="Print one JSON object")
     return parser
@@ -412,6 +434,20 @@ def _shrink(path: Path, out: Path) -> int:
     return 0
 
 
+def _reproduce(args: argparse.Namespace) -> int:
+    from harness._reproduce import command
+    from harness.mutants import MUTANTS
+
+    if args.mutant is not None and args.mutant not in MUTANTS:
+        raise ConfigFileError("--mutant", 0, "", f"unknown mutant {args.mutant!r}; known: {', '.join(MUTANTS)}")
+    with progress() as bar:
+        bar.task("search", None, "reproduce: runs searched")
+        return command(args.dumps, symptom=args.symptom, notification=args.notification, channel=args.channel,
+                       replicas=args.replicas, workers=args.workers, budget=args.budget, jobs=args.jobs,
+                       mutant=args.mutant, out=args.out, shrinking=not args.no_shrink,
+                       on_run=lambda _: bar.advance("search"))
+
+
 def _check(args: argparse.Namespace) -> int:
     from harness._check import check_on, write_junit
     from harness.mutants import MUTANTS
@@ -500,6 +536,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _replay(args.artifact)
         if args.command == "shrink":
             return _shrink(args.artifact, args.out)
+        if args.command == "reproduce":
+            return _reproduce(args)
         if args.command == "serve":
             from harness._sandbox import serve
 

@@ -1,0 +1,400 @@
+"""`notifier-sim reproduce`: from what kubectl shows of a cluster to a failing seed, shrunk, with its story.
+
+1. The dump is read (`harness._observed`): the notifications with their spec and status, their Events, the
+   Leases; the symptom it shows is stated in one line (or the user names it).
+2. A scenario of that world is built: the replicas seen, a channel set per routing the notifications resolved
+   to (named after its receiver, so that the simulator's channels have the cluster's names), each external
+   channel answering in the order the attempts record (a 503, then a 200; a lost answer), the notifications in
+   their creation order and spacing, the scheduling faults of the catalogue, and the symptom as the scenario's
+   `symptom` check.
+3. The campaign runner searches it (`sites`, then `pct` and `swarm` in turns, on every process it is given)
+   for a run whose end, rendered as kubectl would print it and read by the same reader, shows the symptom with
+   the same attempts, counters and phase; the others are ranked by how much of the dump they match.
+4. The best match is shrunk (`harness._shrink`) and told: its story, the replay line, the regression test and
+   the timeline.
+
+Matching compares only what the dump shows; nothing of the simulator's own state, and no harness artifact, is
+read to decide it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import yaml
+
+from harness._campaign import runs
+from harness._observed import BENIGN, SYMPTOMS, Match, Observed, Seen, Symptom, by_channel, compare, features
+from harness._observed import load as load_dump
+from harness._observed import symptoms as shown_symptoms
+from harness._replay import Artifact, run_recorded
+from harness._run import RunResult
+from harness._scenario import Scenario
+from notifier import ConfigFileError
+from notifier.model import CHANNEL_KINDS, EXTERNAL_KINDS, AttemptStatus, DeliveryAttempt
+
+#: The faults a reproduction explores: scheduling, the API, watches, caches, replicas. The channels' answers
+#: are not among them: they are scripted from the outcomes the dump records.
+SEARCHED: Final[dict[str, dict[str, float]]] = {
+    "api.latency": {"probability": 0.2, "max_seconds": 0.2},
+    "api.conflict": {"probability": 0.05},
+    "api.error": {"probability": 0.03},
+    "api.timeout-before-apply": {"probability": 0.02},
+    "api.timeout-after-apply": {"probability": 0.02},
+    "watch.delay": {"probability": 0.3, "max_seconds": 3},
+    "watch.disconnect": {"probability": 0.05},
+    "informer.stale-view": {"probability": 0.2},
+    "informer.hold-event": {"probability": 0.2},
+    "reconcile.concurrent": {"probability": 0.2},
+    "replica.crash": {"probability": 0.01, "max_seconds": 10},
+    "replica.pause": {"probability": 0.01, "max_seconds": 60},
+    "http.latency": {"probability": 0.2, "max_seconds": 1},
+}
+#: The strategies in the order the search takes them: `sites` first (systematic: every single fault where it
+#: can fire), then pct and swarm in turns, `ROUND` seeds at a time.
+ROUND: Final = 64
+SITES_LIMIT: Final = 400
+_CODE: Final = re.compile(r"returned (\d{3})")
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    """The scenario of a dump, the symptom it carries, and the channel names it gave (simulated -> observed)."""
+
+    scenario: Scenario
+    symptom: Symptom
+    channels: dict[str, dict[str, str]]
+
+
+def build(observed: Observed, symptom: Symptom, *, replicas: int | None = None, workers: int = 1,
+          told: bool = False) -> Built:
+    """The scenario of the observed world (module docstring, step 2)."""
+    sets: dict[str, tuple[str, ...]] = {}
+    keys: dict[tuple[str, ...], str] = {}
+    renamed: dict[str, dict[str, str]] = {}
+    notes: list[dict[str, Any]] = []
+    t0 = min(seen.created for seen in observed.notifications.values())
+    same_second: dict[float, int] = {}
+    for seen in observed.notifications.values():
+        channels = tuple(seen.channels) or ("console",)
+        if channels not in keys:
+            keys[channels] = _set_name(channels, sets)
+            sets[keys[channels]] = tuple(_kind(c, seen.name) for c in channels)
+        name = keys[channels]
+        renamed[seen.name] = {_simulated(c, name): c for c in channels}
+        index = same_second.get(seen.created, 0)
+        same_second[seen.created] = index + 1
+        notes.append(_notification(seen, name, seen.created - t0, index))
+    # notifications created in the same second are spread over it, in the order the dump lists them
+    for note in notes:
+        count = same_second[float(note.pop("_created"))]
+        note["start"] = round(note["start"] + note.pop("_index") / count, 3)
+    backends = _backends(observed, renamed)
+    tokens = any(a.fencing_token for seen in observed.notifications.values() for a in seen.attempts)
+    external = any(_kind(a.channel, seen.name) in EXTERNAL_KINDS for seen in observed.notifications.values()
+                   for a in seen.attempts)
+    lock = "lease" if tokens or observed.leases or not external else "none"
+    times = [a.timestamp for seen in observed.notifications.values() for a in seen.attempts if a.timestamp]
+    from notifier import parse_time
+
+    span = max((parse_time(t) - t0 for t in times), default=0.0)
+    channel = next((sim for sim, seen_as in renamed[symptom.notification].items() if seen_as == symptom.channel),
+                   "") if symptom.channel else ""
+    data = {
+        "name": "reproduce",
+        "description": f"Built by `notifier-sim reproduce` from {observed.source}: {symptom.line()}",
+        "world": {"replicas": replicas or max(1, len(observed.replicas)), "workers": workers, "lock": lock},
+        "channels": {k: list(v) for k, v in sets.items()},
+        "backends": backends,
+        "notifications": notes,
+        "faults": SEARCHED,
+        "phases": {"fault": round(max(30.0, span + 10.0), 3), "quiet": 900, "bound": 900},
+        "campaign": {"seeds": 200, "strategy": "sites"},
+        "symptom": {"kind": symptom.kind, "notification": symptom.notification, "channel": channel,
+                    "told": told},
+    }
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValueError as error:
+        raise ConfigFileError(observed.source, 0, "", f"the dump's world cannot be simulated: {error}") from None
+    return Built(scenario, symptom, renamed)
+
+
+def _set_name(channels: tuple[str, ...], taken: dict[str, Any]) -> str:
+    """A channel set is named after the receiver its external channels name (`kind:receiver`), so that the
+    simulator's channels have the same names; local-only sets, or one name taken already, get another."""
+    receivers = {c.split(":")[1] for c in channels if c.count(":") == 1}
+    base = next(iter(receivers)) if len(receivers) == 1 and all(c.count(":") <= 1 for c in channels) else "local"
+    base = re.sub(r"[^a-z0-9-]", "-", base.lower()).strip("-") or "local"
+    return next(name for name in itertools.chain([base], (f"{base}-{i}" for i in itertools.count(2)))
+                if name not in taken)
+
+
+def _kind(channel: str, notification: str) -> str:
+    kind = channel.partition(":")[0]
+    if kind not in CHANNEL_KINDS:
+        raise ConfigFileError(notification, 0, "status.deliveryAttempts", f"channel {channel!r} is of no kind the "
+                              f"controller has ({', '.join(CHANNEL_KINDS)})")
+    return kind
+
+
+def _simulated(channel: str, set_name: str) -> str:
+    kind = channel.partition(":")[0]
+    return f"{kind}:{set_name}" if kind in EXTERNAL_KINDS else kind
+
+
+def _notification(seen: Seen, channel_set: str, start: float, index: int) -> dict[str, Any]:
+    spec = seen.spec
+    out: dict[str, Any] = {"name": seen.name, "channels": channel_set, "start": start, "_index": index,
+                           "_created": seen.created}
+    for key in ("priority", "type", "subject", "body", "severity", "reviewSource", "context", "retryPolicy"):
+        if spec.get(key):
+            out[key] = spec[key]
+    extensions = {k: str(v) for k, v in (spec.get("extensions") or {}).items() if k != "test-channel-set"}
+    if extensions:
+        out["extensions"] = extensions
+    return out
+
+
+def _backends(observed: Observed, renamed: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """Each external channel's answers, in the order its attempts were made, as the dump records them."""
+    out: dict[str, list[Any]] = {}
+    for channel, attempts in by_channel(observed).items():
+        for notification, attempt in attempts:
+            simulated = next(s for s, o in renamed[notification].items() if o == channel)
+            if simulated.partition(":")[0] not in EXTERNAL_KINDS:
+                continue
+            answer = _answer(attempt)
+            if answer is not None:
+                out.setdefault(simulated, []).append(answer)
+    return {key: {"default": 200, "script": script} for key, script in sorted(out.items())
+            if any(b != 200 for b in script)}
+
+
+def _answer(attempt: DeliveryAttempt) -> Any:
+    """How the channel answered the request of an attempt, as far as its record says (None: no request left)."""
+    error = attempt.error.lower()
+    if attempt.status is AttemptStatus.SUCCESS:
+        return 200
+    if attempt.status in (AttemptStatus.PENDING, AttemptStatus.CANCELLED) or "circuit breaker" in error:
+        return None
+    if attempt.status is AttemptStatus.UNKNOWN:
+        # a sender that stopped: the request may have gone out and been answered; a read timeout: it went out
+        return 200 if "sender stopped" in error else {"outcome": "timeout-after-receive"}
+    if attempt.status is AttemptStatus.TIMEOUT:
+        return {"outcome": "timeout-after-receive"}
+    code = _CODE.search(error)
+    if code:
+        return int(code.group(1))
+    if "certificate" in error or "tls" in error or "x509" in error:
+        return {"outcome": "tls-error"}
+    return {"outcome": "reset"}
+
+
+# -- the search ----------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Candidate:
+    """One run of the search: where it ran, whether it shows the symptom, and how well it matches the dump."""
+
+    strategy: str
+    seed: int
+    shows: bool
+    match: Match
+    own: Match
+
+    @property
+    def reproduces(self) -> bool:
+        """The symptom, with the same attempts, counters and phase on the notification it concerns."""
+        return self.shows and self.own.exact
+
+    def rank(self) -> tuple[bool, bool, float, float]:
+        return (self.reproduces, self.shows, self.own.score, self.match.score)
+
+
+@dataclass(slots=True)
+class Search:
+    runs: int = 0
+    seconds: float = 0.0
+    best: Candidate | None = None
+    by_strategy: dict[str, int] = field(default_factory=dict)
+
+
+def search(built: Built, wanted: dict[str, Any], *, budget: float, jobs: int, mutant: str | None,
+           on_run: Callable[[Search], None] | None = None) -> Search:
+    """Run the built scenario's seeds under sites, then pct and swarm in turns, until a run matches the dump
+    in everything it shows, or the budget is spent; the best run is kept."""
+    started = time.perf_counter()
+    deadline = started + budget
+    found = Search()
+    for strategy, seeds in _plan():
+        for outcome in runs(built.scenario, seeds, strategy=strategy, mutant=mutant, jobs=jobs, deadline=deadline):
+            if outcome.cut:
+                break
+            found.runs += 1
+            found.by_strategy[strategy] = found.by_strategy.get(strategy, 0) + 1
+            candidate = _candidate(built, wanted, strategy, outcome.seed, outcome.result)
+            if found.best is None or candidate.rank() > found.best.rank():
+                found.best = candidate
+            if on_run is not None:
+                on_run(found)
+            if candidate.reproduces and candidate.match.exact:
+                found.seconds = time.perf_counter() - started
+                return found
+        if time.perf_counter() >= deadline:
+            break
+    found.seconds = time.perf_counter() - started
+    return found
+
+
+def _plan() -> Iterator[tuple[str, range]]:
+    yield "sites", range(SITES_LIMIT)
+    for k in itertools.count():
+        for strategy in ("pct", "swarm"):
+            yield strategy, range(k * ROUND, (k + 1) * ROUND)
+
+
+def _candidate(built: Built, wanted: dict[str, Any], strategy: str, seed: int, result: RunResult) -> Candidate:
+    simulated = _as_observed(built, result.observed or {})
+    shows = any(v.invariant == "symptom" for v in result.violations)
+    return Candidate(strategy, seed, shows, compare(wanted, simulated),
+                     compare(wanted, simulated, only=built.symptom.notification))
+
+
+def _as_observed(built: Built, simulated: dict[str, Any]) -> dict[str, Any]:
+    """A simulated world's features with its channels under the names the cluster gave them."""
+    out: dict[str, Any] = {}
+    for name, feature in simulated.items():
+        names = built.channels.get(name, {})
+        out[name] = {**feature, **{part: {names.get(c, c): seq for c, seq in feature[part].items()}
+                                   for part in ("attempts", "replicas")}}
+    return out
+
+
+# -- the command ---------------------------------------------------------------------------------------------
+
+
+def choose(observed: Observed, kind: str | None, notification: str | None, channel: str | None
+           ) -> tuple[Symptom | None, bool]:
+    """The symptom to reproduce: the dump's most telling one (of `kind`, on `notification`/`channel` if named),
+    or, if the user names one the dump does not show, the user's (then `told`)."""
+    shown = [s for s in shown_symptoms(observed)
+             if (kind is None or s.kind == kind) and (notification is None or s.notification == notification)
+             and (channel is None or s.channel == channel)]
+    if shown:
+        return shown[0], False
+    if kind is None:
+        return None, False
+    if kind not in SYMPTOMS:
+        raise ConfigFileError("--symptom", 0, "", f"unknown symptom {kind!r}; known: {', '.join(SYMPTOMS)}")
+    if notification is None:
+        names = list(observed.notifications)
+        if len(names) != 1:
+            raise ConfigFileError("--symptom", 0, "", f"the dump does not show {kind}; name the notification it "
+                                  f"concerns with --notification (one of {', '.join(names)})")
+        notification = names[0]
+    if notification not in observed.notifications:
+        raise ConfigFileError("--notification", 0, "", f"no NotificationRequest {notification!r} in the dump")
+    return Symptom(kind, notification, channel or "", "as the user tells it; the dump does not show it"), True
+
+
+def wanted_of(observed: Observed) -> dict[str, Any]:
+    return features(observed)
+
+
+def scenario_yaml(scenario: Scenario) -> str:
+    return yaml.safe_dump(scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True), sort_keys=False,
+                          width=110, default_flow_style=None)
+
+
+def record(built: Built, candidate: Candidate, directory: Path, mutant: str | None) -> Artifact | None:
+    """The best match run again, with its artifact (it depends on its seed alone: the same run)."""
+    _, artifact = run_recorded(built.scenario, candidate.seed, directory, strategy=candidate.strategy,
+                               mutant=mutant, stem="reproduced")
+    return artifact
+
+
+def answers(scenario: Scenario) -> list[str]:
+    """What the channels were scripted to answer, where not a plain 200, in words."""
+    words = {"timeout-after-receive": "received, and its answer was lost (the sender could not know whether it "
+                                      "landed)", "reset": "never answered: the connection was reset",
+             "tls-error": "refused at the TLS handshake"}
+    out = []
+    for key, spec in sorted(scenario.backends.items()):
+        for index, behavior in enumerate(spec.script, start=1):
+            if isinstance(behavior, int):
+                if behavior != 200:
+                    out.append(f"{key} answered its request {index} with {behavior}")
+            elif behavior.outcome != "status" or behavior.status != 200:
+                out.append(f"{key}: its request {index} was {words.get(behavior.outcome, behavior.outcome)}"
+                           if behavior.outcome != "status" else f"{key} answered its request {index} with "
+                                                                 f"{behavior.status}")
+    return out
+
+
+
+
+def command(paths: list[Path], *, symptom: str | None, notification: str | None, channel: str | None,
+            replicas: int | None, workers: int, budget: float, jobs: int, mutant: str | None, out: Path,
+            shrinking: bool = True, write: Callable[[str], None] = print,
+            on_run: Callable[[Search], None] | None = None) -> int:
+    """`notifier-sim reproduce`: 0 when a run reproduces the dump's symptom, 1 when none does (or the dump shows
+    no symptom to reproduce)."""
+    from harness._shrink import shrink
+
+    observed = load_dump(paths)
+    chosen, told = choose(observed, symptom, notification, channel)
+    write(f"read {len(observed.notifications)} notification(s), {len(observed.leases)} Lease(s), "
+          f"{len(observed.replicas)} replica(s) from {observed.source}")
+    if chosen is None:
+        write("the dump shows no symptom (every notification ended, and its attempts, counters and phase agree): "
+              "nothing to reproduce; name one with --symptom if you saw it elsewhere")
+        return 1
+    write(f"symptom: {chosen.line()}")
+    built = build(observed, chosen, replicas=replicas, workers=workers, told=told)
+    out.mkdir(parents=True, exist_ok=True)
+    scenario_path = out / "scenario.yaml"
+    scenario_path.write_text(scenario_yaml(built.scenario))
+    world = built.scenario.world
+    write(f"scenario: {scenario_path} ({world.replicas} replica(s), {len(built.scenario.notifications)} "
+          f"notification(s), {len(built.scenario.backends)} scripted channel(s))")
+    found = search(built, wanted_of(observed), budget=budget, jobs=jobs, mutant=mutant, on_run=on_run)
+    tried = ", ".join(f"{n} {s}" for s, n in found.by_strategy.items())
+    best = found.best
+    if best is None or not best.reproduces:
+        write(f"not reproduced: {found.runs} runs in {found.seconds:.1f} s ({tried}) found no run that shows "
+              f"the symptom with the same attempts, counters and phase")
+        if best is not None:
+            write(f"closest: {best.strategy} run {best.seed}, "
+                  f"{'showing' if best.shows else 'not showing'} the symptom, matching "
+                  f"{best.match.agree} of {best.match.total} things the dump shows; what differed:")
+            for line in (best.own.differences or best.match.differences)[:12]:
+                write(f"  {line}")
+        return 1
+    write(f"reproduced in {found.seconds:.1f} s, {found.runs} runs ({tried}): {best.strategy} run {best.seed} "
+          f"matches {best.match.agree} of {best.match.total} things the dump shows")
+    for line in best.match.differences[:8]:
+        write(f"  differs: {line}")
+    artifact = record(built, best, out, mutant)
+    if artifact is None:
+        raise RuntimeError("the reproducing run did not show the symptom again: a harness bug")
+    write(f"replay: notifier-sim replay {artifact.path}")
+    for line in answers(built.scenario):
+        write(f"  from the dump: {line}")
+    if not shrinking:
+        return 0
+    done = shrink(artifact, out / "regressions", benign=chosen.kind in BENIGN)
+    write(f"shrunk to {done.after}:")
+    for line in [*answers(done.scenario), *done.story]:
+        write(f"  {line}")
+    write(f"regression test: {done.test_path}")
+    if done.timeline is not None:
+        write(f"timeline: {done.timeline}")
+    return 0
