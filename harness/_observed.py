@@ -160,13 +160,16 @@ def observe(objects: Iterable[tuple[str, dict[str, Any]]] | Iterable[dict[str, A
                            int(spec.get("leaseTransitions") or 0)))
     notes.sort(key=lambda n: (n.created, n.name))
     by_name = {n.name: n for n in notes}
+    reporters: set[str] = set()
     for event in events:
         regarding = event.get("regarding") or event.get("involvedObject") or {}
         seen = by_name.get(str(regarding.get("name", "")))
         note = str(event.get("note") or event.get("message") or "")
+        reporter = str(event.get("reportingInstance") or (event.get("source") or {}).get("host") or "")
+        if regarding.get("kind") == "NotificationRequest" and reporter:
+            reporters.add(reporter)  # a replica that reconciled it, whether or not it sent anything
         if seen is None or not note.startswith("Delivered to ") or regarding.get("uid", seen.uid) != seen.uid:
             continue  # an Event of an earlier object of that name is not this one's
-        reporter = str(event.get("reportingInstance") or (event.get("source") or {}).get("host") or "")
         series = event.get("series") or {}
         count = int(series.get("count") or event.get("deprecatedCount") or event.get("count") or 1)
         per = seen.delivered.setdefault(note.removeprefix("Delivered to "), {})
@@ -175,8 +178,7 @@ def observe(objects: Iterable[tuple[str, dict[str, Any]]] | Iterable[dict[str, A
     for attempt in sorted((a for n in notes for a in n.attempts), key=lambda a: a.timestamp):
         if attempt.replica and attempt.replica not in replicas:
             replicas.append(attempt.replica)
-    for name in sorted({r for n in notes for per in n.delivered.values() for r in per} |
-                       {holder for _, holder, _ in leases if holder}):
+    for name in sorted(reporters | {holder for _, holder, _ in leases if holder}):
         if name and name not in replicas:
             replicas.append(name)
     return Observed(by_name, sorted(leases), replicas, source)

@@ -115,7 +115,8 @@ def tell(world: Any, violations: list[Any], invariant: str, *, most: int = 14) -
         told = [*told[:most - 1], f"          ... and {len(told) - most + 1} more"]
     broken = next((v for v in violations if v.invariant == invariant), None)
     if broken is not None:
-        told.append(f"{broken.time:9.3f} s  {invariant} broke: {broken.notification} {broken.channel} "
+        what = "the end shows" if invariant == "symptom" else f"{invariant} broke:"  # a reproduced symptom
+        told.append(f"{broken.time:9.3f} s  {what} {broken.notification} {broken.channel} "
                     f"{broken.message}".rstrip())
     return told
 

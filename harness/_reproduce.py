@@ -36,6 +36,7 @@ from harness._observed import symptoms as shown_symptoms
 from harness._replay import Artifact, run_recorded
 from harness._run import RunResult
 from harness._scenario import Scenario
+from harness._world import DEFAULT_MAX_STEPS
 from notifier import ConfigFileError
 from notifier.model import CHANNEL_KINDS, EXTERNAL_KINDS, AttemptStatus, DeliveryAttempt
 
@@ -60,6 +61,10 @@ SEARCHED: Final[dict[str, dict[str, float]]] = {
 #: can fire), then pct and swarm in turns, `ROUND` seeds at a time.
 ROUND: Final = 64
 SITES_LIMIT: Final = 400
+#: A reproduction's step budget: enough for any schedule of a world this size, so that a controller that
+#: loops is stopped (as `no-progress`) in a fraction of a second instead of the default budget's many.
+STEPS: Final = 20_000
+STEPS_PER_NOTIFICATION: Final = 5_000
 _CODE: Final = re.compile(r"returned (\d{3})")
 
 
@@ -109,7 +114,8 @@ def build(observed: Observed, symptom: Symptom, *, replicas: int | None = None, 
     data = {
         "name": "reproduce",
         "description": f"Built by `notifier-sim reproduce` from {observed.source}: {symptom.line()}",
-        "world": {"replicas": replicas or max(1, len(observed.replicas)), "workers": workers, "lock": lock},
+        "world": {"replicas": replicas or max(1, len(observed.replicas)), "workers": workers, "lock": lock,
+                  "max_steps": min(DEFAULT_MAX_STEPS, STEPS + STEPS_PER_NOTIFICATION * len(notes))},
         "channels": {k: list(v) for k, v in sets.items()},
         "backends": backends,
         "notifications": notes,
@@ -163,18 +169,24 @@ def _notification(seen: Seen, channel_set: str, start: float, index: int) -> dic
 
 
 def _backends(observed: Observed, renamed: dict[str, dict[str, str]]) -> dict[str, Any]:
-    """Each external channel's answers, in the order its attempts were made, as the dump records them."""
+    """Each external channel's answers, in the order its attempts were made, as the dump records them; after
+    them, a channel whose last attempt failed goes on failing as it did (a 503 where the record names no answer:
+    an open circuit breaker sent nothing, so the failures that opened it are not in the record)."""
     out: dict[str, list[Any]] = {}
+    then: dict[str, Any] = {}
     for channel, attempts in by_channel(observed).items():
         for notification, attempt in attempts:
             simulated = next(s for s, o in renamed[notification].items() if o == channel)
-            if simulated.partition(":")[0] not in EXTERNAL_KINDS:
+            if simulated.partition(":")[0] not in EXTERNAL_KINDS or attempt.status in (AttemptStatus.PENDING,
+                                                                                         AttemptStatus.CANCELLED):
                 continue
             answer = _answer(attempt)
             if answer is not None:
                 out.setdefault(simulated, []).append(answer)
-    return {key: {"default": 200, "script": script} for key, script in sorted(out.items())
-            if any(b != 200 for b in script)}
+            then[simulated] = 200 if attempt.status is AttemptStatus.SUCCESS else \
+                answer if isinstance(answer, int) and answer != 200 else 503
+    return {key: {"default": then.get(key, 200), "script": out.get(key, [])} for key in sorted(set(out) | set(then))
+            if then.get(key, 200) != 200 or any(b != 200 for b in out.get(key, []))}
 
 
 def _answer(attempt: DeliveryAttempt) -> Any:
@@ -377,19 +389,23 @@ def command(paths: list[Path], *, symptom: str | None, notification: str | None,
                   f"{best.match.agree} of {best.match.total} things the dump shows; what differed:")
             for line in (best.own.differences or best.match.differences)[:12]:
                 write(f"  {line}")
-        return 1
-    write(f"reproduced in {found.seconds:.1f} s, {found.runs} runs ({tried}): {best.strategy} run {best.seed} "
-          f"matches {best.match.agree} of {best.match.total} things the dump shows")
-    for line in best.match.differences[:8]:
-        write(f"  differs: {line}")
+        if best is None or not best.shows:
+            return 1
+        write("the closest run shows the same symptom with another history: kept and shrunk, for what it is")
+    else:
+        write(f"reproduced in {found.seconds:.1f} s, {found.runs} runs ({tried}): {best.strategy} run {best.seed} "
+              f"matches {best.match.agree} of {best.match.total} things the dump shows")
+        for line in best.match.differences[:8]:
+            write(f"  differs: {line}")
     artifact = record(built, best, out, mutant)
     if artifact is None:
         raise RuntimeError("the reproducing run did not show the symptom again: a harness bug")
     write(f"replay: notifier-sim replay {artifact.path}")
     for line in answers(built.scenario):
         write(f"  from the dump: {line}")
+    verdict = 0 if best.reproduces else 1
     if not shrinking:
-        return 0
+        return verdict
     done = shrink(artifact, out / "regressions", benign=chosen.kind in BENIGN)
     write(f"shrunk to {done.after}:")
     for line in [*answers(done.scenario), *done.story]:
@@ -397,4 +413,4 @@ def command(paths: list[Path], *, symptom: str | None, notification: str | None,
     write(f"regression test: {done.test_path}")
     if done.timeline is not None:
         write(f"timeline: {done.timeline}")
-    return 0
+    return verdict

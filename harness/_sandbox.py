@@ -15,12 +15,12 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Final, TextIO
 
 from fakes.apiserver import ApiServer, Change, HttpApiServer
 from fakes.apiserver._rbac import Subject
 from fakes.apiserver._tls import self_signed
-from fakes.backends import Receipt
+from fakes.backends import Behavior, Receipt
 from fakes.backends_http import HttpBackends
 from notifier import NOTIFICATIONS, ConfigFileError
 from notifier.assembly import role
@@ -71,9 +71,39 @@ class Sandbox:
         self.backends.stop()
 
 
+#: How `serve --answer` names what a fake service does with a request, beside an HTTP status code.
+ANSWERS: Final = {"lost": Behavior(outcome="timeout-after-receive"), "reset": Behavior(outcome="reset"),
+                  "tls-error": Behavior(outcome="tls-error")}
+
+
+def parse_answers(text: str) -> tuple[str, list[Behavior]]:
+    """`SERVICE=ANSWER[,ANSWER...]` (`slack=lost,200`): the service's next answers, in order; each a status code
+    or one of `ANSWERS`.
+
+    Raises:
+        ConfigFileError: a service the sandbox has not, or an answer it cannot give.
+    """
+    service, _, answers = text.partition("=")
+    services = [name for name, _, _ in ENDPOINTS]
+    if service not in services or not answers:
+        raise ConfigFileError("--answer", 0, "", f"expected SERVICE=ANSWER[,ANSWER...] with SERVICE one of "
+                              f"{', '.join(services)}, such as slack=lost,200; not {text!r}")
+    out: list[Behavior] = []
+    for answer in answers.split(","):
+        if answer.isdigit() and 100 <= int(answer) <= 599:
+            out.append(Behavior(status=int(answer)))
+        elif answer in ANSWERS:
+            out.append(ANSWERS[answer])
+        else:
+            raise ConfigFileError("--answer", 0, "", f"{answer!r} is no answer: give a status code (100 to 599) or "
+                                  f"one of {', '.join(ANSWERS)}")
+    return service, out
+
+
 def start(directory: Path, *, port: int = DEFAULT_PORT, kubeconfig: Path | None = None,
-          out: TextIO | None = None) -> Sandbox:
-    """Start both servers (port 0: free ports; the backends take `port + 1` otherwise) and write the files.
+          out: TextIO | None = None, answers: dict[str, list[Behavior]] | None = None) -> Sandbox:
+    """Start both servers (port 0: free ports; the backends take `port + 1` otherwise) and write the files;
+    `answers` scripts the fake services' next answers (`parse_answers`), then each answers 200.
 
     Raises:
         ConfigFileError: a port is taken, or the directory cannot be written.
@@ -91,7 +121,11 @@ def start(directory: Path, *, port: int = DEFAULT_PORT, kubeconfig: Path | None 
         raise ConfigFileError("--port", 0, "", f"port {port} or {port + 1} {problem}") from None
     if out is not None:
         server.observers.append(_phase_printer(out, names))
-    secrets = {ref: backends.add(service, name).secret for service, name, ref in ENDPOINTS}
+    secrets: dict[str, str] = {}
+    for service, name, ref in ENDPOINTS:
+        endpoint = backends.add(service, name)
+        endpoint.answer_with(*(answers or {}).get(service, ()))
+        secrets[ref] = endpoint.secret
     kubeconfig = kubeconfig or directory / "kubeconfig"
     kubeconfig.parent.mkdir(parents=True, exist_ok=True)
     kubeconfig.write_text(api.kubeconfig(ca_pem=cert.cert_pem))
@@ -160,8 +194,9 @@ Deliveries and phase changes appear below. Ctrl-C stops the sandbox.
 """
 
 
-def serve(directory: Path, port: int, kubeconfig: Path | None, out: TextIO = sys.stdout) -> int:
-    sandbox = start(directory, port=port, kubeconfig=kubeconfig, out=out)
+def serve(directory: Path, port: int, kubeconfig: Path | None, out: TextIO = sys.stdout,
+          answers: dict[str, list[Behavior]] | None = None) -> int:
+    sandbox = start(directory, port=port, kubeconfig=kubeconfig, out=out, answers=answers)
     examples = Path("examples")
     default = port == DEFAULT_PORT and (examples / "routing.yaml").is_file()
     print(instructions(sandbox, examples=examples if default else None), file=out, flush=True)

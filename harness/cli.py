@@ -176,6 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     again.add_argument("--out", type=Path, default=Path("reports/reproduce"),
                        help="Where the scenario, the run's artifact and the regression test go "
                             "(default: reports/reproduce/)")
+    sandbox.add_argument("--answer", action="append", default=[], metavar="SERVICE=ANSWER[,...]",
+                         help="Script a fake service's next answers, in order, then 200: status codes, or lost "
+                              "(received, the answer never comes), reset, tls-error; e.g. slack=lost,200")
     listing = commands.add_parser("list", help="List faults, invariants, mutants and bundled scenarios")
     listing.add_argument("--json", action="store_true", help="Print one JSON object")
     return parser
@@ -539,9 +542,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "reproduce":
             return _reproduce(args)
         if args.command == "serve":
-            from harness._sandbox import serve
+            from harness._sandbox import parse_answers, serve
 
-            return serve(args.dir, args.port, args.kubeconfig)
+            return serve(args.dir, args.port, args.kubeconfig, answers=dict(map(parse_answers, args.answer)))
     except ConfigFileError as error:
         print(f"notifier-sim: {error}", file=sys.stderr)
         return 2

@@ -112,8 +112,8 @@ def kubectl_path() -> str:
     return shutil.which("kubectl") or ""
 
 
-def start_sandbox(directory: Path) -> Sandbox:
-    serve = spawn("serve", [_script("notifier-sim"), "serve", "--port", "0", "--dir", str(directory)],
+def start_sandbox(directory: Path, *extra: str) -> Sandbox:
+    serve = spawn("serve", [_script("notifier-sim"), "serve", "--port", "0", "--dir", str(directory), *extra],
                   directory.parent / f"{directory.name}-serve.log")
     try:
         wait_for(lambda: "Ctrl-C stops" in serve.text() or serve.popen.poll() is not None, "serve to start")
