@@ -176,7 +176,10 @@ class EventRecorder:
         self._count += 1
         body: KubeObject = {
             "apiVersion": EVENTS.api_version, "kind": EVENTS.kind,
-            "metadata": {"name": f"{meta.get('name', '')}.{self._instance}.{self._count:x}",
+            # client-go names an Event after when it was made (`<object>.<UnixNano hex>`), so a restarted
+            # process, whose pod name is the same, never reuses its predecessor's names; the instance and a count
+            # keep apart the Events several replicas, or one, make in the same instant
+            "metadata": {"name": f"{meta.get('name', '')}.{self._instance}.{round(now * 1e9):x}.{self._count:x}",
                          "namespace": meta.get("namespace", "")},
             "eventTime": format_micro_time(now), "type": kind, "reason": reason, "note": note[:1024],
             "action": reason, "reportingController": self._component, "reportingInstance": self._instance,

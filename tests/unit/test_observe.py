@@ -178,3 +178,26 @@ def test_a_series_whose_event_is_gone_is_created_with_its_count(cluster: Cluster
     cluster.run(recorder.record(created, "Normal", "ReconcileStarted", "Reconciliation started"))
     (again,) = cluster.server.list_objects(EVENTS, "default")[0]
     assert again["metadata"]["name"] == event["metadata"]["name"] and again["series"]["count"] == 2
+
+
+def test_a_restarted_replica_names_its_events_apart_from_those_of_its_previous_process(cluster: Cluster) -> None:
+    """A restarted container keeps its pod name, so its recorder's instance is the same; its Events must not
+    take the names of the previous process's (whose Events a series patch would then rewrite). client-go names
+    an Event after the time it was made (`tools/events` makeEvent: `<object>.<UnixNano hex>`)."""
+    from notifier import EVENTS
+    from notifier._observe import EventRecorder
+
+    created = cluster.create(notification())
+    before = EventRecorder(cluster.api, cluster.runtime, component="notification-controller", instance="r0")
+    cluster.run(before.record(created, "Normal", "NotificationSent", "Delivered to console"))
+
+    async def restarted() -> None:
+        await cluster.runtime.sleep(5.0)
+        after = EventRecorder(cluster.api, cluster.runtime, component="notification-controller", instance="r0")
+        for _ in range(2):
+            await after.record(created, "Normal", "ReconcileStarted", "Reconciliation started")
+    cluster.run(restarted())
+    events = {e["note"]: e for e in cluster.server.list_objects(EVENTS, "default")[0]}
+    assert sorted(events) == ["Delivered to console", "Reconciliation started"]
+    assert "series" not in events["Delivered to console"]  # not rewritten by the other process's series
+    assert events["Reconciliation started"]["series"]["count"] == 2
