@@ -8,6 +8,7 @@ Leases); the same reader reads a simulated world's end, rendered through the fak
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections import defaultdict
@@ -260,7 +261,7 @@ def _symptoms_of(seen: Seen) -> Iterable[Symptom]:
         if numbers and numbers != list(range(1, len(numbers) + 1)):
             yield Symptom("lost-attempts", name, channel, f"attempt numbers {_ranges(numbers)}, not 1 to "
                                                           f"{len(numbers)}")
-        for earlier, later_attempt in zip(counted, counted[1:], strict=False):
+        for earlier, later_attempt in itertools.pairwise(counted):
             if earlier.retry_at and later_attempt.timestamp and \
                     parse_time(later_attempt.timestamp) < parse_time(earlier.retry_at) - 0.001:
                 yield Symptom("early-retry", name, channel,

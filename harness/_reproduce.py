@@ -295,11 +295,15 @@ def _as_observed(built: Built, simulated: dict[str, Any]) -> dict[str, Any]:
 
 def choose(observed: Observed, kind: str | None, notification: str | None, channel: str | None
            ) -> tuple[Symptom | None, bool]:
-    """The symptom to reproduce: the dump's most telling one (of `kind`, on `notification`/`channel` if named),
-    or, if the user names one the dump does not show, the user's (then `told`)."""
-    shown = [s for s in shown_symptoms(observed)
-             if (kind is None or s.kind == kind) and (notification is None or s.notification == notification)
-             and (channel is None or s.channel == channel)]
+    """The symptom to reproduce: the dump's most telling bug (of `kind`, on `notification`/`channel` if named);
+    a duplicate delivery the user names that the dump explains (a redelivery after an unknown outcome) is that
+    redelivery; one the dump does not show at all is the user's (then `told`). With no `kind`, a redelivery is
+    no symptom: it is what at-least-once delivery does."""
+    where = [s for s in shown_symptoms(observed)
+             if (notification is None or s.notification == notification) and (channel is None or s.channel == channel)]
+    shown = [s for s in where if s.kind == kind] if kind is not None else [s for s in where if s.kind not in BENIGN]
+    if not shown and kind == "duplicate-delivery":
+        shown = [s for s in where if s.kind == "redelivery"]
     if shown:
         return shown[0], False
     if kind is None:
@@ -368,6 +372,10 @@ def command(paths: list[Path], *, symptom: str | None, notification: str | None,
     if chosen is None:
         write("the dump shows no symptom (every notification ended, and its attempts, counters and phase agree): "
               "nothing to reproduce; name one with --symptom if you saw it elsewhere")
+        explained = [s for s in shown_symptoms(observed) if s.kind in BENIGN]
+        if explained:
+            write(f"it shows {len(explained)} explained redelivery(ies), which at-least-once delivery makes after an "
+                  f"unknown outcome, such as {explained[0].line()}; --symptom redelivery finds how one came about")
         return 1
     write(f"symptom: {chosen.line()}")
     built = build(observed, chosen, replicas=replicas, workers=workers, told=told)

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from harness._replay import run_recorded
 from harness._scenario import bundled_dir, load_scenario
@@ -108,3 +109,22 @@ def test_a_damaged_scenario_in_an_artifact_names_its_field(tmp_path: Path, artif
     scenario = {**artifact["scenario"], "world": {**artifact["scenario"]["world"], "replicas": 0}}
     assert main(["replay", str(edited(tmp_path, artifact, scenario=scenario))]) == 2
     assert "scenario.world.replicas: Input should be greater than or equal to 1" in one_line_error(capsys)
+
+
+@pytest.mark.parametrize(("argv", "named"), [
+    (["missing.yaml"], "missing.yaml: cannot read the file"),
+    (["DUMP", "--symptom", "slowness"], "unknown symptom 'slowness'"),
+    (["DUMP", "--symptom", "duplicate-delivery", "--notification", "nope"], "no NotificationRequest 'nope'"),
+    (["DUMP", "--budget", "0"], "--budget takes a duration above zero"),
+    (["DUMP", "--mutant", "no-such-bug"], "unknown mutant 'no-such-bug'"),
+])
+def test_a_bad_reproduce_argument_is_one_line_and_exit_2(argv: list[str], named: str, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    dump = tmp_path / "dump.yaml"
+    dump.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "kubernaut.ai/v1alpha1", "kind": "NotificationRequest",
+         "metadata": {"name": "disk-full", "namespace": "default", "creationTimestamp": "2026-01-01T00:00:00Z"},
+         "spec": {"type": "Simple", "priority": "High", "subject": "s", "body": "b"}, "status": {"phase": "Sent"}}]}))
+    args = [str(dump) if a == "DUMP" else str(tmp_path / a) if a == "missing.yaml" else a for a in argv]
+    assert main(["reproduce", *args, "--out", str(tmp_path / "out")]) == 2
+    assert named in one_line_error(capsys)

@@ -1,0 +1,120 @@
+"""Reading what kubectl prints, and the symptoms it shows (`harness._observed`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from harness._observed import compare, features, load, observe, symptoms
+from notifier import ConfigFileError
+
+UID = "9a0c4bde-1d6b-4e57-8a55-0f3c2b1d0e11"
+
+
+def attempt(channel: str, number: int, status: str, at: str = "00:00:01", **extra: Any) -> dict[str, Any]:
+    return {"uid": UID, "channel": channel, "attempt": number, "status": status,
+            "timestamp": f"2026-01-01T{at}.000000Z", "replica": "notifier-7d9f-abc", **extra}
+
+
+def note(phase: str, attempts: list[dict[str, Any]], *, counters: tuple[int, int, int] | None = None,
+         channels: str = "slack:alerts", max_attempts: int = 3) -> dict[str, Any]:
+    total = sum(1 for a in attempts if a["status"] not in ("pending", "cancelled"))
+    delivered = {a["channel"] for a in attempts if a["status"] == "success"}
+    failed = {a["channel"] for a in attempts if a["status"] not in ("success", "pending", "cancelled")} - delivered
+    ok, bad = len(delivered), len(failed)
+    return {
+        "apiVersion": "kubernaut.ai/v1alpha1", "kind": "NotificationRequest",
+        "metadata": {"name": "disk-full", "namespace": "prod", "uid": UID,
+                     "creationTimestamp": "2026-01-01T00:00:00Z"},
+        "spec": {"type": "Simple", "priority": "High", "subject": "disk full", "body": "95%",
+                 "retryPolicy": {"maxAttempts": max_attempts, "initialBackoffSeconds": 1, "backoffMultiplier": 2,
+                                 "maxBackoffSeconds": 60}},
+        "status": {"phase": phase, "deliveryAttempts": attempts,
+                   "totalAttempts": (counters or (total, ok, bad))[0],
+                   "successfulDeliveries": (counters or (total, ok, bad))[1],
+                   "failedDeliveries": (counters or (total, ok, bad))[2],
+                   "conditions": [{"type": "RoutingResolved", "status": "True",
+                                   "message": f"Matched rules [x] \u2192 channels: {channels}"}]},
+    }
+
+
+def delivered_event(reporter: str, count: int = 1) -> dict[str, Any]:
+    return {"apiVersion": "events.k8s.io/v1", "kind": "Event", "reason": "NotificationSent",
+            "note": "Delivered to slack:alerts", "reportingInstance": reporter,
+            **({"series": {"count": count}} if count > 1 else {}),
+            "regarding": {"kind": "NotificationRequest", "name": "disk-full", "namespace": "prod", "uid": UID}}
+
+
+def kinds(*objects: dict[str, Any]) -> list[str]:
+    return [s.kind for s in symptoms(observe(list(objects)))]
+
+
+def test_a_healthy_notification_shows_nothing() -> None:
+    healthy = note("Sent", [attempt("slack:alerts", 1, "failed", error="slack webhook returned 503 (retryable)",
+                                    retryAt="2026-01-01T00:00:02.000000Z"),
+                            attempt("slack:alerts", 2, "success", at="00:00:02")])
+    assert kinds(healthy, delivered_event("notifier-a")) == []
+
+
+@pytest.mark.parametrize(("objects", "expected"), [
+    ([note("Sent", [attempt("slack:alerts", 1, "success"), attempt("slack:alerts", 2, "success")])],
+     ["duplicate-delivery"]),
+    ([note("Sent", [attempt("slack:alerts", 1, "success")]), delivered_event("notifier-a"),
+      delivered_event("notifier-b")], ["duplicate-delivery"]),
+    ([note("Sent", [attempt("slack:alerts", 1, "unknown", error="timed out after it was sent"),
+                    attempt("slack:alerts", 2, "success", redelivery=True)]),
+      delivered_event("notifier-a"), delivered_event("notifier-b")], ["redelivery"]),
+    ([note("Failed", [attempt("slack:alerts", n, "failed", error="503") for n in (1, 2, 3, 4)])],
+     ["too-many-attempts"]),
+    ([note("Failed", [attempt("slack:alerts", 1, "failed", error="403 (permanent failure)"),
+                      attempt("slack:alerts", 2, "failed", error="503")])], ["attempt-after-permanent"]),
+    ([note("Failed", [attempt("slack:alerts", n, "failed", error="503") for n in (2, 5)])], ["lost-attempts"]),
+    ([note("Sent", [attempt("slack:alerts", 1, "success")], counters=(2, 1, 1))], ["counters-disagree"]),
+    ([note("Sent", [attempt("slack:alerts", 1, "failed", error="503", retryAt="2026-01-01T00:00:09.000000Z"),
+                    attempt("slack:alerts", 2, "success", at="00:00:02")])], ["early-retry"]),
+    ([note("Sent", [attempt("slack:alerts", 1, "success")], channels="slack:alerts, console")],
+     ["phase-disagrees"]),
+    ([note("Retrying", [attempt("slack:alerts", 1, "failed", error="503")])], ["never-ended"]),
+])
+def test_each_symptom_is_seen_in_what_kubectl_shows(objects: list[dict[str, Any]], expected: list[str]) -> None:
+    assert kinds(*objects) == expected
+
+
+def test_an_event_of_an_earlier_object_of_the_same_name_is_not_this_ones() -> None:
+    earlier = {**delivered_event("notifier-b"), "regarding": {**delivered_event("x")["regarding"], "uid": "old"}}
+    assert kinds(note("Sent", [attempt("slack:alerts", 1, "success")]), delivered_event("notifier-a"), earlier) == []
+
+
+def test_replicas_are_compared_by_the_order_they_appear_not_by_name() -> None:
+    one = observe([note("Sent", [attempt("slack:alerts", 1, "success", replica="pod-x")])])
+    other = observe([note("Sent", [attempt("slack:alerts", 1, "success", replica="replica-1")])])
+    assert compare(features(one), features(other)).exact
+    moved = observe([note("Failed", [attempt("slack:alerts", 1, "failed", error="503")])])
+    differences = compare(features(one), features(moved)).differences
+    assert any("phase Sent observed, Failed simulated" in d for d in differences), differences
+
+
+def test_a_list_several_documents_json_and_a_directory_are_read(tmp_path: Path) -> None:
+    obj = note("Sent", [attempt("slack:alerts", 1, "success")])
+    (tmp_path / "list.yaml").write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": [obj]}))
+    (tmp_path / "many.yaml").write_text(yaml.safe_dump_all([obj, delivered_event("a")]))
+    (tmp_path / "one.json").write_text(json.dumps(obj))
+    for path in ("list.yaml", "many.yaml", "one.json"):
+        assert list(load([tmp_path / path]).notifications) == ["disk-full"]
+    assert load([tmp_path]).notifications["disk-full"].delivered == {"slack:alerts": {"a": 1}}
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ("items:\n  - kind: [unclosed\n", ":3: not valid YAML"),
+    ("kind: List\nitems: []\n", ": items: no NotificationRequest in the dump"),
+    ("- just\n- a list\n", "expected a Kubernetes object"),
+])
+def test_a_bad_dump_is_refused_with_its_file_and_line(tmp_path: Path, text: str, where: str) -> None:
+    (tmp_path / "dump.yaml").write_text(text)
+    with pytest.raises(ConfigFileError) as refused:
+        load([tmp_path / "dump.yaml"])
+    assert str(refused.value).startswith(str(tmp_path / "dump.yaml")) and where in str(refused.value)
