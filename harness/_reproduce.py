@@ -330,11 +330,20 @@ def scenario_yaml(scenario: Scenario) -> str:
                           width=110, default_flow_style=None)
 
 
-def record(built: Built, candidate: Candidate, directory: Path, mutant: str | None) -> Artifact | None:
+def record(built: Built, candidate: Candidate, directory: Path, mutant: str | None
+           ) -> tuple[RunResult, Artifact | None]:
     """The best match run again, with its artifact (it depends on its seed alone: the same run)."""
-    _, artifact = run_recorded(built.scenario, candidate.seed, directory, strategy=candidate.strategy,
-                               mutant=mutant, stem="reproduced")
-    return artifact
+    return run_recorded(built.scenario, candidate.seed, directory, strategy=candidate.strategy, mutant=mutant,
+                        stem="reproduced")
+
+
+def history(feature: dict[str, Any]) -> list[str]:
+    """A notification's attempts per channel, in words: `slack:alerts: 1 unknown by r0, 2 success (redelivery)
+    by r1`."""
+    return [f"{channel}: " + ", ".join(f"{n} {status}{' (redelivery)' if again else ''} by {who}"
+                                       for (n, status, again), who in zip(seq, feature["replicas"][channel],
+                                                                          strict=True))
+            for channel, seq in feature["attempts"].items() if seq]
 
 
 def answers(scenario: Scenario) -> list[str]:
@@ -405,9 +414,13 @@ def command(paths: list[Path], *, symptom: str | None, notification: str | None,
               f"matches {best.match.agree} of {best.match.total} things the dump shows")
         for line in best.match.differences[:8]:
             write(f"  differs: {line}")
-    artifact = record(built, best, out, mutant)
+    result, artifact = record(built, best, out, mutant)
     if artifact is None:
         raise RuntimeError("the reproducing run did not show the symptom again: a harness bug")
+    simulated = _as_observed(built, result.observed or {}).get(chosen.notification)
+    for title, feature in (("in the dump", wanted_of(observed)[chosen.notification]), ("simulated", simulated)):
+        for line in history(feature) if feature else []:
+            write(f"  {chosen.notification} {title:>11}: {line}")
     write(f"replay: notifier-sim replay {artifact.path}")
     for line in answers(built.scenario):
         write(f"  from the dump: {line}")

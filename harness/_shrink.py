@@ -282,7 +282,9 @@ def _scripted(scenario: Scenario, traffic: Any) -> Scenario:
 
 def shrink_firings(firings: frozenset[Firing], fails: Callable[[frozenset[Firing]], bool]) -> frozenset[Firing]:
     """The firings the failure needs: halves, then one at a time, taken out while it still fails (ddmin-like);
-    the same firings give the same result."""
+    the same firings give the same result. A failure that needs no firing at all keeps none."""
+    if firings and fails(frozenset()):
+        return frozenset()
     current = sorted(firings)
     chunk = max(1, len(current) // 2)
     while chunk >= 1 and len(current) > 1:
