@@ -13,7 +13,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import _cost, _detection, _fidelity, _overhead, _parallel, _realtime, _scaling, _shrinking, _throughput
+from bench import (
+    _cost,
+    _detection,
+    _fidelity,
+    _overhead,
+    _parallel,
+    _realtime,
+    _reproduce,
+    _scaling,
+    _shrinking,
+    _throughput,
+)
 from bench._common import FINDINGS, ROOT, quiet
 from bench._table import table
 from harness import Progress, progress
@@ -28,6 +39,7 @@ SECTIONS: dict[str, Callable[[bool], dict[str, Any]]] = {
     "fidelity": _fidelity.section,
     "parallel": _parallel.section,
     "cost": _cost.section,
+    "reproduce": _reproduce.section,
 }
 
 

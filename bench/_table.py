@@ -141,9 +141,25 @@ def _cost(s: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _reproduce(s: dict[str, Any]) -> list[str]:
+    lines = [(f"10. reproduce from a dump: each mutant's failing seed as kubectl prints it, searched on "
+              f"{s['jobs']} process(es), {s['budget_seconds']:g} s budget"),
+             f"   {'mutant':34} {'symptom the dump shows':24} {'reproduced':>10} {'runs':>6} {'seconds':>8}"]
+    for r in s["mutants"]:
+        symptom = r["symptom"] or ("(none shown)" if r["caught"] else "(not caught)")
+        lines.append(f"   {r['mutant']:34} {symptom:24} {'yes' if r['reproduced'] else 'no':>10} "
+                     f"{r.get('runs', ''):>6} {r.get('seconds', ''):>8}")
+    h = s["healthy"]
+    lines.append(f"   shown in the dump: {s['shown_in_dump']} of {len(s['mutants'])}; reproduced within the budget: "
+                 f"{s['reproduced_within_budget']} (goal >= 5: {_mark(s['reproduced_within_budget'] >= 5)}); "
+                 f"healthy worlds showing a symptom: {h['showing_a_symptom']} of {h['worlds']} "
+                 f"(goal 0: {_mark(h['showing_a_symptom'] == 0)})")
+    return lines
+
+
 RENDER = {"throughput": _throughput, "overhead": _overhead, "realtime": _realtime, "detection": _detection,
           "scaling": _scaling, "shrink": _shrink, "fidelity": _fidelity, "parallel": _parallel,
-          "cost": _cost}
+          "cost": _cost, "reproduce": _reproduce}
 
 
 def _goals(sections: dict[str, Any]) -> list[str]:

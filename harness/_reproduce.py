@@ -209,6 +209,31 @@ def _answer(attempt: DeliveryAttempt) -> Any:
     return {"outcome": "reset"}
 
 
+def with_routing(observed: Observed, path: Path) -> int:
+    """Fill in, from the routing file the controller ran with, the channels of every notification the dump
+    shows none for (never routed, nothing attempted); what the dump shows stands. How many were filled in.
+
+    Raises:
+        ConfigFileError: the file cannot be read or is no routing file (its line and field named).
+    """
+    from notifier import load_model
+    from notifier._model import Notification
+    from notifier._routing import RoutingConfig, resolve
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigFileError(str(path), 0, "", f"cannot read the file: {error.strerror}") from None
+    config = load_model(text, RoutingConfig, str(path))
+    filled = 0
+    for seen in observed.notifications.values():
+        if not seen.channels:
+            obj = {"metadata": {"name": seen.name, "namespace": seen.namespace, "uid": seen.uid}, "spec": seen.spec}
+            seen.channels = list(resolve(config, Notification.from_object(obj)).channels)
+            filled += 1
+    return filled
+
+
 # -- the search ----------------------------------------------------------------------------------------------
 
 
@@ -368,13 +393,15 @@ def answers(scenario: Scenario) -> list[str]:
 
 def command(paths: list[Path], *, symptom: str | None, notification: str | None, channel: str | None,
             replicas: int | None, workers: int, budget: float, jobs: int, mutant: str | None, out: Path,
-            shrinking: bool = True, write: Callable[[str], None] = print,
+            routing: Path | None = None, shrinking: bool = True, write: Callable[[str], None] = print,
             on_run: Callable[[Search], None] | None = None) -> int:
     """`notifier-sim reproduce`: 0 when a run reproduces the dump's symptom, 1 when none does (or the dump shows
     no symptom to reproduce)."""
     from harness._shrink import shrink
 
     observed = load_dump(paths)
+    if routing is not None and (filled := with_routing(observed, routing)):
+        write(f"routed {filled} notification(s) the dump shows no channels for by {routing}")
     chosen, told = choose(observed, symptom, notification, channel)
     write(f"read {len(observed.notifications)} notification(s), {len(observed.leases)} Lease(s), "
           f"{len(observed.replicas)} replica(s) from {observed.source}")

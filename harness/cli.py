@@ -163,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "the dump shows); one the dump does not show is judged on what the channels received")
     again.add_argument("--notification", default=None, help="The notification the symptom concerns")
     again.add_argument("--channel", default=None, help="The channel the symptom concerns, as the status names it")
+    again.add_argument("--routing", type=Path, default=None,
+                       help="The routing file the controller ran with: it routes the notifications the dump shows "
+                            "no channels for")
     again.add_argument("--replicas", type=_positive("--replicas"), default=None,
                        help="Replicas of the controller (default: as many as the dump names)")
     again.add_argument("--workers", type=_positive("--workers"), default=1,
@@ -447,7 +450,7 @@ def _reproduce(args: argparse.Namespace) -> int:
         bar.task("search", None, "reproduce: runs searched")
         return command(args.dumps, symptom=args.symptom, notification=args.notification, channel=args.channel,
                        replicas=args.replicas, workers=args.workers, budget=args.budget, jobs=args.jobs,
-                       mutant=args.mutant, out=args.out, shrinking=not args.no_shrink,
+                       mutant=args.mutant, out=args.out, routing=args.routing, shrinking=not args.no_shrink,
                        on_run=lambda _: bar.advance("search"))
 
 

@@ -28,7 +28,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def test_every_section_is_written(report: dict) -> None:
     assert list(report["sections"]) == ["throughput", "overhead", "realtime", "detection", "scaling", "shrink",
-                                        "fidelity", "parallel", "cost"]
+                                        "fidelity", "parallel", "cost", "reproduce"]
     assert report["machine"]["cores"] >= 1 and report["quick"] is True
 
 
@@ -136,3 +136,10 @@ def test_a_violation_in_a_campaign_is_printed_with_its_artifact_and_fails_the_co
     finally:
         for finding in findings:
             Path(finding["artifact"]).unlink(missing_ok=True)
+
+
+def test_a_mutants_failure_is_reproduced_from_its_dump_in_the_bench(report: dict) -> None:
+    section = report["sections"]["reproduce"]
+    (row,) = section["mutants"]
+    assert row["mutant"] == "double-recording" and row["symptom"] == "duplicate-delivery" and row["reproduced"]
+    assert section["healthy"] == {"worlds": 2, "showing_a_symptom": 0}

@@ -17,6 +17,7 @@ from harness._strategies import campaign_strategy
 from harness._zoo import ZOO_MAX_STEPS, hunt
 from harness.cli import main
 from harness.mutants import MUTANTS
+from notifier import ConfigFileError
 
 #: Mutants whose failure shows in what kubectl prints, and the symptom it shows there.
 SHOWN = {
@@ -95,3 +96,26 @@ def test_a_symptom_the_user_names_is_not_reproduced_on_the_correct_controller(
     assert code == 1, said
     assert "symptom: duplicate-delivery: alert-02: as the user tells it" in said, said
     assert "not reproduced:" in said and "closest:" in said, said
+
+
+def test_the_routing_file_routes_what_the_dump_shows_no_channels_for(tmp_path: Path) -> None:
+    """A notification no replica ever reconciled has no RoutingResolved condition and no attempt: the routing
+    file the controller ran with says where it would have gone; what the dump shows stands."""
+    from harness._observed import observe
+    from harness._reproduce import build, choose, with_routing
+
+    never = {"apiVersion": "kubernaut.ai/v1alpha1", "kind": "NotificationRequest",
+             "metadata": {"name": "disk-full", "namespace": "default", "creationTimestamp": "2026-01-01T00:00:00Z"},
+             "spec": {"type": "Simple", "priority": "Critical", "subject": "disk full", "body": "95%"}}
+    observed = observe([never])
+    examples = Path(__file__).resolve().parents[2] / "examples" / "routing.yaml"
+    assert with_routing(observed, examples) == 1
+    assert observed.notifications["disk-full"].channels == ["slack:on-call", "pagerduty:on-call", "teams:on-call"]
+    symptom, _ = choose(observed, None, None, None)
+    assert symptom is not None and symptom.line() == "never-ended: disk-full: phase (none), no attempt made"
+    built = build(observed, symptom)
+    assert dict(built.scenario.channels) == {"on-call": ("slack", "pagerduty", "teams")}
+    (tmp_path / "routing.yaml").write_text("route:\n  receiver: nobody\nreceivers: []\n")
+    with pytest.raises(ConfigFileError) as refused:
+        with_routing(observed, tmp_path / "routing.yaml")
+    assert str(refused.value).startswith(str(tmp_path / "routing.yaml"))
