@@ -89,6 +89,8 @@ class Observed:
     leases: list[tuple[str, str, int]]
     replicas: list[str]
     source: str = "dump"
+    #: The Leases' duration, as the controller set it (None: no Lease says).
+    lease_seconds: float | None = None
 
 
 # -- reading --------------------------------------------------------------------------------------------------
@@ -148,6 +150,7 @@ def observe(objects: Iterable[tuple[str, dict[str, Any]]] | Iterable[dict[str, A
     notes: list[Seen] = []
     events: list[dict[str, Any]] = []
     leases: list[tuple[str, str, int]] = []
+    durations: list[float] = []
     for entry in objects:
         where, obj = entry if isinstance(entry, tuple) else (source, entry)
         kind = obj.get("kind")
@@ -157,6 +160,8 @@ def observe(objects: Iterable[tuple[str, dict[str, Any]]] | Iterable[dict[str, A
             events.append(obj)
         elif kind == "Lease":
             spec = obj.get("spec") or {}
+            if spec.get("leaseDurationSeconds"):
+                durations.append(float(spec["leaseDurationSeconds"]))
             leases.append((str((obj.get("metadata") or {}).get("name", "")), str(spec.get("holderIdentity") or ""),
                            int(spec.get("leaseTransitions") or 0)))
     notes.sort(key=lambda n: (n.created, n.name))
@@ -182,7 +187,7 @@ def observe(objects: Iterable[tuple[str, dict[str, Any]]] | Iterable[dict[str, A
     for name in sorted(reporters | {holder for _, holder, _ in leases if holder}):
         if name and name not in replicas:
             replicas.append(name)
-    return Observed(by_name, sorted(leases), replicas, source)
+    return Observed(by_name, sorted(leases), replicas, source, max(durations) if durations else None)
 
 
 def _seen(where: str, obj: dict[str, Any]) -> Seen:

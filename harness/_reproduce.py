@@ -37,7 +37,7 @@ from harness._replay import Artifact, run_recorded
 from harness._run import RunResult
 from harness._scenario import Scenario
 from harness._world import DEFAULT_MAX_STEPS
-from notifier import ConfigFileError
+from notifier import ConfigFileError, parse_time
 from notifier.model import CHANNEL_KINDS, EXTERNAL_KINDS, AttemptStatus, DeliveryAttempt
 
 #: The faults a reproduction explores: scheduling, the API, watches, caches, replicas. The channels' answers
@@ -106,8 +106,6 @@ def build(observed: Observed, symptom: Symptom, *, replicas: int | None = None, 
                    for a in seen.attempts)
     lock = "lease" if tokens or observed.leases or not external else "none"
     times = [a.timestamp for seen in observed.notifications.values() for a in seen.attempts if a.timestamp]
-    from notifier import parse_time
-
     span = max((parse_time(t) - t0 for t in times), default=0.0)
     channel = next((sim for sim, seen_as in renamed[symptom.notification].items() if seen_as == symptom.channel),
                    "") if symptom.channel else ""
@@ -115,11 +113,14 @@ def build(observed: Observed, symptom: Symptom, *, replicas: int | None = None, 
         "name": "reproduce",
         "description": f"Built by `notifier-sim reproduce` from {observed.source}: {symptom.line()}",
         "world": {"replicas": replicas or max(1, len(observed.replicas)), "workers": workers, "lock": lock,
-                  "max_steps": min(DEFAULT_MAX_STEPS, STEPS + STEPS_PER_NOTIFICATION * len(notes))},
+                  "max_steps": min(DEFAULT_MAX_STEPS, STEPS + STEPS_PER_NOTIFICATION * len(notes)),
+                  **({"lease_duration": observed.lease_seconds} if observed.lease_seconds else {})},
         "channels": {k: list(v) for k, v in sets.items()},
         "backends": backends,
         "notifications": notes,
-        "faults": SEARCHED,
+        # a pause can outlast the Lease the dump's controller took (twice its duration at most)
+        "faults": {**SEARCHED, "replica.pause": {**SEARCHED["replica.pause"],
+                                                 "max_seconds": 2 * (observed.lease_seconds or 30.0)}},
         "phases": {"fault": round(max(30.0, span + 10.0), 3), "quiet": 900, "bound": 900},
         "campaign": {"seeds": 200, "strategy": "sites"},
         "symptom": {"kind": symptom.kind, "notification": symptom.notification, "channel": channel,
