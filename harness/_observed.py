@@ -245,10 +245,12 @@ def _symptoms_of(seen: Seen) -> Iterable[Symptom]:
             yield Symptom("duplicate-delivery", name, channel,
                           f"{len(successes)} successful attempts ({_numbers(successes)}), and no unknown outcome "
                           f"before the later ones")
-        elif sum(reported.values()) > len(successes) + len(unknown):
+        elif len(reported) > len(successes) + len(unknown):
+            # Counted by replica: each replica that says it delivered sent once at least; one replica's own
+            # Events may say it again without a send (a re-emission), so their count proves nothing more.
             by = ", ".join(f"{r or '?'} x{n}" for r, n in sorted(reported.items()))
             yield Symptom("duplicate-delivery", name, channel,
-                          f"its Events record {sum(reported.values())} deliveries ({by}) but the status "
+                          f"{len(reported)} replicas' Events say they delivered it ({by}) but the status records "
                           f"{len(successes)} successful attempt(s) and {len(unknown)} unknown outcome(s)")
         elif explained:
             yield Symptom("redelivery", name, channel,
