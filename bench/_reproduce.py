@@ -13,13 +13,7 @@ from typing import Any
 import yaml
 
 from bench._common import FINDINGS
-from harness import load_scenario, run
-from harness._dump import as_yaml, render_world
-from harness._observed import features, observe
-from harness._reproduce import build, choose, search
-from harness._scenario import bundled, bundled_dir
-from harness._strategies import campaign_strategy
-from harness._zoo import ZOO_MAX_STEPS, hunt
+from harness import bundled, dump_world, hunt, load_scenario, run, search_dump
 from harness.mutants import MUTANTS
 
 BUDGET = 60.0
@@ -28,28 +22,23 @@ QUICK = ("double-recording",)
 
 def _dump(world: Any) -> list[dict[str, Any]]:
     """The world's end as kubectl prints it, read back as a user's file would be."""
-    items: list[dict[str, Any]] = yaml.safe_load(as_yaml(render_world(world)))["items"]
+    items: list[dict[str, Any]] = yaml.safe_load(yaml.safe_dump(dump_world(world)))["items"]
     return items
 
 
 def reproduce(mutant: str, *, budget: float, jobs: int) -> dict[str, Any]:
-    scenario = load_scenario(bundled_dir() / f"{MUTANTS[mutant].scenario}.yaml")
-    found = hunt(mutant, 100)
+    found = hunt(mutant, 100, keep=True)
     row: dict[str, Any] = {"mutant": mutant, "caught": found.caught, "symptom": None, "reproduced": False}
-    if not found.caught or found.seed is None:
+    if not found.caught or found.world is None:
         return row
-    failing = run(scenario, found.seed, strategy=campaign_strategy(scenario), mutant=mutant, keep=True,
-                  max_steps=min(ZOO_MAX_STEPS, scenario.world.max_steps))
-    observed = observe(_dump(failing.world), source=f"{mutant} seed {found.seed}")
-    del failing
-    chosen, _ = choose(observed, None, None, None)
-    if chosen is None:
-        return row  # its failure leaves nothing kubectl shows (a lock race, an audit trail, a spacing)
-    built = build(observed, chosen)
+    objects = _dump(found.world)
+    del found
     started = time.perf_counter()
-    searched = search(built, features(observed), budget=budget, jobs=jobs, mutant=mutant)
+    symptom, searched = search_dump(objects, mutant=mutant, budget=budget, jobs=jobs)
+    if symptom is None or searched is None:
+        return row  # its failure leaves nothing kubectl shows (a lock race, an audit trail, a spacing)
     best = searched.best
-    return {**row, "symptom": chosen.kind, "reproduced": bool(best and best.reproduces),
+    return {**row, "symptom": symptom.kind, "reproduced": bool(best and best.reproduces),
             "shows": bool(best and best.shows), "runs": searched.runs,
             "seconds": round(time.perf_counter() - started, 2),
             "match": round(best.match.score, 3) if best else 0.0}
@@ -61,12 +50,13 @@ def healthy(quick: bool) -> dict[str, Any]:
     paths = bundled()[:2] if quick else bundled()
     for path in paths:
         scenario = load_scenario(path)
-        result = run(scenario, 0, strategy=campaign_strategy(scenario), keep=True)
-        chosen, _ = choose(observe(_dump(result.world)), None, None, None)
-        if chosen is not None:
+        strategy = "random" if scenario.campaign.strategy == "hypothesis" else scenario.campaign.strategy
+        result = run(scenario, 0, strategy=strategy, keep=True)
+        symptom, _ = search_dump(_dump(result.world), budget=0.001)
+        if symptom is not None:
             shown += 1
             FINDINGS.append({"scenario": scenario.name, "seed": 0, "strategy": result.strategy,
-                             "invariant": "reproduce", "message": f"a healthy world shows {chosen.line()}",
+                             "invariant": "reproduce", "message": f"a healthy world shows {symptom.line()}",
                              "artifact": None})
     return {"worlds": len(paths), "showing_a_symptom": shown}
 

@@ -3,7 +3,8 @@
 One simpy environment per world; every choice from one seeded, recorded source; every step traced.
 
 The user API: `load_scenario` (or `Scenario` from fields), `run` (one seed: a `RunResult` with its
-`Violation`s), `replay` and `shrink` of a failure `Artifact`, `check` (the CI gate), and the pytest plugin's
+`Violation`s), `replay` and `shrink` of a failure `Artifact`, `check` (the CI gate), `dump_world` (a world's end
+as kubectl prints it) and `search_dump` (what `reproduce` does with such a dump), and the pytest plugin's
 `Sim` fixture and `SimRun`. The world's building blocks (`World`, `SimRuntime`, the fault injector) are
 exported for tests that build worlds by hand.
 """
@@ -16,11 +17,13 @@ from harness._build import notification_body
 from harness._campaign import Outcome, runs
 from harness._check import Verdict, check
 from harness._choices import Choices, derive_seed
+from harness._dump import render_world as dump_world
 from harness._errors import DeterminismError, HarnessError, SimulationError
 from harness._faults import FAULTS, FaultIntensity, Injector
 from harness._invariants import INVARIANTS, Violation
 from harness._progress import Progress, progress
 from harness._replay import Artifact, Replayed, replay, run_recorded
+from harness._reproduce import search_dump
 from harness._run import STRATEGIES, RunResult, run
 from harness._run import plan_for as site_plan
 from harness._scenario import Scenario, bundled, load_scenario
@@ -82,6 +85,7 @@ __all__ = [
     "check",
     "deliver_on_asyncio",
     "derive_seed",
+    "dump_world",
     "durations_from_json",
     "firings_from_json",
     "first_divergence",
@@ -93,6 +97,7 @@ __all__ = [
     "run",
     "run_recorded",
     "runs",
+    "search_dump",
     "shrink",
     "site_plan",
 ]

@@ -30,7 +30,7 @@ from typing import Any, Final
 import yaml
 
 from harness._campaign import runs
-from harness._observed import BENIGN, SYMPTOMS, Match, Observed, Seen, Symptom, by_channel, compare, features
+from harness._observed import BENIGN, SYMPTOMS, Match, Observed, Seen, Symptom, by_channel, compare, features, observe
 from harness._observed import load as load_dump
 from harness._observed import symptoms as shown_symptoms
 from harness._replay import Artifact, run_recorded
@@ -218,8 +218,7 @@ def with_routing(observed: Observed, path: Path) -> int:
         ConfigFileError: the file cannot be read or is no routing file (its line and field named).
     """
     from notifier import load_model
-    from notifier._model import Notification
-    from notifier._routing import RoutingConfig, resolve
+    from notifier.model import Notification, RoutingConfig, resolve_routing
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -230,7 +229,7 @@ def with_routing(observed: Observed, path: Path) -> int:
     for seen in observed.notifications.values():
         if not seen.channels:
             obj = {"metadata": {"name": seen.name, "namespace": seen.namespace, "uid": seen.uid}, "spec": seen.spec}
-            seen.channels = list(resolve(config, Notification.from_object(obj)).channels)
+            seen.channels = list(resolve_routing(config, Notification.from_object(obj)).channels)
             filled += 1
     return filled
 
@@ -317,6 +316,16 @@ def _as_observed(built: Built, simulated: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- the command ---------------------------------------------------------------------------------------------
+
+
+def search_dump(objects: list[dict[str, Any]], *, mutant: str | None = None, budget: float = 60.0, jobs: int = 1,
+                source: str = "dump") -> tuple[Symptom | None, Search | None]:
+    """`reproduce` without its files: the symptom kubectl's objects show (None: none) and the search for it."""
+    observed = observe(objects, source=source)
+    chosen, _ = choose(observed, None, None, None)
+    if chosen is None:
+        return None, None
+    return chosen, search(build(observed, chosen), features(observed), budget=budget, jobs=jobs, mutant=mutant)
 
 
 def choose(observed: Observed, kind: str | None, notification: str | None, channel: str | None

@@ -27,6 +27,8 @@ class Hunt:
     seed: int | None = None
     #: The deadline stopped the hunt before it ran everything it was asked to.
     cut: bool = False
+    #: The failing run's world, when the hunt was asked to keep it (one process only).
+    world: Any = None
 
     def as_json(self) -> dict[str, Any]:
         return {"name": self.name, "caught": self.caught, "invariant": self.invariant, "seeds": self.seeds,
@@ -39,12 +41,13 @@ ZOO_MAX_STEPS = 20_000
 
 
 def hunt(name: str, seeds: int, *, strategy: str | None = None, first_seed: int = 0,
-         deadline: float | None = None, systematic_limit: int | None = None) -> Hunt:
+         deadline: float | None = None, systematic_limit: int | None = None, keep: bool = False) -> Hunt:
     """Run the mutant's scenario seed by seed until something catches it, or `seeds` run out (under `sites`,
     its systematic part runs out, or `systematic_limit` runs of it: `seeds` and `first_seed` do not apply).
 
     With a `deadline` (a `time.perf_counter()` instant), no seed starts after it and none runs past it;
-    a hunt cut short this way is not caught, and says so in its `seeds` (fewer than asked).
+    a hunt cut short this way is not caught, and says so in its `seeds` (fewer than asked). With `keep`, a
+    caught hunt keeps its failing run's world (to look at it, or write it as kubectl would print it).
     """
     mutant = MUTANTS[name]
     scenario = load_scenario(bundled_dir() / f"{mutant.scenario}.yaml")
@@ -59,7 +62,8 @@ def hunt(name: str, seeds: int, *, strategy: str | None = None, first_seed: int 
         numbers = itertools.takewhile(plan.systematic, itertools.count())
         if systematic_limit is not None:
             numbers = itertools.islice(numbers, systematic_limit)
-    for outcome in runs(scenario, numbers, strategy=chosen, mutant=name, max_steps=max_steps, deadline=deadline):
+    for outcome in runs(scenario, numbers, strategy=chosen, mutant=name, max_steps=max_steps, deadline=deadline,
+                        keep=keep):
         if outcome.cut:
             return Hunt(name=name, caught=False, invariant="", seeds=tried, seconds=time.perf_counter() - started,
                         cut=True)  # the deadline, not the scenario's own budget, stopped it: no verdict
@@ -68,7 +72,7 @@ def hunt(name: str, seeds: int, *, strategy: str | None = None, first_seed: int 
             names = [v.invariant for v in outcome.result.violations]
             invariant = next((n for n in mutant.catchers if n in names), names[0])
             return Hunt(name=name, caught=True, invariant=invariant, seeds=tried,
-                        seconds=time.perf_counter() - started, seed=outcome.seed)
+                        seconds=time.perf_counter() - started, seed=outcome.seed, world=outcome.result.world)
     if deadline is not None and time.perf_counter() >= deadline:
         return Hunt(name=name, caught=False, invariant="", seeds=tried, seconds=time.perf_counter() - started,
                     cut=True)

@@ -1,6 +1,7 @@
 """The controller's domain model, public for the tools that judge the controller from outside (the harness's
 invariants, reports and tests): phases and their legal transitions, delivery attempts and their identity, the
-retry policy and its backoff bounds, the status a write applies, the batch plan.
+retry policy and its backoff bounds, the status a write applies, the batch plan, the routing of a notification
+to its channels.
 
 Everything here is pure: no I/O, no clock.
 """
@@ -18,7 +19,8 @@ from notifier._model import (
 )
 from notifier._phase import TRANSITIONS, ChannelState, decide_transition
 from notifier._plan import Plan, Planned, after_batch, plan_batch
-from notifier._routing import CHANNEL_KINDS, EXTERNAL_KINDS, ChannelKind, ExternalKind
+from notifier._routing import CHANNEL_KINDS, EXTERNAL_KINDS, ChannelKind, ExternalKind, RoutingConfig
+from notifier._routing import resolve as resolve_routing
 from notifier._status import Written, apply_status, merge_attempts, update_status_with, write_status
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "Plan",
     "Planned",
     "RetryPolicy",
+    "RoutingConfig",
     "Written",
     "after_batch",
     "apply_status",
@@ -45,6 +48,7 @@ __all__ = [
     "decide_transition",
     "merge_attempts",
     "plan_batch",
+    "resolve_routing",
     "update_status_with",
     "write_status",
 ]
