@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from bench._common import FINDINGS
-from harness import bundled, dump_world, hunt, load_scenario, run, search_dump
+from harness import EPOCH, bundled, dump_world, hunt, load_scenario, run, search_dump
 from harness.mutants import MUTANTS
 
 BUDGET = 60.0
@@ -31,10 +31,10 @@ def reproduce(mutant: str, *, budget: float, jobs: int) -> dict[str, Any]:
     row: dict[str, Any] = {"mutant": mutant, "caught": found.caught, "symptom": None, "reproduced": False}
     if not found.caught or found.world is None:
         return row
-    objects = _dump(found.world)
+    objects, at = _dump(found.world), EPOCH + found.world.env.now  # when "kubectl" ran: the world's end
     del found
     started = time.perf_counter()
-    symptom, searched = search_dump(objects, mutant=mutant, budget=budget, jobs=jobs)
+    symptom, searched = search_dump(objects, mutant=mutant, budget=budget, jobs=jobs, at=at)
     if symptom is None or searched is None:
         return row  # its failure leaves nothing kubectl shows (a lock race, an audit trail, a spacing)
     best = searched.best
@@ -52,7 +52,9 @@ def healthy(quick: bool) -> dict[str, Any]:
         scenario = load_scenario(path)
         strategy = "random" if scenario.campaign.strategy == "hypothesis" else scenario.campaign.strategy
         result = run(scenario, 0, strategy=strategy, keep=True)
-        symptom, _ = search_dump(_dump(result.world), budget=0.001)
+        world = result.world
+        assert world is not None  # kept
+        symptom, _ = search_dump(_dump(world), budget=0.001, at=EPOCH + world.env.now)
         if symptom is not None:
             shown += 1
             FINDINGS.append({"scenario": scenario.name, "seed": 0, "strategy": result.strategy,

@@ -50,7 +50,7 @@ def as_yaml(dump: dict[str, Any]) -> str:
 def judge_symptom(world: Any, evidence: Evidence, spec: Any) -> tuple[list[Violation], dict[str, Any]]:
     """Whether the world's end, as kubectl shows it, shows the scenario's symptom (a `symptom` violation), and
     the features it shows (`harness._observed.features`) for matching with a dump."""
-    shown = observe(render_world(world)["items"], source="the simulated world")
+    shown = observe(render_world(world)["items"], source="the simulated world", at=EPOCH + float(world.env.now))
     out = [Violation(invariant="symptom", notification=s.notification, channel=s.channel,
                      time=float(world.env.now), message=f"{s.kind}: {s.detail}")
            for s in symptoms(shown)

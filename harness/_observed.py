@@ -19,7 +19,8 @@ from typing import Any, Final
 
 import yaml
 
-from notifier import ConfigFileError, parse_time
+from notifier import ConfigFileError, format_micro_time, parse_time
+from notifier.assembly import delivery_lease_name
 from notifier.model import NOT_ATTEMPTS, TERMINAL, AttemptStatus, DeliveryAttempt, count_deliveries
 
 #: The symptoms a dump can show, most telling first; `redelivery` is no bug (at-least-once after an unknown
@@ -39,6 +40,10 @@ SYMPTOMS: Final[Mapping[str, str]] = {
 BENIGN: Final = frozenset({"redelivery"})
 _DEFAULT_MAX_ATTEMPTS: Final = 5  # the CRD's default for spec.retryPolicy.maxAttempts
 _LISTED: Final = re.compile(r"channels: (.+)$")
+#: The controller's delivery Leases' names begin so (`notifier.assembly.delivery_lease_name`).
+DELIVERY_LEASE: Final = delivery_lease_name("").rsplit("-", 1)[0] + "-"
+#: How long after something fell due for a notification its controller may still not have acted on it.
+GRACE_SECONDS: Final = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +73,9 @@ class Seen:
     attempts: list[DeliveryAttempt]
     #: The channels its routing resolved to (the RoutingResolved condition), then any only its attempts name.
     channels: list[str]
+    #: The channels its routing resolved to last, as its RoutingResolved condition lists them (None: no such
+    #: condition): what its phase is decided on (a routing reload may have dropped a channel attempted before).
+    resolved: list[str] | None = None
     #: "Delivered to <channel>" Events: how many each reporting replica recorded.
     delivered: dict[str, dict[str, int]] = field(default_factory=dict)
     completion: float | None = None
@@ -79,11 +87,22 @@ class Seen:
     def max_attempts(self) -> int:
         return int((self.spec.get("retryPolicy") or {}).get("maxAttempts") or _DEFAULT_MAX_ATTEMPTS)
 
+    def due(self, lease_seconds: float) -> float:
+        """When the controller had something to do for it last: its creation, each attempt, each retry its
+        failures set, and the end of the Lease an intent still pending was made under."""
+        times = [self.created]
+        for a in self.attempts:
+            if a.timestamp:
+                times.append(parse_time(a.timestamp) + (lease_seconds if a.status is AttemptStatus.PENDING else 0))
+            if a.retry_at:
+                times.append(parse_time(a.retry_at))
+        return max(times)
+
 
 @dataclass(slots=True)
 class Observed:
-    """A dump: its notifications (in creation order), Leases (name, holder, transitions) and replicas (in
-    order of first appearance)."""
+    """A dump: its notifications (in creation order), the controller's delivery Leases (name, holder,
+    transitions) and replicas (in order of first appearance)."""
 
     notifications: dict[str, Seen]
     leases: list[tuple[str, str, int]]
@@ -91,18 +110,30 @@ class Observed:
     source: str = "dump"
     #: The Leases' duration, as the controller set it (None: no Lease says).
     lease_seconds: float | None = None
+    #: When the dump was taken (seconds since the epoch): given, or the latest time it shows.
+    at: float = 0.0
 
 
 # -- reading --------------------------------------------------------------------------------------------------
 
 
-def load(paths: Iterable[Path]) -> Observed:
+class _Bad(Exception):
+    """A field of an object that is not what kubectl prints there."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+def load(paths: Iterable[Path], *, at: float | None = None, namespace: str | None = None) -> Observed:
     """Read dump files (YAML or JSON; a `List`, several documents, or single objects; a directory of them).
 
     Raises:
-        ConfigFileError: a file cannot be read or parsed, or an object lacks what kubectl always prints.
+        ConfigFileError: a file cannot be read or parsed, or an object is not what kubectl prints (its file,
+            line and field named).
     """
-    objects: list[tuple[str, dict[str, Any]]] = []
+    objects: list[tuple[str, int, dict[str, Any]]] = []
     names: list[str] = []
     for path in paths:
         files = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml", ".json")) if path.is_dir() \
@@ -111,20 +142,24 @@ def load(paths: Iterable[Path]) -> Observed:
             raise ConfigFileError(str(path), 0, "", "the directory holds no .yaml, .yml or .json file")
         for file in files:
             names.append(str(file))
-            objects += [(str(file), item) for item in _documents(file)]
-    observed = observe(objects, source=", ".join(names))
+            objects += [(str(file), line, item) for line, item in _documents(file)]
+    observed = observe(objects, source=", ".join(names), at=at, namespace=namespace)
     if not observed.notifications:
         raise ConfigFileError(names[0] if len(names) == 1 else ", ".join(names), 0, "items",
-                              "no NotificationRequest in the dump; dump them with `kubectl get "
-                              "notificationrequests,leases,events -A -o yaml`")
+                              "no NotificationRequest in the dump" + (f" in namespace {namespace!r}" if namespace
+                                                                       else "") +
+                              "; dump them with `kubectl get notificationrequests,leases,events -A -o yaml`")
     return observed
 
 
-def _documents(file: Path) -> list[dict[str, Any]]:
+def _documents(file: Path) -> list[tuple[int, dict[str, Any]]]:
+    """The objects of a file, each with the line it starts on (0 where that cannot be told)."""
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigFileError(str(file), 0, "", f"cannot read the file: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigFileError(str(file), 0, "", "not a text file (UTF-8)") from None
     try:
         docs = [json.loads(text)] if file.suffix == ".json" else list(yaml.safe_load_all(text))
     except json.JSONDecodeError as error:
@@ -141,85 +176,237 @@ def _documents(file: Path) -> list[dict[str, Any]]:
             raise ConfigFileError(str(file), 0, "", "expected a Kubernetes object or a List of them")
         out += [i for i in doc.get("items") or [] if isinstance(i, dict)] if str(doc.get("kind", "")).endswith(
             "List") else [doc]
-    return out
+    lines = _lines(text)
+    return list(zip(lines if len(lines) == len(out) else [0] * len(out), out, strict=True))
 
 
-def observe(objects: Iterable[tuple[str, dict[str, Any]]] | Iterable[dict[str, Any]], *,
-            source: str = "dump") -> Observed:
-    """The observed world of kubectl's objects (each alone, or with the file it came from)."""
-    notes: list[Seen] = []
-    events: list[dict[str, Any]] = []
+def _lines(text: str) -> list[int]:
+    """The line each object of the text starts on, in the order `_documents` reads them (JSON is YAML too)."""
+    lines: list[int] = []
+    try:
+        for node in yaml.compose_all(text, Loader=yaml.SafeLoader):
+            if not isinstance(node, yaml.MappingNode):
+                continue
+            fields = {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+            kind = fields.get("kind")
+            if isinstance(kind, yaml.ScalarNode) and str(kind.value).endswith("List"):
+                items = fields.get("items")
+                if isinstance(items, yaml.SequenceNode):
+                    lines += [i.start_mark.line + 1 for i in items.value if isinstance(i, yaml.MappingNode)]
+                continue
+            lines.append(node.start_mark.line + 1)
+    except yaml.YAMLError:
+        return []
+    return lines
+
+
+def observe(objects: Iterable[tuple[str, int, dict[str, Any]]] | Iterable[dict[str, Any]], *,
+            source: str = "dump", at: float | None = None, namespace: str | None = None) -> Observed:
+    """The observed world of kubectl's objects (each alone, or with the file and line it came from); `at` is
+    when the dump was taken (default: the latest time it shows), `namespace` the only one read.
+
+    Raises:
+        ConfigFileError: an object is not what kubectl prints (a field of the wrong shape), or two
+            NotificationRequests of different namespaces have one name and no namespace was chosen.
+    """
+    notes: list[tuple[int, Seen]] = []
+    events: dict[tuple[str, str], tuple[str, int, dict[str, Any]]] = {}
     leases: list[tuple[str, str, int]] = []
     durations: list[float] = []
+    times: list[float] = []
     for entry in objects:
-        where, obj = entry if isinstance(entry, tuple) else (source, entry)
+        where, line, obj = entry if isinstance(entry, tuple) else (source, 0, entry)
         kind = obj.get("kind")
-        if kind == "NotificationRequest":
-            notes.append(_seen(where, obj))
-        elif kind == "Event":
-            events.append(obj)
-        elif kind == "Lease":
-            spec = obj.get("spec") or {}
-            if spec.get("leaseDurationSeconds"):
-                durations.append(float(spec["leaseDurationSeconds"]))
-            leases.append((str((obj.get("metadata") or {}).get("name", "")), str(spec.get("holderIdentity") or ""),
-                           int(spec.get("leaseTransitions") or 0)))
-    notes.sort(key=lambda n: (n.created, n.name))
-    by_name = {n.name: n for n in notes}
+        try:
+            meta = _map(obj.get("metadata"), "metadata")
+            if namespace is not None and kind in ("NotificationRequest", "Event", "Lease") and \
+                    str(meta.get("namespace") or "default") != namespace:
+                continue
+            if meta.get("creationTimestamp"):
+                times.append(_time(meta["creationTimestamp"], "metadata.creationTimestamp"))
+            if kind == "NotificationRequest":
+                notes.append((_version(meta), _seen(obj, meta)))
+            elif kind == "Event":
+                _event_times(obj, times)
+                event_key = (str(meta.get("namespace") or ""), str(meta.get("name") or f"#{len(events)}"))
+                if event_key not in events or _version(meta) >= _version(events[event_key][2].get("metadata")):
+                    events[event_key] = (where, line, obj)
+            elif kind == "Lease" and str(meta.get("name") or "").startswith(DELIVERY_LEASE):
+                # only the controller's delivery Leases: a cluster's node and leader-election Leases are not
+                spec = _map(obj.get("spec"), "spec")
+                if spec.get("leaseDurationSeconds"):
+                    durations.append(_number(spec["leaseDurationSeconds"], "spec.leaseDurationSeconds"))
+                for key in ("acquireTime", "renewTime"):
+                    if spec.get(key):
+                        times.append(_time(spec[key], f"spec.{key}"))
+                leases.append((str(meta.get("name") or ""), str(spec.get("holderIdentity") or ""),
+                               _int(spec.get("leaseTransitions") or 0, "spec.leaseTransitions")))
+        except _Bad as bad:
+            name = str((obj.get("metadata") or {}).get("name") or "") if isinstance(obj.get("metadata"), dict) \
+                else ""
+            raise ConfigFileError(where, line, f"{kind or 'object'}{' ' + name if name else ''}: {bad.field}",
+                                  bad.problem) from None
+    # One object read twice (overlapping files): its latest version, by resourceVersion, stands.
+    latest: dict[tuple[str, str], tuple[int, Seen]] = {}
+    for version, seen in notes:
+        if (seen.namespace, seen.name) not in latest or version >= latest[(seen.namespace, seen.name)][0]:
+            latest[(seen.namespace, seen.name)] = (version, seen)
+    by_name: dict[str, Seen] = {}
+    for _, seen in sorted(latest.values(), key=lambda vs: (vs[1].created, vs[1].namespace, vs[1].name)):
+        other = by_name.setdefault(seen.name, seen)
+        if other is not seen:
+            raise ConfigFileError(source, 0, "metadata.namespace", f"NotificationRequests named {seen.name!r} in "
+                                  f"namespaces {other.namespace!r} and {seen.namespace!r}: reproduce one namespace "
+                                  f"at a time (--namespace)")
     reporters: set[str] = set()
-    for event in events:
-        regarding = event.get("regarding") or event.get("involvedObject") or {}
-        seen = by_name.get(str(regarding.get("name", "")))
-        note = str(event.get("note") or event.get("message") or "")
-        reporter = str(event.get("reportingInstance") or (event.get("source") or {}).get("host") or "")
-        if regarding.get("kind") == "NotificationRequest" and reporter:
-            reporters.add(reporter)  # a replica that reconciled it, whether or not it sent anything
-        if seen is None or not note.startswith("Delivered to ") or regarding.get("uid", seen.uid) != seen.uid:
-            continue  # an Event of an earlier object of that name is not this one's
-        series = event.get("series") or {}
-        count = int(series.get("count") or event.get("deprecatedCount") or event.get("count") or 1)
-        per = seen.delivered.setdefault(note.removeprefix("Delivered to "), {})
-        per[reporter] = per.get(reporter, 0) + count
+    for where, line, event in events.values():
+        try:
+            _delivered(event, by_name, reporters)
+        except _Bad as bad:
+            raise ConfigFileError(where, line, f"Event: {bad.field}", bad.problem) from None
     replicas: list[str] = []
-    for attempt in sorted((a for n in notes for a in n.attempts), key=lambda a: a.timestamp):
+    for attempt in sorted((a for n in by_name.values() for a in n.attempts), key=lambda a: a.timestamp):
         if attempt.replica and attempt.replica not in replicas:
             replicas.append(attempt.replica)
     for name in sorted(reporters | {holder for _, holder, _ in leases if holder}):
         if name and name not in replicas:
             replicas.append(name)
-    return Observed(by_name, sorted(leases), replicas, source, max(durations) if durations else None)
+    times += [parse_time(a.timestamp) for n in by_name.values() for a in n.attempts if a.timestamp]
+    times += [n.completion for n in by_name.values() if n.completion is not None]
+    shown_at = max(times, default=0.0)
+    return Observed(by_name, sorted(leases), replicas, source, max(durations) if durations else None,
+                    at=max(at, shown_at) if at is not None else shown_at)
 
 
-def _seen(where: str, obj: dict[str, Any]) -> Seen:
-    meta = obj.get("metadata") or {}
+def _delivered(event: dict[str, Any], by_name: Mapping[str, Seen], reporters: set[str]) -> None:
+    """Count a "Delivered to <channel>" Event of a NotificationRequest of the dump, by the replica reporting it."""
+    regarding = _map(event.get("regarding") or event.get("involvedObject"), "regarding")
+    if regarding.get("kind") != "NotificationRequest":
+        return  # an Event about something else (a Pod of that name, say) says nothing of a delivery
+    note = str(event.get("note") or event.get("message") or "")
+    reporter = str(event.get("reportingInstance") or _map(event.get("source"), "source").get("host") or "")
+    if reporter:
+        reporters.add(reporter)  # a replica that reconciled it, whether or not it sent anything
+    seen = by_name.get(str(regarding.get("name", "")))
+    if seen is None or not note.startswith("Delivered to ") or \
+            str(regarding.get("namespace") or seen.namespace) != seen.namespace or \
+            (regarding.get("uid") and seen.uid and regarding["uid"] != seen.uid):
+        return  # an Event of an earlier object of that name is not this one's
+    series = _map(event.get("series"), "series")
+    count = _int(series.get("count") or event.get("deprecatedCount") or event.get("count") or 1, "series.count")
+    per = seen.delivered.setdefault(note.removeprefix("Delivered to "), {})
+    per[reporter] = per.get(reporter, 0) + count
+
+
+def _version(meta: Any) -> int:
+    version = str((meta or {}).get("resourceVersion") or "0") if isinstance(meta, dict) else "0"
+    return int(version) if version.isdigit() else 0
+
+
+def _event_times(event: dict[str, Any], times: list[float]) -> None:
+    for key in ("eventTime", "lastTimestamp", "firstTimestamp", "deprecatedLastTimestamp"):
+        if event.get(key):
+            times.append(_time(event[key], key))
+    series = _map(event.get("series"), "series")
+    if series.get("lastObservedTime"):
+        times.append(_time(series["lastObservedTime"], "series.lastObservedTime"))
+
+
+def _seen(obj: dict[str, Any], meta: dict[str, Any]) -> Seen:
     name = str(meta.get("name") or "")
     if not name:
-        raise ConfigFileError(where, 0, "metadata.name", "a NotificationRequest without a name")
-    status = obj.get("status") or {}
-    try:
-        attempts = [DeliveryAttempt.from_json(raw) for raw in status.get("deliveryAttempts") or []]
-        created = parse_time(str(meta.get("creationTimestamp") or "1970-01-01T00:00:00Z"))
-        completion = parse_time(status["completionTime"]) if status.get("completionTime") else None
-    except (ValueError, TypeError, KeyError) as error:
-        raise ConfigFileError(where, 0, f"{name}: status", f"cannot be read: {error}") from None
+        raise _Bad("metadata.name", "a NotificationRequest without a name")
+    status = _map(obj.get("status"), "status")
+    spec = _map(obj.get("spec"), "spec")
+    if _map(spec.get("retryPolicy"), "spec.retryPolicy").get("maxAttempts") is not None:
+        _int(spec["retryPolicy"]["maxAttempts"], "spec.retryPolicy.maxAttempts")
+    attempts = [_attempt(raw, f"status.deliveryAttempts[{i}]")
+                for i, raw in enumerate(_list(status.get("deliveryAttempts"), "status.deliveryAttempts"))]
+    created = _time(meta.get("creationTimestamp") or "1970-01-01T00:00:00Z", "metadata.creationTimestamp")
+    completion = _time(status["completionTime"], "status.completionTime") if status.get("completionTime") else None
     counters = None
     if "totalAttempts" in status:
-        counters = (int(status.get("totalAttempts") or 0), int(status.get("successfulDeliveries") or 0),
-                    int(status.get("failedDeliveries") or 0))
-    channels: list[str] = []
-    for condition in status.get("conditions") or []:
+        counters = (_int(status.get("totalAttempts") or 0, "status.totalAttempts"),
+                    _int(status.get("successfulDeliveries") or 0, "status.successfulDeliveries"),
+                    _int(status.get("failedDeliveries") or 0, "status.failedDeliveries"))
+    resolved: list[str] | None = None
+    for i, condition in enumerate(_list(status.get("conditions"), "status.conditions")):
+        condition = _map(condition, f"status.conditions[{i}]")
         listed = _LISTED.search(str(condition.get("message") or "")) if condition.get("type") == \
             "RoutingResolved" else None
         if listed:
-            channels += [c.strip() for c in listed.group(1).split(",") if c.strip()]
+            resolved = [*(resolved or []), *(c.strip() for c in listed.group(1).split(",") if c.strip())]
+    channels = list(dict.fromkeys(resolved or []))
     for attempt in attempts:
         if attempt.channel not in channels:
             channels.append(attempt.channel)
     return Seen(name=name, namespace=str(meta.get("namespace") or "default"), uid=str(meta.get("uid") or ""),
-                created=created,
-                spec=dict(obj.get("spec") or {}), phase=str(status.get("phase") or ""),
+                created=created, spec=dict(spec), phase=str(status.get("phase") or ""),
                 reason=str(status.get("reason") or ""), counters=counters, attempts=attempts, channels=channels,
-                completion=completion)
+                resolved=resolved, completion=completion)
+
+
+def _attempt(raw: Any, where: str) -> DeliveryAttempt:
+    raw = _map(raw, where)
+    _int(raw.get("attempt", 0), f"{where}.attempt")
+    try:
+        AttemptStatus(raw.get("status", "failed"))
+    except ValueError:
+        raise _Bad(f"{where}.status", f"{raw.get('status')!r} is no attempt status (one of "
+                                      f"{', '.join(s.value for s in AttemptStatus)})") from None
+    for key in ("timestamp", "retryAt"):
+        if raw.get(key):
+            _time(raw[key], f"{where}.{key}")
+    if raw.get("durationSeconds") is not None:
+        _number(raw["durationSeconds"], f"{where}.durationSeconds")
+    return DeliveryAttempt.from_json(raw)
+
+
+def _map(value: Any, where: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _Bad(where, f"expected a mapping, not {_shape(value)}")
+    return value
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _Bad(where, f"expected a list, not {_shape(value)}")
+    return value
+
+
+def _int(value: Any, where: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise _Bad(where, f"expected an integer, not {_shape(value)}")
+    try:
+        return int(value)
+    except ValueError:
+        raise _Bad(where, f"expected an integer, not {value!r}") from None
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise _Bad(where, f"expected a number, not {_shape(value)}")
+    try:
+        return float(value)
+    except ValueError:
+        raise _Bad(where, f"expected a number, not {value!r}") from None
+
+
+def _time(value: Any, where: str) -> float:
+    try:
+        return parse_time(str(value))
+    except ValueError:
+        raise _Bad(where, f"expected an RFC 3339 time such as 2026-01-01T00:00:00Z, not {value!r}") from None
+
+
+def _shape(value: Any) -> str:
+    if isinstance(value, list):
+        return "a list"
+    return "a mapping" if isinstance(value, dict) else repr(value)
 
 
 # -- symptoms -------------------------------------------------------------------------------------------------
@@ -227,12 +414,12 @@ def _seen(where: str, obj: dict[str, Any]) -> Seen:
 
 def symptoms(observed: Observed) -> list[Symptom]:
     """Every symptom the dump shows, most telling kind first, then by notification and channel."""
-    found = [s for seen in observed.notifications.values() for s in _symptoms_of(seen)]
+    found = [s for seen in observed.notifications.values() for s in _symptoms_of(seen, observed)]
     order = list(SYMPTOMS)
     return sorted(found, key=lambda s: (order.index(s.kind), s.notification, s.channel))
 
 
-def _symptoms_of(seen: Seen) -> Iterable[Symptom]:
+def _symptoms_of(seen: Seen, observed: Observed) -> Iterable[Symptom]:
     name = seen.name
     for channel in seen.channels:
         attempts = seen.attempts_of(channel)
@@ -281,18 +468,24 @@ def _symptoms_of(seen: Seen) -> Iterable[Symptom]:
         if seen.counters != derived:
             yield Symptom("counters-disagree", name, "",
                           f"(totalAttempts, successful, failed) = {seen.counters}, the attempts say {derived}")
-    delivered = {c for c in seen.channels if any(a.status is AttemptStatus.SUCCESS for a in seen.attempts_of(c))}
-    if seen.phase in TERMINAL and seen.channels:
-        wrong = {"Sent": delivered != set(seen.channels),
-                 "PartiallySent": not delivered or delivered == set(seen.channels),
+    # the phase is decided on the channels its routing resolved to last (a reload may have dropped one)
+    decided = list(dict.fromkeys(seen.resolved)) if seen.resolved is not None else seen.channels
+    delivered = {c for c in decided if any(a.status is AttemptStatus.SUCCESS for a in seen.attempts_of(c))}
+    if seen.phase in TERMINAL and decided:
+        wrong = {"Sent": delivered != set(decided),
+                 "PartiallySent": not delivered or delivered == set(decided),
                  "Failed": bool(delivered)}[seen.phase]
         if wrong:
             yield Symptom("phase-disagrees", name, "",
-                          f"phase {seen.phase}, but {len(delivered)} of {len(seen.channels)} channels delivered")
+                          f"phase {seen.phase}, but {len(delivered)} of {len(decided)} channels delivered")
     elif seen.phase not in TERMINAL:
-        last = max((a.timestamp for a in seen.attempts), default="")
-        yield Symptom("never-ended", name, "", f"phase {seen.phase or '(none)'}" + (
-            f", its last attempt at {last}" if last else ", no attempt made"))
+        due = seen.due(observed.lease_seconds or 30.0)
+        if due + GRACE_SECONDS < observed.at:
+            # nothing was left to wait for (no retry, no Lease of a send in flight) long before the dump's time
+            last = max((a.timestamp for a in seen.attempts), default="")
+            yield Symptom("never-ended", name, "", f"phase {seen.phase or '(none)'}" + (
+                f", its last attempt at {last}" if last else ", no attempt made") +
+                f"; nothing due after {format_micro_time(due)}, and the dump is of {format_micro_time(observed.at)}")
 
 
 def _numbers(attempts: list[DeliveryAttempt]) -> str:

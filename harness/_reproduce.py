@@ -88,9 +88,16 @@ def build(observed: Observed, symptom: Symptom, *, replicas: int | None = None, 
     same_second: dict[float, int] = {}
     for seen in observed.notifications.values():
         channels = tuple(seen.channels) or ("console",)
+        kinds = [_kind(c, seen.name, observed.source) for c in channels]
+        twice = sorted({k for k in kinds if kinds.count(k) > 1})
+        if twice:
+            raise ConfigFileError(observed.source, 0, f"NotificationRequest {seen.name}", f"it went to more than one "
+                                  f"{twice[0]} channel ({', '.join(c for c in channels if c.startswith(twice[0]))}); "
+                                  f"a simulated notification has one channel of each kind, so this world cannot be "
+                                  f"built: reproduce from a dump without it")
         if channels not in keys:
             keys[channels] = _set_name(channels, sets)
-            sets[keys[channels]] = tuple(_kind(c, seen.name) for c in channels)
+            sets[keys[channels]] = tuple(kinds)
         name = keys[channels]
         renamed[seen.name] = {_simulated(c, name): c for c in channels}
         index = same_second.get(seen.created, 0)
@@ -102,7 +109,8 @@ def build(observed: Observed, symptom: Symptom, *, replicas: int | None = None, 
         note["start"] = round(note["start"] + note.pop("_index") / count, 3)
     backends = _backends(observed, renamed)
     tokens = any(a.fencing_token for seen in observed.notifications.values() for a in seen.attempts)
-    external = any(_kind(a.channel, seen.name) in EXTERNAL_KINDS for seen in observed.notifications.values()
+    external = any(_kind(a.channel, seen.name, observed.source) in EXTERNAL_KINDS
+                   for seen in observed.notifications.values()
                    for a in seen.attempts)
     lock = "lease" if tokens or observed.leases or not external else "none"
     times = [a.timestamp for seen in observed.notifications.values() for a in seen.attempts if a.timestamp]
@@ -143,11 +151,11 @@ def _set_name(channels: tuple[str, ...], taken: dict[str, Any]) -> str:
                 if name not in taken)
 
 
-def _kind(channel: str, notification: str) -> str:
+def _kind(channel: str, notification: str, source: str = "dump") -> str:
     kind = channel.partition(":")[0]
     if kind not in CHANNEL_KINDS:
-        raise ConfigFileError(notification, 0, "status.deliveryAttempts", f"channel {channel!r} is of no kind the "
-                              f"controller has ({', '.join(CHANNEL_KINDS)})")
+        raise ConfigFileError(source, 0, f"NotificationRequest {notification}: status.deliveryAttempts",
+                              f"channel {channel!r} is of no kind the controller has ({', '.join(CHANNEL_KINDS)})")
     return kind
 
 
@@ -282,7 +290,7 @@ def search(built: Built, wanted: dict[str, Any], *, budget: float, jobs: int, mu
                 found.best = candidate
             if on_run is not None:
                 on_run(found)
-            if candidate.reproduces and candidate.match.exact:
+            if candidate.reproduces:  # the first, in the plan's order: the same on every machine
                 found.seconds = time.perf_counter() - started
                 return found
         if time.perf_counter() >= deadline:
@@ -319,9 +327,10 @@ def _as_observed(built: Built, simulated: dict[str, Any]) -> dict[str, Any]:
 
 
 def search_dump(objects: list[dict[str, Any]], *, mutant: str | None = None, budget: float = 60.0, jobs: int = 1,
-                source: str = "dump") -> tuple[Symptom | None, Search | None]:
-    """`reproduce` without its files: the symptom kubectl's objects show (None: none) and the search for it."""
-    observed = observe(objects, source=source)
+                source: str = "dump", at: float | None = None) -> tuple[Symptom | None, Search | None]:
+    """`reproduce` without its files: the symptom kubectl's objects show (None: none) and the search for it;
+    `at` is when the dump was taken (seconds since the epoch; default: the latest time it shows)."""
+    observed = observe(objects, source=source, at=at)
     chosen, _ = choose(observed, None, None, None)
     if chosen is None:
         return None, None
@@ -334,6 +343,16 @@ def choose(observed: Observed, kind: str | None, notification: str | None, chann
     a duplicate delivery the user names that the dump explains (a redelivery after an unknown outcome) is that
     redelivery; one the dump does not show at all is the user's (then `told`). With no `kind`, a redelivery is
     no symptom: it is what at-least-once delivery does."""
+    if notification is not None and notification not in observed.notifications:
+        raise ConfigFileError("--notification", 0, "", f"no NotificationRequest {notification!r} in the dump (it "
+                              f"shows {', '.join(observed.notifications)})")
+    if channel is not None:
+        known = sorted({c for n, seen in observed.notifications.items() if notification in (None, n)
+                        for c in seen.channels})
+        if channel not in known:
+            raise ConfigFileError("--channel", 0, "", f"no channel {channel!r} in the dump"
+                                  + (f" for {notification}" if notification else "")
+                                  + f" (it shows {', '.join(known) or 'none'})")
     where = [s for s in shown_symptoms(observed)
              if (notification is None or s.notification == notification) and (channel is None or s.channel == channel)]
     shown = [s for s in where if s.kind == kind] if kind is not None else [s for s in where if s.kind not in BENIGN]
@@ -351,8 +370,6 @@ def choose(observed: Observed, kind: str | None, notification: str | None, chann
             raise ConfigFileError("--symptom", 0, "", f"the dump does not show {kind}; name the notification it "
                                   f"concerns with --notification (one of {', '.join(names)})")
         notification = names[0]
-    if notification not in observed.notifications:
-        raise ConfigFileError("--notification", 0, "", f"no NotificationRequest {notification!r} in the dump")
     return Symptom(kind, notification, channel or "", "as the user tells it; the dump does not show it"), True
 
 
@@ -403,25 +420,35 @@ def answers(scenario: Scenario) -> list[str]:
 
 def command(paths: list[Path], *, symptom: str | None, notification: str | None, channel: str | None,
             replicas: int | None, workers: int, budget: float, jobs: int, mutant: str | None, out: Path,
-            routing: Path | None = None, shrinking: bool = True, write: Callable[[str], None] = print,
+            routing: Path | None = None, at: float | None = None, namespace: str | None = None,
+            shrinking: bool = True, write: Callable[[str], None] = print,
             on_run: Callable[[Search], None] | None = None) -> int:
     """`notifier-sim reproduce`: 0 when a run reproduces the dump's symptom, 1 when none does (or the dump shows
     no symptom to reproduce)."""
     from harness._shrink import shrink
 
-    observed = load_dump(paths)
+    observed = load_dump(paths, at=at, namespace=namespace)
     if routing is not None and (filled := with_routing(observed, routing)):
         write(f"routed {filled} notification(s) the dump shows no channels for by {routing}")
     chosen, told = choose(observed, symptom, notification, channel)
     write(f"read {len(observed.notifications)} notification(s), {len(observed.leases)} Lease(s), "
           f"{len(observed.replicas)} replica(s) from {observed.source}")
     if chosen is None:
-        write("the dump shows no symptom (every notification ended, and its attempts, counters and phase agree): "
+        write("the dump shows no symptom (every notification ended or has a retry or a send still due, and its "
+              "attempts, counters and phase agree): "
               "nothing to reproduce; name one with --symptom if you saw it elsewhere")
         explained = [s for s in shown_symptoms(observed) if s.kind in BENIGN]
         if explained:
             write(f"it shows {len(explained)} explained redelivery(ies), which at-least-once delivery makes after an "
                   f"unknown outcome, such as {explained[0].line()}; --symptom redelivery finds how one came about")
+        return 1
+    if told and chosen.kind != "duplicate-delivery":
+        # Only a duplicate is seen at the channel, outside the dump; every other symptom is read from the status
+        # kubectl prints, so a run that matches that status cannot show one the status does not.
+        write(f"the dump does not show {chosen.kind} on {chosen.notification} ({SYMPTOMS[chosen.kind]}): it is "
+              f"read from the status the dump holds, so no run matching it can show it; nothing to reproduce"
+              + ("; if the dump was taken later than the latest time it shows, say when with --at"
+                 if chosen.kind == "never-ended" else ""))
         return 1
     write(f"symptom: {chosen.line()}")
     built = build(observed, chosen, replicas=replicas, workers=workers, told=told)
@@ -443,6 +470,8 @@ def command(paths: list[Path], *, symptom: str | None, notification: str | None,
                   f"{best.match.agree} of {best.match.total} things the dump shows; what differed:")
             for line in (best.own.differences or best.match.differences)[:12]:
                 write(f"  {line}")
+            if not best.own.differences and not best.match.differences:
+                write("  nothing it compares: every attempt, counter and phase matched, but the symptom did not show")
         if best is None or not best.shows:
             return 1
         write("the closest run shows the same symptom with another history: kept and shrunk, for what it is")

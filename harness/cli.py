@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 
 from harness import _junit as junit
 from harness._progress import Progress, progress
-from notifier import ConfigFileError
+from notifier import ConfigFileError, parse_time
 
 DEFAULT_SEEDS = 20
 
@@ -45,6 +45,15 @@ def _positive(option: str, *, zero: bool = False) -> Any:
             raise argparse.ArgumentTypeError(f"{option} takes a number of {0 if zero else 1} or more, not {value}")
         return value
     return parse
+
+
+def _instant(text: str) -> float:
+    """An argparse type: an RFC 3339 time, as seconds since the epoch."""
+    try:
+        return parse_time(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--at takes an RFC 3339 time such as 2026-01-01T00:10:00Z, not {text!r}") \
+            from None
 
 
 def _duration(option: str) -> Any:
@@ -166,6 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
     again.add_argument("--routing", type=Path, default=None,
                        help="The routing file the controller ran with: it routes the notifications the dump shows "
                             "no channels for")
+    again.add_argument("--at", type=_instant, default=None, metavar="TIME",
+                       help="When the dump was taken, RFC 3339 (default: the latest time it shows); a notification "
+                            "with nothing due for a minute before it never ended")
+    again.add_argument("--namespace", default=None, help="Read only this namespace's objects of the dump")
     again.add_argument("--replicas", type=_positive("--replicas"), default=None,
                        help="Replicas of the controller (default: as many as the dump names)")
     again.add_argument("--workers", type=_positive("--workers"), default=1,
@@ -450,7 +463,8 @@ def _reproduce(args: argparse.Namespace) -> int:
         bar.task("search", None, "reproduce: runs searched")
         return command(args.dumps, symptom=args.symptom, notification=args.notification, channel=args.channel,
                        replicas=args.replicas, workers=args.workers, budget=args.budget, jobs=args.jobs,
-                       mutant=args.mutant, out=args.out, routing=args.routing, shrinking=not args.no_shrink,
+                       mutant=args.mutant, out=args.out, routing=args.routing, at=args.at,
+                       namespace=args.namespace, shrinking=not args.no_shrink,
                        on_run=lambda _: bar.advance("search"))
 
 

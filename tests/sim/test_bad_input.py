@@ -115,6 +115,10 @@ def test_a_damaged_scenario_in_an_artifact_names_its_field(tmp_path: Path, artif
     (["missing.yaml"], "missing.yaml: cannot read the file"),
     (["DUMP", "--symptom", "slowness"], "unknown symptom 'slowness'"),
     (["DUMP", "--symptom", "duplicate-delivery", "--notification", "nope"], "no NotificationRequest 'nope'"),
+    (["DUMP", "--notification", "nope"], "no NotificationRequest 'nope' in the dump (it shows disk-full)"),
+    (["DUMP", "--channel", "slack:nowhere"], "no channel 'slack:nowhere' in the dump"),
+    (["DUMP", "--at", "yesterday"], "--at takes an RFC 3339 time"),
+    (["DUMP", "--namespace", "prod"], "no NotificationRequest in the dump in namespace 'prod'"),
     (["DUMP", "--budget", "0"], "--budget takes a duration above zero"),
     (["DUMP", "--mutant", "no-such-bug"], "unknown mutant 'no-such-bug'"),
 ])

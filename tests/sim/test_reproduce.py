@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from harness import load_scenario, run
+from harness import EPOCH, load_scenario, run
 from harness._dump import as_yaml, render_world
 from harness._scenario import bundled_dir
 from harness._strategies import campaign_strategy
 from harness._zoo import ZOO_MAX_STEPS, hunt
 from harness.cli import main
 from harness.mutants import MUTANTS
-from notifier import ConfigFileError
+from notifier import ConfigFileError, format_micro_time, parse_time
 
 #: Mutants whose failure shows in what kubectl prints, and the symptom it shows there.
 SHOWN = {
@@ -29,8 +29,9 @@ SHOWN = {
 }
 
 
-def dump_of_failure(mutant: str, path: Path) -> None:
-    """The mutant's first failing seed in its zoo hunt, its world's end written as kubectl prints it."""
+def dump_of_failure(mutant: str, path: Path) -> str:
+    """The mutant's first failing seed in its zoo hunt, its world's end written as kubectl prints it; and when
+    (the time a user knows: when they ran kubectl)."""
     scenario = load_scenario(bundled_dir() / f"{MUTANTS[mutant].scenario}.yaml")
     found = hunt(mutant, 100)
     assert found.caught and found.seed is not None, found
@@ -38,6 +39,7 @@ def dump_of_failure(mutant: str, path: Path) -> None:
                  max_steps=min(ZOO_MAX_STEPS, scenario.world.max_steps))
     assert result.violations
     path.write_text(as_yaml(render_world(result.world)))
+    return format_micro_time(EPOCH + result.world.env.now)
 
 
 def regression(directory: Path) -> object:
@@ -53,10 +55,10 @@ def regression(directory: Path) -> object:
 def test_a_mutants_failure_is_reproduced_from_its_dump_alone(mutant: str, tmp_path: Path,
                                                              capsys: pytest.CaptureFixture[str],
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    dump_of_failure(mutant, tmp_path / "dump.yaml")
+    at = dump_of_failure(mutant, tmp_path / "dump.yaml")
     capsys.readouterr()
     code = main(["reproduce", str(tmp_path / "dump.yaml"), "--mutant", mutant, "--budget", "60", "-j", "1",
-                 "--out", str(tmp_path / "out")])
+                 "--at", at, "--out", str(tmp_path / "out")])
     said = capsys.readouterr().out
     assert code == 0, said
     assert f"symptom: {SHOWN[mutant]}: " in said and "reproduced in" in said, said
@@ -96,6 +98,12 @@ def test_a_symptom_the_user_names_is_not_reproduced_on_the_correct_controller(
     assert code == 1, said
     assert "symptom: duplicate-delivery: alert-02: as the user tells it" in said, said
     assert "not reproduced:" in said and "closest:" in said, said
+    # a symptom read from the status the dump holds, which that status does not show: no run matching it can
+    code = main(["reproduce", str(tmp_path / "dump.yaml"), "--symptom", "never-ended", "--notification",
+                 "alert-02", "--budget", "60", "-j", "1", "--out", str(tmp_path / "out2")])
+    said = capsys.readouterr().out
+    assert code == 1 and "the dump does not show never-ended on alert-02" in said, said
+    assert "nothing to reproduce" in said and "--at" in said and not (tmp_path / "out2").exists(), said
 
 
 def test_the_routing_file_routes_what_the_dump_shows_no_channels_for(tmp_path: Path) -> None:
@@ -107,12 +115,13 @@ def test_the_routing_file_routes_what_the_dump_shows_no_channels_for(tmp_path: P
     never = {"apiVersion": "kubernaut.ai/v1alpha1", "kind": "NotificationRequest",
              "metadata": {"name": "disk-full", "namespace": "default", "creationTimestamp": "2026-01-01T00:00:00Z"},
              "spec": {"type": "Simple", "priority": "Critical", "subject": "disk full", "body": "95%"}}
-    observed = observe([never])
+    observed = observe([never], at=parse_time("2026-01-01T00:10:00Z"))  # dumped ten minutes after its creation
     examples = Path(__file__).resolve().parents[2] / "examples" / "routing.yaml"
     assert with_routing(observed, examples) == 1
     assert observed.notifications["disk-full"].channels == ["slack:on-call", "pagerduty:on-call", "teams:on-call"]
     symptom, _ = choose(observed, None, None, None)
-    assert symptom is not None and symptom.line() == "never-ended: disk-full: phase (none), no attempt made"
+    assert symptom is not None
+    assert symptom.line().startswith("never-ended: disk-full: phase (none), no attempt made; nothing due after ")
     built = build(observed, symptom)
     assert dict(built.scenario.channels) == {"on-call": ("slack", "pagerduty", "teams")}
     (tmp_path / "routing.yaml").write_text("route:\n  receiver: nobody\nreceivers: []\n")

@@ -49,6 +49,13 @@ def delivered_event(reporter: str, count: int = 1) -> dict[str, Any]:
             "regarding": {"kind": "NotificationRequest", "name": "disk-full", "namespace": "prod", "uid": UID}}
 
 
+def later_event(at: str) -> dict[str, Any]:
+    """An Event of another notification, dated `at`: the dump shows that time went on."""
+    return {"apiVersion": "events.k8s.io/v1", "kind": "Event", "reason": "ReconcileStarted", "note": "started",
+            "eventTime": f"2026-01-01T{at}.000000Z", "reportingInstance": "notifier-a",
+            "regarding": {"kind": "NotificationRequest", "name": "other", "namespace": "prod"}}
+
+
 def kinds(*objects: dict[str, Any]) -> list[str]:
     return [s.kind for s in symptoms(observe(list(objects)))]
 
@@ -80,7 +87,8 @@ def test_a_healthy_notification_shows_nothing() -> None:
                     attempt("slack:alerts", 2, "success", at="00:00:02")])], ["early-retry"]),
     ([note("Sent", [attempt("slack:alerts", 1, "success")], channels="slack:alerts, console")],
      ["phase-disagrees"]),
-    ([note("Retrying", [attempt("slack:alerts", 1, "failed", error="503")])], ["never-ended"]),
+    ([note("Retrying", [attempt("slack:alerts", 1, "failed", error="503", retryAt="2026-01-01T00:00:05Z")]),
+      later_event("00:02:00")], ["never-ended"]),
 ])
 def test_each_symptom_is_seen_in_what_kubectl_shows(objects: list[dict[str, Any]], expected: list[str]) -> None:
     assert kinds(*objects) == expected
@@ -120,3 +128,64 @@ def test_a_bad_dump_is_refused_with_its_file_and_line(tmp_path: Path, text: str,
     with pytest.raises(ConfigFileError) as refused:
         load([tmp_path / "dump.yaml"])
     assert str(refused.value).startswith(str(tmp_path / "dump.yaml")) and where in str(refused.value)
+
+
+def test_a_notification_waiting_for_its_retry_when_the_dump_was_taken_has_not_stopped() -> None:
+    waiting = note("Retrying", [attempt("slack:alerts", 1, "failed", error="503", retryAt="2026-01-01T00:30:00Z")])
+    assert kinds(waiting, later_event("00:10:00")) == []  # the latest time the dump shows is before its retry
+    assert [s.kind for s in symptoms(observe([waiting], at=3600 + 1_767_225_600.0))] == ["never-ended"]
+    # an intent still pending is waited for as long as the Lease it was made under
+    sending = note("Sending", [attempt("slack:alerts", 1, "pending", at="00:00:01")])
+    assert kinds(sending, later_event("00:01:00")) == []
+    assert kinds(sending, later_event("00:05:00")) == ["never-ended"]
+
+
+def test_a_channel_a_routing_reload_dropped_does_not_make_the_phase_disagree() -> None:
+    reloaded = note("Sent", [attempt("slack:alerts", 1, "failed", error="503"),
+                             attempt("console", 1, "success")], channels="console")
+    assert kinds(reloaded) == []
+    assert kinds(note("Sent", [attempt("slack:alerts", 1, "failed", error="503"), attempt("console", 1, "success")],
+                      channels="slack:alerts, console")) == ["phase-disagrees"]
+
+
+def test_only_the_controllers_delivery_leases_and_notification_events_count() -> None:
+    node = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+            "metadata": {"name": "node-a", "namespace": "kube-node-lease"},
+            "spec": {"holderIdentity": "node-a", "leaseDurationSeconds": 40}}
+    pod_event = {**delivered_event("kubelet"), "regarding": {"kind": "Pod", "name": "disk-full", "namespace": "prod"}}
+    seen = observe([note("Sent", [attempt("slack:alerts", 1, "success")]), node, pod_event, pod_event])
+    assert seen.replicas == ["notifier-7d9f-abc"] and seen.lease_seconds is None and seen.leases == []
+    assert symptoms(seen) == []
+
+
+def test_one_name_in_two_namespaces_is_refused_unless_one_namespace_is_chosen() -> None:
+    prod = note("Sent", [attempt("slack:alerts", 1, "success")])
+    staging = {**prod, "metadata": {**prod["metadata"], "namespace": "staging", "uid": "other"}}
+    with pytest.raises(ConfigFileError, match=r"namespaces 'prod' and 'staging'.*--namespace"):
+        observe([prod, staging])
+    assert observe([prod, staging], namespace="staging").notifications["disk-full"].uid == "other"
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    (lambda o: o.update(status=[1, 2]), "status: expected a mapping, not a list"),
+    (lambda o: o.update(metadata="foo"), "metadata: expected a mapping"),
+    (lambda o: o["status"].update(totalAttempts="abc"), "status.totalAttempts: expected an integer, not 'abc'"),
+    (lambda o: o["spec"]["retryPolicy"].update(maxAttempts="x"), "spec.retryPolicy.maxAttempts: expected an integer"),
+    (lambda o: o["status"]["deliveryAttempts"].append("one"), "status.deliveryAttempts[1]: expected a mapping"),
+    (lambda o: o["status"]["deliveryAttempts"][0].update(timestamp="yesterday"),
+     "status.deliveryAttempts[0].timestamp: expected an RFC 3339 time"),
+    (lambda o: o["status"]["deliveryAttempts"][0].update(status="sent"),
+     "status.deliveryAttempts[0].status: 'sent' is no attempt status"),
+    (lambda o: o["status"]["conditions"].append("Ready"), "status.conditions[1]: expected a mapping"),
+])
+def test_a_field_kubectl_would_never_print_so_is_refused_with_its_file_line_and_field(
+        tmp_path: Path, change: Any, field: str) -> None:
+    obj = note("Sent", [attempt("slack:alerts", 1, "success")])
+    change(obj)
+    path = tmp_path / "dump.yaml"
+    path.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": [delivered_event("a"), obj]}))
+    with pytest.raises(ConfigFileError) as refused:
+        load([path])
+    # the second item of the List starts on a line of its own, after the first
+    assert refused.value.path == str(path) and refused.value.line > 2, str(refused.value)
+    assert field in str(refused.value), str(refused.value)
