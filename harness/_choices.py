@@ -19,7 +19,6 @@ Seeds derive from names with blake2b, never from `hash()`, which differs between
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import Mapping
 
 
@@ -43,12 +42,13 @@ class Choices:
         if tape is not None and script is not None:
             raise ValueError("a world draws from a tape or from a script, not both")
         self.seed = seed
+        self._prefix = f"{seed}\x1f"
         self._replay = tape
         self._script = script
         self.tape: list[int] = []
         #: Every draw by name, `<stream>#<occurrence>`, in the order drawn, with the index chosen.
         self.drawn: dict[str, int] = {}
-        self._occurrences: Counter[str] = Counter()
+        self._occurrences: dict[str, int] = {}
 
     def draw(self, label: str, low: int, high: int, *, at: str = "") -> int:
         """An integer in [low, high]; `low` is the simplest. `at` names the site (who and where)."""
@@ -56,7 +56,8 @@ class Choices:
             raise ValueError(f"draw {label!r}: high {high!r} is below low {low!r}")
         span = high - low
         stream = f"{label}@{at}" if at else label
-        occurrence = self._occurrences[stream] = self._occurrences[stream] + 1
+        occurrences = self._occurrences
+        occurrence = occurrences[stream] = occurrences.get(stream, 0) + 1
         name = f"{stream}#{occurrence}"
         if self._script is not None:
             index = self._script.get(name, 0)
@@ -64,7 +65,7 @@ class Choices:
             index = self._replay[len(self.tape)] if len(self.tape) < len(self._replay) else 0
         elif span:
             # derive_seed(self.seed, name), spelt out: this is the harness's most frequent call
-            digest = hashlib.blake2b(f"{self.seed}\x1f{name}".encode(), digest_size=8).digest()
+            digest = hashlib.blake2b((self._prefix + name).encode(), digest_size=8).digest()
             index = (int.from_bytes(digest, "big") >> 1) % (span + 1)
         else:
             index = 0

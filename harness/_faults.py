@@ -120,7 +120,7 @@ class Injector:
             return None
         where = place or fault
         key = (who, where, fault)
-        occurrence = self._counts[key] = self._counts[key] + 1  # each fault is asked once per passage of its place
+        occurrence = self._counts[key] = self._counts.get(key, 0) + 1  # asked once per passage of its place
         if self.sites is not None:
             firing = Firing(Site(who, where, occurrence), fault)
             if not self.sites.decide(firing, self.world.env.now):

@@ -108,7 +108,7 @@ class Replica:
             return None
         out = {}
         for key in manager.informer.keys():  # noqa: SIM118 (an informer, not a dict)
-            obj = manager.informer.get(*key.split("/", 1))
+            obj = manager.informer.peek(*key.split("/", 1))
             if obj is not None:
                 out[key] = (str(obj["metadata"].get("uid", "")), str(obj["metadata"].get("resourceVersion", "")))
         return out
@@ -129,7 +129,7 @@ class _Traced:
     async def reconcile(self, request: Request) -> Result:
         replica = self._replica
         trace = replica.world.trace
-        cached = replica.manager.informer.get(request.namespace, request.name)
+        cached = replica.manager.informer.peek(request.namespace, request.name)  # only its version is read
         version = cached["metadata"]["resourceVersion"] if cached else None
         trace.record(replica.name, "reconcile.begin", key=request.key, cached_rv=version)
         if replica.world.injector.fires("reconcile.concurrent", replica.name, place=f"reconcile {request.name}",

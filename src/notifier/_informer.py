@@ -71,6 +71,11 @@ class Informer:
         obj = self._cache.get(f"{namespace}/{name}")
         return clone(obj) if obj is not None else None
 
+    def peek(self, namespace: str, name: str) -> KubeObject | None:
+        """The cached object itself, not a copy, or None: for a reader that only looks (as client-go's store
+        hands out its own pointers); it must not be changed."""
+        return self._cache.get(f"{namespace}/{name}")
+
     def keys(self) -> list[str]:
         return sorted(self._cache)
 

@@ -46,6 +46,19 @@ def test_list_fills_the_cache_and_reports_adds() -> None:
     assert world.informer.synced.is_set()
 
 
+def test_get_hands_out_a_copy_to_change_and_peek_the_cached_object_to_look_at() -> None:
+    world = World()
+    world.create("a")
+    world.run(1)
+    copy = world.informer.get("default", "a")
+    assert copy is not None
+    copy["metadata"]["labels"] = {"changed": "by a reader"}
+    peeked = world.informer.peek("default", "a")
+    assert peeked is not None and "labels" not in peeked["metadata"]  # the change stayed in the copy
+    assert world.informer.peek("default", "a") is peeked and world.informer.get("default", "a") is not peeked
+    assert world.informer.peek("default", "b") is None
+
+
 def test_watch_keeps_the_cache_current() -> None:
     world = World()
     world.write(1, lambda: world.create("a"))
