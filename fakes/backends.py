@@ -54,6 +54,8 @@ class Receipt:
     payload: dict[str, Any]
     answered: int
     deduplicated: bool = False
+    #: The answer was sent and never arrived (`timeout-after-receive`): the sender cannot know it landed.
+    lost: bool = False
 
 
 @dataclass(eq=False)
@@ -162,7 +164,7 @@ class Backends:
             notification=headers.get("X-Notifier-Notification", ""), channel=headers.get("X-Notifier-Channel", ""),
             attempt=int(headers.get("X-Notifier-Attempt", "0") or 0), replica=headers.get("X-Notifier-Replica", ""),
             fencing_token=headers.get("X-Notifier-Fencing-Token", ""), payload=payload, answered=status,
-            deduplicated=deduplicated,
+            deduplicated=deduplicated, lost=behavior.outcome == "timeout-after-receive",
         ))
         for hook in endpoint.on_receipt:
             hook(endpoint.received[-1])

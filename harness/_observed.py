@@ -21,7 +21,7 @@ import yaml
 
 from notifier import ConfigFileError, format_micro_time, parse_time
 from notifier.assembly import delivery_lease_name
-from notifier.model import NOT_ATTEMPTS, TERMINAL, AttemptStatus, DeliveryAttempt, count_deliveries
+from notifier.model import NOT_ATTEMPTS, TERMINAL, AttemptStatus, DeliveryAttempt, Phase, count_deliveries
 
 #: The symptoms a dump can show, most telling first; `redelivery` is no bug (at-least-once after an unknown
 #: outcome) but is what a user sees as "the channel got it twice".
@@ -134,6 +134,7 @@ def load(paths: Iterable[Path], *, at: float | None = None, namespace: str | Non
             line and field named).
     """
     objects: list[tuple[str, int, dict[str, Any]]] = []
+    nodes: dict[tuple[str, int], yaml.Node] = {}
     names: list[str] = []
     for path in paths:
         files = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml", ".json")) if path.is_dir() \
@@ -142,8 +143,12 @@ def load(paths: Iterable[Path], *, at: float | None = None, namespace: str | Non
             raise ConfigFileError(str(path), 0, "", "the directory holds no .yaml, .yml or .json file")
         for file in files:
             names.append(str(file))
-            objects += [(str(file), line, item) for line, item in _documents(file)]
-    observed = observe(objects, source=", ".join(names), at=at, namespace=namespace)
+            for node, item in _documents(file):
+                line = node.start_mark.line + 1 if node is not None else 0
+                objects.append((str(file), line, item))
+                if node is not None:
+                    nodes[(str(file), line)] = node
+    observed = observe(objects, source=", ".join(names), at=at, namespace=namespace, nodes=nodes)
     if not observed.notifications:
         raise ConfigFileError(names[0] if len(names) == 1 else ", ".join(names), 0, "items",
                               "no NotificationRequest in the dump" + (f" in namespace {namespace!r}" if namespace
@@ -152,8 +157,8 @@ def load(paths: Iterable[Path], *, at: float | None = None, namespace: str | Non
     return observed
 
 
-def _documents(file: Path) -> list[tuple[int, dict[str, Any]]]:
-    """The objects of a file, each with the line it starts on (0 where that cannot be told)."""
+def _documents(file: Path) -> list[tuple[yaml.MappingNode | None, dict[str, Any]]]:
+    """The objects of a file, each with its YAML node (where its fields are; None where that cannot be told)."""
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as error:
@@ -176,13 +181,15 @@ def _documents(file: Path) -> list[tuple[int, dict[str, Any]]]:
             raise ConfigFileError(str(file), 0, "", "expected a Kubernetes object or a List of them")
         out += [i for i in doc.get("items") or [] if isinstance(i, dict)] if str(doc.get("kind", "")).endswith(
             "List") else [doc]
-    lines = _lines(text)
-    return list(zip(lines if len(lines) == len(out) else [0] * len(out), out, strict=True))
+    nodes = _nodes(text)
+    if len(nodes) == len(out):
+        return [(node, obj) for node, obj in zip(nodes, out, strict=True)]
+    return [(None, obj) for obj in out]
 
 
-def _lines(text: str) -> list[int]:
-    """The line each object of the text starts on, in the order `_documents` reads them (JSON is YAML too)."""
-    lines: list[int] = []
+def _nodes(text: str) -> list[yaml.MappingNode]:
+    """The node of each object of the text, in the order `_documents` reads them (JSON is YAML too)."""
+    nodes: list[yaml.MappingNode] = []
     try:
         for node in yaml.compose_all(text, Loader=yaml.SafeLoader):
             if not isinstance(node, yaml.MappingNode):
@@ -192,18 +199,38 @@ def _lines(text: str) -> list[int]:
             if isinstance(kind, yaml.ScalarNode) and str(kind.value).endswith("List"):
                 items = fields.get("items")
                 if isinstance(items, yaml.SequenceNode):
-                    lines += [i.start_mark.line + 1 for i in items.value if isinstance(i, yaml.MappingNode)]
+                    nodes += [i for i in items.value if isinstance(i, yaml.MappingNode)]
                 continue
-            lines.append(node.start_mark.line + 1)
+            nodes.append(node)
     except yaml.YAMLError:
         return []
-    return lines
+    return nodes
+
+
+def _field_line(nodes: Mapping[tuple[str, int], yaml.Node], where: str, line: int, field: str) -> int:
+    """The line of `field` (`status.deliveryAttempts[0].timestamp`) in the object at `where`:`line`, as far as
+    the path leads; `line` itself where the file's nodes are not known."""
+    node: yaml.Node | None = nodes.get((where, line))
+    found = line
+    for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", field):
+        if isinstance(node, yaml.MappingNode) and name:
+            node = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == name), None)
+        elif isinstance(node, yaml.SequenceNode) and index and int(index) < len(node.value):
+            node = node.value[int(index)]
+        else:
+            break
+        if node is None:
+            break
+        found = node.start_mark.line + 1
+    return found
 
 
 def observe(objects: Iterable[tuple[str, int, dict[str, Any]]] | Iterable[dict[str, Any]], *,
-            source: str = "dump", at: float | None = None, namespace: str | None = None) -> Observed:
+            source: str = "dump", at: float | None = None, namespace: str | None = None,
+            nodes: Mapping[tuple[str, int], yaml.Node] | None = None) -> Observed:
     """The observed world of kubectl's objects (each alone, or with the file and line it came from); `at` is
-    when the dump was taken (default: the latest time it shows), `namespace` the only one read.
+    when the dump was taken (default: the latest time it shows), `namespace` the only one read, `nodes` the
+    YAML node of each object by (file, line), for an error to name the line of a field.
 
     Raises:
         ConfigFileError: an object is not what kubectl prints (a field of the wrong shape), or two
@@ -244,8 +271,8 @@ def observe(objects: Iterable[tuple[str, int, dict[str, Any]]] | Iterable[dict[s
         except _Bad as bad:
             name = str((obj.get("metadata") or {}).get("name") or "") if isinstance(obj.get("metadata"), dict) \
                 else ""
-            raise ConfigFileError(where, line, f"{kind or 'object'}{' ' + name if name else ''}: {bad.field}",
-                                  bad.problem) from None
+            raise ConfigFileError(where, _field_line(nodes or {}, where, line, bad.field),
+                                  f"{kind or 'object'}{' ' + name if name else ''}: {bad.field}", bad.problem) from None
     # One object read twice (overlapping files): its latest version, by resourceVersion, stands.
     latest: dict[tuple[str, str], tuple[int, Seen]] = {}
     for version, seen in notes:
@@ -263,7 +290,8 @@ def observe(objects: Iterable[tuple[str, int, dict[str, Any]]] | Iterable[dict[s
         try:
             _delivered(event, by_name, reporters)
         except _Bad as bad:
-            raise ConfigFileError(where, line, f"Event: {bad.field}", bad.problem) from None
+            raise ConfigFileError(where, _field_line(nodes or {}, where, line, bad.field), f"Event: {bad.field}",
+                                  bad.problem) from None
     replicas: list[str] = []
     for attempt in sorted((a for n in by_name.values() for a in n.attempts), key=lambda a: a.timestamp):
         if attempt.replica and attempt.replica not in replicas:
@@ -317,6 +345,9 @@ def _seen(obj: dict[str, Any], meta: dict[str, Any]) -> Seen:
     if not name:
         raise _Bad("metadata.name", "a NotificationRequest without a name")
     status = _map(obj.get("status"), "status")
+    if str(status.get("phase") or "") not in {p.value for p in Phase}:
+        raise _Bad("status.phase", f"{status.get('phase')!r} is no phase (one of "
+                                   f"{', '.join(p.value for p in Phase if p.value)})")
     spec = _map(obj.get("spec"), "spec")
     if _map(spec.get("retryPolicy"), "spec.retryPolicy").get("maxAttempts") is not None:
         _int(spec["retryPolicy"]["maxAttempts"], "spec.retryPolicy.maxAttempts")

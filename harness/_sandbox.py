@@ -153,7 +153,9 @@ def _printer(out: TextIO, names: dict[str, str]) -> Any:
     def receipt(r: Receipt) -> None:
         what = names.get(r.notification, r.notification or "?")
         print(f"{r.service}/{r.endpoint} received {what} ({r.channel}) attempt {r.attempt} "
-              f"from {r.replica or '?'}: answered {r.answered}", file=out, flush=True)
+              f"from {r.replica or '?'}: answered {r.answered}"
+              + (", and the answer was lost on its way back (the sender cannot know it landed)" if r.lost else ""),
+              file=out, flush=True)
     return receipt
 
 

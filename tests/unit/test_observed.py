@@ -177,6 +177,7 @@ def test_one_name_in_two_namespaces_is_refused_unless_one_namespace_is_chosen() 
     (lambda o: o["status"]["deliveryAttempts"][0].update(status="sent"),
      "status.deliveryAttempts[0].status: 'sent' is no attempt status"),
     (lambda o: o["status"]["conditions"].append("Ready"), "status.conditions[1]: expected a mapping"),
+    (lambda o: o["status"].update(phase="Bogus"), "status.phase: 'Bogus' is no phase"),
 ])
 def test_a_field_kubectl_would_never_print_so_is_refused_with_its_file_line_and_field(
         tmp_path: Path, change: Any, field: str) -> None:
@@ -189,3 +190,9 @@ def test_a_field_kubectl_would_never_print_so_is_refused_with_its_file_line_and_
     # the second item of the List starts on a line of its own, after the first
     assert refused.value.path == str(path) and refused.value.line > 2, str(refused.value)
     assert field in str(refused.value), str(refused.value)
+    # the line named is the field's own
+    shown = path.read_text().splitlines()[refused.value.line - 1]
+    wrong = {"'abc'": "abc", "'x'": "x", "'yesterday'": "yesterday", "'sent'": "sent", "'Bogus'": "Bogus",
+             "not 'foo'": "foo", "a list": "- 1", "[1]: expected": "- one"}
+    assert any(key in str(refused.value) and value in shown for key, value in wrong.items()) or \
+        "- Ready" in shown, (shown, str(refused.value))
