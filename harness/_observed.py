@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -410,21 +409,21 @@ def _list(value: Any, where: str) -> list[Any]:
 
 
 def _int(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise _Bad(where, f"expected an integer, not {_shape(value)}")
-    try:
-        return int(value)
-    except ValueError:
-        raise _Bad(where, f"expected an integer, not {value!r}") from None
+    return int(_parsed(value, where, int, "an integer"))
 
 
 def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise _Bad(where, f"expected a number, not {_shape(value)}")
+    return float(_parsed(value, where, float, "a number"))
+
+
+def _parsed(value: Any, where: str, kind: type[int] | type[float], name: str) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float | str) or (kind is int and
+                                                                                 isinstance(value, float)):
+        raise _Bad(where, f"expected {name}, not {_shape(value)}")
     try:
-        return float(value)
+        return kind(value)
     except ValueError:
-        raise _Bad(where, f"expected a number, not {value!r}") from None
+        raise _Bad(where, f"expected {name}, not {value!r}") from None
 
 
 def _time(value: Any, where: str) -> float:
@@ -595,13 +594,3 @@ def _shown(value: Any) -> str:
     if isinstance(value, list) and value and isinstance(value[0], list):
         return "[" + ", ".join(f"{n} {s}{' (redelivery)' if r else ''}" for n, s, r in value) + "]"
     return json.dumps(value) if not isinstance(value, str) else (value or "(none)")
-
-
-def by_channel(observed: Observed) -> dict[str, list[tuple[str, DeliveryAttempt]]]:
-    """Each channel's attempts across notifications, in the order they were made, as (notification, attempt)."""
-    out: dict[str, list[tuple[str, str, int, DeliveryAttempt]]] = defaultdict(list)
-    for seen in observed.notifications.values():
-        for attempt in seen.attempts:
-            out[attempt.channel].append((attempt.timestamp, seen.name, attempt.attempt, attempt))
-    return {channel: [(name, attempt) for _, name, _, attempt in sorted(rows, key=lambda r: r[:3])]
-            for channel, rows in sorted(out.items())}

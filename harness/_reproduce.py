@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 import re
 import time
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +31,7 @@ from typing import Any, Final
 import yaml
 
 from harness._campaign import runs
-from harness._observed import BENIGN, SYMPTOMS, Match, Observed, Seen, Symptom, by_channel, compare, features, observe
+from harness._observed import BENIGN, SYMPTOMS, Match, Observed, Seen, Symptom, compare, features, observe
 from harness._observed import load as load_dump
 from harness._observed import symptoms as shown_symptoms
 from harness._replay import Artifact, run_recorded
@@ -196,6 +197,16 @@ def _backends(observed: Observed, renamed: dict[str, dict[str, str]]) -> dict[st
                 answer if isinstance(answer, int) and answer != 200 else 503
     return {key: {"default": then.get(key, 200), "script": out.get(key, [])} for key in sorted(set(out) | set(then))
             if then.get(key, 200) != 200 or any(b != 200 for b in out.get(key, []))}
+
+
+def by_channel(observed: Observed) -> dict[str, list[tuple[str, DeliveryAttempt]]]:
+    """Each channel's attempts across notifications, in the order they were made, as (notification, attempt)."""
+    out: dict[str, list[tuple[str, str, int, DeliveryAttempt]]] = defaultdict(list)
+    for seen in observed.notifications.values():
+        for attempt in seen.attempts:
+            out[attempt.channel].append((attempt.timestamp, seen.name, attempt.attempt, attempt))
+    return {channel: [(name, attempt) for _, name, _, attempt in sorted(rows, key=lambda r: r[:3])]
+            for channel, rows in sorted(out.items())}
 
 
 def _answer(attempt: DeliveryAttempt) -> Any:
