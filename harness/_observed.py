@@ -11,14 +11,14 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
 import yaml
 
-from notifier import ConfigFileError, format_micro_time, parse_time
+from notifier import ConfigFileError, field_line, format_micro_time, parse_time
 from notifier.assembly import delivery_lease_name
 from notifier.model import NOT_ATTEMPTS, TERMINAL, AttemptStatus, DeliveryAttempt, Phase, count_deliveries
 
@@ -133,7 +133,6 @@ def load(paths: Iterable[Path], *, at: float | None = None, namespace: str | Non
             line and field named).
     """
     objects: list[tuple[str, int, dict[str, Any]]] = []
-    nodes: dict[tuple[str, int], yaml.Node] = {}
     names: list[str] = []
     for path in paths:
         files = sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml", ".json")) if path.is_dir() \
@@ -142,12 +141,8 @@ def load(paths: Iterable[Path], *, at: float | None = None, namespace: str | Non
             raise ConfigFileError(str(path), 0, "", "the directory holds no .yaml, .yml or .json file")
         for file in files:
             names.append(str(file))
-            for node, item in _documents(file):
-                line = node.start_mark.line + 1 if node is not None else 0
-                objects.append((str(file), line, item))
-                if node is not None:
-                    nodes[(str(file), line)] = node
-    observed = observe(objects, source=", ".join(names), at=at, namespace=namespace, nodes=nodes)
+            objects += [(str(file), index, item) for index, item in enumerate(_documents(file))]
+    observed = observe(objects, source=", ".join(names), at=at, namespace=namespace, locate=_line)
     if not observed.notifications:
         raise ConfigFileError(names[0] if len(names) == 1 else ", ".join(names), 0, "items",
                               "no NotificationRequest in the dump" + (f" in namespace {namespace!r}" if namespace
@@ -156,8 +151,7 @@ def load(paths: Iterable[Path], *, at: float | None = None, namespace: str | Non
     return observed
 
 
-def _documents(file: Path) -> list[tuple[yaml.MappingNode | None, dict[str, Any]]]:
-    """The objects of a file, each with its YAML node (where its fields are; None where that cannot be told)."""
+def _documents(file: Path) -> list[dict[str, Any]]:
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as error:
@@ -180,10 +174,7 @@ def _documents(file: Path) -> list[tuple[yaml.MappingNode | None, dict[str, Any]
             raise ConfigFileError(str(file), 0, "", "expected a Kubernetes object or a List of them")
         out += [i for i in doc.get("items") or [] if isinstance(i, dict)] if str(doc.get("kind", "")).endswith(
             "List") else [doc]
-    nodes = _nodes(text)
-    if len(nodes) == len(out):
-        return [(node, obj) for node, obj in zip(nodes, out, strict=True)]
-    return [(None, obj) for obj in out]
+    return out
 
 
 def _nodes(text: str) -> list[yaml.MappingNode]:
@@ -206,30 +197,24 @@ def _nodes(text: str) -> list[yaml.MappingNode]:
     return nodes
 
 
-def _field_line(nodes: Mapping[tuple[str, int], yaml.Node], where: str, line: int, field: str) -> int:
-    """The line of `field` (`status.deliveryAttempts[0].timestamp`) in the object at `where`:`line`, as far as
-    the path leads; `line` itself where the file's nodes are not known."""
-    node: yaml.Node | None = nodes.get((where, line))
-    found = line
-    for name, index in re.findall(r"([^.\[\]]+)|\[(\d+)\]", field):
-        if isinstance(node, yaml.MappingNode) and name:
-            node = next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == name), None)
-        elif isinstance(node, yaml.SequenceNode) and index and int(index) < len(node.value):
-            node = node.value[int(index)]
-        else:
-            break
-        if node is None:
-            break
-        found = node.start_mark.line + 1
-    return found
+def _line(file: str, index: int, field: str) -> int:
+    """The line of `field` (`status.deliveryAttempts[0].timestamp`) of the `index`th object of `file` (0: not to
+    be told). Composed only for an error: a dump that reads well is parsed once."""
+    try:
+        nodes = _nodes(Path(file).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return 0
+    if index >= len(nodes):
+        return 0
+    return field_line(nodes[index], [int(i) if i else n for n, i in re.findall(r"([^.\[\]]+)|\[(\d+)\]", field)])
 
 
 def observe(objects: Iterable[tuple[str, int, dict[str, Any]]] | Iterable[dict[str, Any]], *,
             source: str = "dump", at: float | None = None, namespace: str | None = None,
-            nodes: Mapping[tuple[str, int], yaml.Node] | None = None) -> Observed:
-    """The observed world of kubectl's objects (each alone, or with the file and line it came from); `at` is
-    when the dump was taken (default: the latest time it shows), `namespace` the only one read, `nodes` the
-    YAML node of each object by (file, line), for an error to name the line of a field.
+            locate: Callable[[str, int, str], int] | None = None) -> Observed:
+    """The observed world of kubectl's objects (each alone, or with the file it came from and its place there);
+    `at` is when the dump was taken (default: the latest time it shows), `namespace` the only one read, `locate`
+    the line of a field of an object (file, place, field), for an error to name it.
 
     Raises:
         ConfigFileError: an object is not what kubectl prints (a field of the wrong shape), or two
@@ -241,7 +226,7 @@ def observe(objects: Iterable[tuple[str, int, dict[str, Any]]] | Iterable[dict[s
     durations: list[float] = []
     times: list[float] = []
     for entry in objects:
-        where, line, obj = entry if isinstance(entry, tuple) else (source, 0, entry)
+        where, place, obj = entry if isinstance(entry, tuple) else (source, 0, entry)
         kind = obj.get("kind")
         try:
             meta = _map(obj.get("metadata"), "metadata")
@@ -256,7 +241,7 @@ def observe(objects: Iterable[tuple[str, int, dict[str, Any]]] | Iterable[dict[s
                 _event_times(obj, times)
                 event_key = (str(meta.get("namespace") or ""), str(meta.get("name") or f"#{len(events)}"))
                 if event_key not in events or _version(meta) >= _version(events[event_key][2].get("metadata")):
-                    events[event_key] = (where, line, obj)
+                    events[event_key] = (where, place, obj)
             elif kind == "Lease" and str(meta.get("name") or "").startswith(DELIVERY_LEASE):
                 # only the controller's delivery Leases: a cluster's node and leader-election Leases are not
                 spec = _map(obj.get("spec"), "spec")
@@ -270,7 +255,7 @@ def observe(objects: Iterable[tuple[str, int, dict[str, Any]]] | Iterable[dict[s
         except _Bad as bad:
             name = str((obj.get("metadata") or {}).get("name") or "") if isinstance(obj.get("metadata"), dict) \
                 else ""
-            raise ConfigFileError(where, _field_line(nodes or {}, where, line, bad.field),
+            raise ConfigFileError(where, locate(where, place, bad.field) if locate else 0,
                                   f"{kind or 'object'}{' ' + name if name else ''}: {bad.field}", bad.problem) from None
     # One object read twice (overlapping files): its latest version, by resourceVersion, stands.
     latest: dict[tuple[str, str], tuple[int, Seen]] = {}
@@ -285,11 +270,11 @@ def observe(objects: Iterable[tuple[str, int, dict[str, Any]]] | Iterable[dict[s
                                   f"namespaces {other.namespace!r} and {seen.namespace!r}: reproduce one namespace "
                                   f"at a time (--namespace)")
     reporters: set[str] = set()
-    for where, line, event in events.values():
+    for where, place, event in events.values():
         try:
             _delivered(event, by_name, reporters)
         except _Bad as bad:
-            raise ConfigFileError(where, _field_line(nodes or {}, where, line, bad.field), f"Event: {bad.field}",
+            raise ConfigFileError(where, locate(where, place, bad.field) if locate else 0, f"Event: {bad.field}",
                                   bad.problem) from None
     replicas: list[str] = []
     for attempt in sorted((a for n in by_name.values() for a in n.attempts), key=lambda a: a.timestamp):

@@ -56,7 +56,7 @@ from notifier._resources import (
     parse_time,
 )
 from notifier._workqueue import RateLimiter, WorkQueue
-from notifier._yamlload import ConfigFileError, load_model
+from notifier._yamlload import ConfigFileError, field_line, load_model
 
 __all__ = [
     "EVENTS",
@@ -108,6 +108,7 @@ __all__ = [
     "clone",
     "crd_manifest",
     "error_from_status",
+    "field_line",
     "format_micro_time",
     "format_time",
     "load_model",

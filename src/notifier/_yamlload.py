@@ -64,6 +64,11 @@ def load_model(text: str, model: type[M], path: str) -> M:
         raise ConfigFileError(path, line, _dotted(parts), _wording(first)) from None
 
 
+def field_line(node: yaml.Node | None, path: list[str | int]) -> int:
+    """The line of the field at `path` (keys and list indexes) under `node`, or of its deepest ancestor there."""
+    return _locate(node, list(path))[0]
+
+
 def _dotted(loc: list[Any]) -> str:
     out = ""
     for part in loc:

@@ -193,6 +193,6 @@ def test_a_field_kubectl_would_never_print_so_is_refused_with_its_file_line_and_
     # the line named is the field's own
     shown = path.read_text().splitlines()[refused.value.line - 1]
     wrong = {"'abc'": "abc", "'x'": "x", "'yesterday'": "yesterday", "'sent'": "sent", "'Bogus'": "Bogus",
-             "not 'foo'": "foo", "a list": "- 1", "[1]: expected": "- one"}
+             "not 'foo'": "foo", "a list": "status:", "[1]: expected": "- one"}
     assert any(key in str(refused.value) and value in shown for key, value in wrong.items()) or \
         "- Ready" in shown, (shown, str(refused.value))
