@@ -139,8 +139,12 @@ def _pool(jobs: int, engine: str, scheduler: str | None) -> Iterator[tuple[_Pool
                                   ) from None
         cluster: Any = None
         if scheduler is None:
+            # dashboard_address=None still binds the scheduler's HTTP routes to 8787 and warns when it is taken
+            # (distributed/node.py, start_http_server: `dashboard_address or default_port`); a free port on the
+            # loopback lets two campaigns, or a campaign beside a dashboard, start side by side
             cluster = LocalCluster(  # type: ignore[no-untyped-call]
-                n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
+                n_workers=jobs, threads_per_worker=1, processes=True, host="127.0.0.1",
+                dashboard_address="127.0.0.1:0")
         try:
             client = Client(scheduler if cluster is None else cluster, timeout=10)  # type: ignore[no-untyped-call]
         except OSError as error:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,14 @@ def test_a_campaign_on_two_processes_or_on_dask_has_the_results_and_artifacts_of
     one = _campaign(tmp_path, capsys, "one")
     assert one["code"] == 1 and one["artifacts"] and [seed for seed, _, _ in one["runs"]] == list(range(20))
     assert _campaign(tmp_path, capsys, "two", "-j", "2") == one
-    assert _campaign(tmp_path, capsys, "dask", "-j", "2", "--engine", "dask") == one  # a LocalCluster
+    with socket.socket() as taken:  # Dask's default dashboard port, held by another cluster: ours starts anyway
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            taken.bind(("127.0.0.1", 8787))
+            taken.listen()
+        except OSError:
+            pass  # already taken by someone else: the same case
+        assert _campaign(tmp_path, capsys, "dask", "-j", "2", "--engine", "dask") == one  # a LocalCluster
 
 
 def test_three_shards_merge_to_the_summary_of_the_whole(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
