@@ -4,6 +4,7 @@ measure anything: the figures themselves are the benchmark's business, not a tes
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -143,3 +144,21 @@ def test_a_mutants_failure_is_reproduced_from_its_dump_in_the_bench(report: dict
     (row,) = section["mutants"]
     assert row["mutant"] == "double-recording" and row["symptom"] == "duplicate-delivery" and row["reproduced"]
     assert section["healthy"] == {"worlds": 2, "showing_a_symptom": 0}
+
+
+@pytest.mark.skipif(not (ROOT / ".git").exists(), reason="compares with a commit: needs the git checkout")
+def test_a_step_is_measured_against_the_commit_before_it_with_the_same_hashes() -> None:
+    done = subprocess.run([sys.executable, "-m", "bench.ab", "HEAD", "--scenario", "single", "--seeds", "2",
+                           "--rounds", "1"], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    # the working tree of a test run is HEAD's, or a change whose hashes the trace-hash test holds anyway
+    assert done.returncode in (0, 1), done.stderr[-2000:]
+    assert "round 1: HEAD" in done.stdout and "single, 2 seeds x 1 rounds, swarm: CPU per seed" in done.stdout
+    differ = re.search(r"= [0-9.]+x; trace hashes: (\d+) of 2 differ$", done.stdout.rstrip())
+    assert differ is not None and (int(differ[1]) == 0) == (done.returncode == 0)
+
+
+def test_a_step_against_an_unknown_scenario_or_commit_is_refused() -> None:
+    for args in (["HEAD", "--scenario", "nothing-such"], ["no-such-commit"]):
+        done = subprocess.run([sys.executable, "-m", "bench.ab", *args, "--seeds", "1", "--rounds", "1"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 2 and "python -m bench.ab:" in done.stderr and "Traceback" not in done.stderr
