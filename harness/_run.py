@@ -94,6 +94,8 @@ def run(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list[i
                                      durations=durations, script=script)
         if keep:
             result.world, result.rig = world, rig
+        else:
+            world.drop_records()
         del world, rig
     finally:
         if collecting:

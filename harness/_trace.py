@@ -15,6 +15,9 @@ from typing import Any
 
 Scalar = str | int | float | bool | None
 
+#: `json.dumps(..., sort_keys=True)` builds an encoder per call; one built once writes the same text.
+_LINE = json.JSONEncoder(sort_keys=True)
+
 
 @dataclass(frozen=True, slots=True)
 class Step:
@@ -25,7 +28,7 @@ class Step:
     details: tuple[tuple[str, Scalar], ...]
 
     def line(self) -> str:
-        return json.dumps([self.index, self.time, self.actor, self.kind, dict(self.details)], sort_keys=True)
+        return _LINE.encode([self.index, self.time, self.actor, self.kind, dict(self.details)])
 
     def __str__(self) -> str:
         details = " ".join(f"{key}={value}" for key, value in self.details)

@@ -89,14 +89,10 @@ class FakeKubeApi:
     async def _enter(self, verb: str, resource: ResourceType, name: str = "") -> None:
         self.calls += 1
         await self._runtime.sleep(self.faults.latency(verb, resource, name))
-        error = self.faults.before_apply(verb, resource, name)
-        if error is not None:
-            raise error
+        _raise(self.faults.before_apply(verb, resource, name))
 
     def _leave(self, verb: str, resource: ResourceType, name: str) -> None:
-        error = self.faults.after_apply(verb, resource, name)
-        if error is not None:
-            raise error
+        _raise(self.faults.after_apply(verb, resource, name))
 
     async def get(self, rt: ResourceType, namespace: str, name: str) -> KubeObject:
         await self._enter("get", rt, name)
@@ -211,3 +207,15 @@ class FakeKubeApi:
 def _key(event: WatchEvent) -> tuple[str, str]:
     meta = event.object.get("metadata", {})
     return (str(meta.get("namespace", "")), str(meta.get("name", "")))
+
+
+def _raise(error: KubeApiError | None) -> None:
+    """Raise an injected error, if any, keeping no reference to it here: a frame that holds the exception its
+    own traceback holds is a cycle, which only the cycle collector frees (with every frame and local the
+    traceback kept alive)."""
+    if error is None:
+        return
+    try:
+        raise error
+    finally:
+        del error
