@@ -96,6 +96,16 @@ class Evidence:
     #: `namespace/name` -> (uid, resourceVersion).
     server_objects: dict[str, tuple[str, str]] = field(default_factory=dict)
     caches: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    #: Each version's attempts, read once for every invariant that looks (by the object's id, and the object).
+    _read: dict[int, tuple[dict[str, Any], list[DeliveryAttempt]]] = field(default_factory=dict, repr=False,
+                                                                           compare=False)
+
+    def attempts(self, obj: dict[str, Any]) -> list[DeliveryAttempt]:
+        """The delivery attempts a version of a notification holds (a list shared by its readers)."""
+        read = self._read.get(id(obj))
+        if read is None or read[0] is not obj:
+            read = self._read[id(obj)] = (obj, _attempts(obj))
+        return read[1]
 
     def __post_init__(self) -> None:
         if not self.commit_times:
@@ -140,9 +150,9 @@ def no_duplicate_delivery(ev: Evidence) -> list[Violation]:
         if len(got) < 2:
             continue
         history = versions.get(uid, [])
-        attempts = {a.attempt: a for a in _attempts(history[-1].object) if a.channel == channel} if history else {}
+        attempts = {a.attempt: a for a in ev.attempts(history[-1].object) if a.channel == channel} if history else {}
         # Every attempt of this channel that some committed status ever showed as an unknown outcome.
-        unknown = {a.attempt for c in history for a in _attempts(c.object)
+        unknown = {a.attempt for c in history for a in ev.attempts(c.object)
                    if a.channel == channel and a.status is AttemptStatus.UNKNOWN}
         # Judged by attempt, not by arrival: an original whose outcome was unknown may reach the backend after
         # its redelivery (its sender was paused, or its request slow, between its fence check and the wire),
@@ -174,7 +184,7 @@ def attempts_match_effects(ev: Evidence) -> list[Violation]:
     for name, versions in sorted(ev.notifications().items()):
         final = _final(versions)
         uid = final["metadata"]["uid"]
-        recorded = {(uid, a.channel, a.attempt): a for a in _attempts(final)}
+        recorded = {(uid, a.channel, a.attempt): a for a in ev.attempts(final)}
         for key in sorted(k for k in received if k[0] == uid):
             if key not in recorded:
                 out.append(Violation(invariant="attempts-match-effects", notification=name, channel=key[1],
@@ -201,7 +211,7 @@ def counters_consistent(ev: Evidence) -> list[Violation]:
             status = change.object.get("status")
             if not status:
                 continue
-            attempts = _attempts(change.object)
+            attempts = ev.attempts(change.object)
             ok, failed = count_deliveries(attempts)
             total = sum(1 for a in attempts if a.status not in NOT_ATTEMPTS)
             seen = (status.get("totalAttempts", 0), status.get("successfulDeliveries", 0),
@@ -234,7 +244,7 @@ def no_lost_attempts(ev: Evidence) -> list[Violation]:
     for name, versions in sorted(ev.notifications().items()):
         seen: dict[tuple[str, str, int], int] = {}
         for change in versions:
-            present = {a.identity for a in _attempts(change.object)}
+            present = {a.identity for a in ev.attempts(change.object)}
             lost = sorted(identity for identity in seen if identity not in present)
             if lost and change.type != "DELETED":
                 out.append(Violation(invariant="no-lost-attempts", notification=name, channel=lost[0][1],
@@ -258,7 +268,7 @@ def retry_policy_respected(ev: Evidence) -> list[Violation]:
         final = _final(versions)
         policy = RetryPolicy.from_spec(final.get("spec", {}).get("retryPolicy"))
         by_channel: dict[str, list[DeliveryAttempt]] = defaultdict(list)
-        for attempt in _attempts(final):
+        for attempt in ev.attempts(final):
             by_channel[attempt.channel].append(attempt)
         for channel, attempts in sorted(by_channel.items()):
             settled = [a for a in attempts if a.status not in NOT_ATTEMPTS]
@@ -339,7 +349,7 @@ def lock_safety(ev: Evidence) -> list[Violation]:
     intents: dict[tuple[str, str, int], float] = {}
     for change in ev.changes:
         if change.resource == NOTIFICATIONS:
-            for attempt in _attempts(change.object):
+            for attempt in ev.attempts(change.object):
                 if attempt.status is AttemptStatus.PENDING:
                     intents.setdefault(attempt.identity, _virtual(ev, change))
     for step in ev.steps:
@@ -394,18 +404,18 @@ def eventual_delivery(ev: Evidence) -> list[Violation]:
                                          f"(phase {phase or '(none)'})"))
             continue
         final = _final(versions)
-        delivered = {a.channel for a in _attempts(final) if a.status is AttemptStatus.SUCCESS}
+        delivered = {a.channel for a in ev.attempts(final) if a.status is AttemptStatus.SUCCESS}
         for channel in sorted(ev.healthy):
-            used = {a.channel for a in _attempts(final)}
-            if channel in used and channel not in delivered and not _faulted(final, channel):
+            used = {a.channel for a in ev.attempts(final)}
+            if channel in used and channel not in delivered and not _faulted(ev, final, channel):
                 out.append(Violation(invariant="eventual-delivery", notification=name, channel=channel,
                                      message=f"healthy channel {channel} was never delivered"))
     return out
 
 
-def _faulted(obj: dict[str, Any], channel: str) -> bool:
+def _faulted(ev: Evidence, obj: dict[str, Any], channel: str) -> bool:
     """A channel whose failures were injected or permanent is not judged healthy."""
-    return any(a.channel == channel and a.status is not AttemptStatus.SUCCESS for a in _attempts(obj))
+    return any(a.channel == channel and a.status is not AttemptStatus.SUCCESS for a in ev.attempts(obj))
 
 
 def audit_once(ev: Evidence) -> list[Violation]:
@@ -428,17 +438,17 @@ def audit_once(ev: Evidence) -> list[Violation]:
     for name, versions in sorted(ev.notifications().items()):
         final = _final(versions)
         uid = final["metadata"].get("uid", "")
-        successes = Counter(a.channel for a in _attempts(final) if a.status is AttemptStatus.SUCCESS)
+        successes = Counter(a.channel for a in ev.attempts(final) if a.status is AttemptStatus.SUCCESS)
         # An attempt whose outcome the status never got (claimed and still pending, or recorded as unknown)
         # may have been delivered too (at-least-once sent again): its sender audits it if the notification
         # was deleted before it could record the success it holds.
-        unknown = Counter(a.channel for a in _attempts(final)
+        unknown = Counter(a.channel for a in ev.attempts(final)
                           if a.status in (AttemptStatus.UNKNOWN, AttemptStatus.PENDING)
                           and versions[-1].type == "DELETED")
         for channel, deliveries in sorted(successes.items()):
             count = sent[(uid, channel)]
             if (count > deliveries + unknown[channel]
-                    or (count == 0 and not _lost_with_a_crash(versions, channel, commits, lives))):
+                    or (count == 0 and not _lost_with_a_crash(ev, versions, channel, commits, lives))):
                 out.append(Violation(invariant="audit-once", notification=name, channel=channel,
                                      message=f"{count} message.sent events for {deliveries} recorded "
                                              f"deliveries" + (f" and {unknown[channel]} of unknown outcome"
@@ -477,14 +487,14 @@ def no_progress(ev: Evidence) -> list[Violation]:
     return [Violation(invariant="no-progress", notification=ev.no_progress_name, message=ev.no_progress, time=time)]
 
 
-def _lost_with_a_crash(versions: list[Change], channel: str, commits: dict[int, int],
+def _lost_with_a_crash(ev: Evidence, versions: list[Change], channel: str, commits: dict[int, int],
                        lives: dict[str, list[Step]]) -> bool:
     """Whether the replica that recorded a success of `channel` crashed after the success was persisted and
     before it ended a reconcile of this notification."""
     meta = versions[-1].object["metadata"]
     key = f"{meta.get('namespace', '')}/{meta['name']}"
     for change in versions:
-        for attempt in _attempts(change.object):
+        for attempt in ev.attempts(change.object):
             if attempt.channel == channel and attempt.status is AttemptStatus.SUCCESS:
                 persisted = commits.get(change.revision, -1)
                 for step in lives.get(attempt.replica, ()):
