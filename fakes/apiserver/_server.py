@@ -40,6 +40,7 @@ from fakes.apiserver._list import (
     paginate,
     too_large,
 )
+from fakes.apiserver._owners import Owners
 from fakes.apiserver._patch import merge_patch
 from fakes.apiserver._schema import (
     FieldError,
@@ -124,6 +125,7 @@ class ApiServer:
         #: created, since it last looked.
         self._gc_due = False
         self._incarnations: Counter[tuple[str, str, str]] = Counter()
+        self._owners = Owners()
         self._generated: Counter[str] = Counter()
         #: Called with every change as it is committed (the harness traces them).
         self.observers: list[Callable[[Change], None]] = []
@@ -442,9 +444,9 @@ class ApiServer:
         done = 0
         while self._gc_due:
             # (in the store's order, which is the order of creation: deterministic)
-            dependents = [(key, obj["metadata"]["ownerReferences"]) for key, obj in self._objects.items()
-                          if obj["metadata"].get("ownerReferences") and "deletionTimestamp" not in obj["metadata"]]
-            uids = {obj["metadata"]["uid"] for obj in self._objects.values()} if dependents else set()
+            dependents = [(key, obj["metadata"]["ownerReferences"]) for key in self._owners.dependents()
+                          if "deletionTimestamp" not in (obj := self._objects[key])["metadata"]]
+            uids = self._owners.uids
             orphans = [key for key, owners in dependents if not any(owner.get("uid") in uids for owner in owners)]
             self._gc_due = bool(orphans)
             for kind, namespace, name in orphans:
@@ -543,6 +545,7 @@ class ApiServer:
         obj["metadata"]["resourceVersion"] = str(self.revision)
         previous = self._objects.get(key)
         self._objects[key] = obj
+        self._owners.stored(key, obj, new=previous is None, revision=self.revision)
         # Stored objects are never changed in place (every write builds a new one), so the history can
         # share them; callers and watchers get their own copies.
         self._record(Change(self.revision, kind, resource, key[1], obj, previous))
@@ -552,6 +555,7 @@ class ApiServer:
         self.revision += 1
         gone = {**obj, "metadata": {**obj["metadata"], "resourceVersion": str(self.revision)}}
         del self._objects[key]
+        self._owners.removed(key, obj)
         self._gc_due = True
         self._record(Change(self.revision, "DELETED", resource, key[1], gone, obj))
 
