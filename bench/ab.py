@@ -39,24 +39,49 @@ print(json.dumps({"seconds": (time.process_time() - started) / len(seeds), "hash
 """
 
 
+class _Failed(Exception):
+    """A side, or git, did not give what was asked: the message says which and why."""
+
+
 def _tree_of(revision: str, into: Path) -> Path:
     """The source tree of `revision` under `into` (its own bench scenarios with it)."""
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", revision],
-                             check=True, capture_output=True).stdout
+    done = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", revision],
+                          check=False, capture_output=True)
+    if done.returncode:
+        raise _Failed(f"git archive {revision}: {done.stderr.decode(errors='replace').strip()}")
     into.mkdir(parents=True)
-    (into / "tree.tar").write_bytes(archive)
+    (into / "tree.tar").write_bytes(done.stdout)
     with tarfile.open(into / "tree.tar") as tar:
-        tar.extractall(into, filter="data")
+        if hasattr(tarfile, "data_filter"):  # Python 3.11.4 and later
+            tar.extractall(into, filter="data")
+        else:
+            tar.extractall(into)  # our own repository's archive
     return into
 
 
-def _side(tree: Path, scenario: str, seeds: int, strategy: str) -> tuple[float, list[str]]:
-    """CPU seconds per seed, and the seeds' trace hashes, of one side."""
+def _side(tree: Path, name: str, scenario: str, seeds: int, strategy: str) -> tuple[float, list[str]]:
+    """CPU seconds per seed, and the seeds' trace hashes, of one side (`name`, for an error)."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tree / "src"), str(tree)])}
-    out = subprocess.run([sys.executable, "-c", _SIDE, scenario, str(seeds), strategy], cwd=str(tree), env=env,
-                         check=True, capture_output=True, text=True).stdout
-    result = json.loads(out.strip().splitlines()[-1])
-    return float(result["seconds"]), [str(h) for h in result["hashes"]]
+    done = subprocess.run([sys.executable, "-c", _SIDE, scenario, str(seeds), strategy], cwd=str(tree), env=env,
+                          check=False, capture_output=True, text=True)
+    try:
+        if done.returncode:
+            raise ValueError(f"exit {done.returncode}")
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        return float(result["seconds"]), [str(h) for h in result["hashes"]]
+    except (ValueError, IndexError, KeyError, TypeError) as error:
+        last = (done.stderr.strip().splitlines() or ["(nothing on stderr)"])[-1]
+        raise _Failed(f"the {name} side gave no result ({error}): {last}") from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,8 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("revision", nargs="?", default="HEAD", help="the earlier commit (default: HEAD)")
     parser.add_argument("--scenario", default="three-replicas-all-faults",
                         help="a scenario of bench/scenarios (default: three-replicas-all-faults)")
-    parser.add_argument("--seeds", type=int, default=15)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seeds", type=_positive, default=15)
+    parser.add_argument("--rounds", type=_positive, default=3)
     parser.add_argument("--strategy", default="swarm")
     args = parser.parse_args(argv)
     if not (HERE / "scenarios" / f"{args.scenario}.yaml").is_file():
@@ -78,15 +103,15 @@ def main(argv: list[str] | None = None) -> int:
             after: list[float] = []
             differ = 0
             for round_ in range(1, args.rounds + 1):
-                was, was_hashes = _side(before_tree, args.scenario, args.seeds, args.strategy)
-                now, now_hashes = _side(ROOT, args.scenario, args.seeds, args.strategy)
+                was, was_hashes = _side(before_tree, args.revision, args.scenario, args.seeds, args.strategy)
+                now, now_hashes = _side(ROOT, "working tree", args.scenario, args.seeds, args.strategy)
                 before.append(was)
                 after.append(now)
                 differ = max(differ, sum(a != b for a, b in zip(was_hashes, now_hashes, strict=True)))
                 print(f"round {round_}: {args.revision} {before[-1] * 1000:.1f} ms/seed, working tree "
                       f"{after[-1] * 1000:.1f} ms/seed", flush=True)
-    except subprocess.CalledProcessError as error:
-        print(f"python -m bench.ab: {' '.join(map(str, error.cmd[:3]))} failed:\n{error.stderr}", file=sys.stderr)
+    except _Failed as error:
+        print(f"python -m bench.ab: {error}", file=sys.stderr)
         return 2
     ratio = statistics.median(before) / statistics.median(after)
     print(f"{args.scenario}, {args.seeds} seeds x {args.rounds} rounds, {args.strategy}: CPU per seed "

@@ -83,6 +83,10 @@ def run(scenario: Scenario, seed: int, *, strategy: str = "random", tape: list[i
 
     A world that spends its step or wall budget (a controller that loops) stops there and is judged as it
     stands: `no-progress`, with the safety invariants; liveness and expected outcomes are not judged.
+
+    Unless `keep`, the world's records (its trace steps, its changes, the server's history) are let go once
+    it is judged: a `prepare` that holds on to the world finds them empty after the run; ask for `keep=True`
+    (the result's `world`) to read them.
     """
     collecting = gc.isenabled()
     # The cycle collector is paused while the world runs, and run once when nothing refers to it any more (see
