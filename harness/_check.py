@@ -80,7 +80,7 @@ def _failure(strategy: str, outcome: Outcome) -> str:
     v = outcome.result.violations[0]
     where = outcome.artifact.path if outcome.artifact else "?"
     how = "".join(f" [{note}]" for note in outcome.result.notes if note.startswith("sites:"))
-    return (f"{strategy} seed {outcome.seed}{how}: {v.invariant}: {v.notification} {v.channel} {v.message}; "
+    return (f"{strategy} seed {outcome.seed}{how}: {v}; "
             f"replay: notifier-sim replay {where}")
 
 

@@ -67,6 +67,11 @@ class Violation:
     time: float = 0.0
     steps: tuple[int, ...] = ()
 
+    def __str__(self) -> str:
+        """`invariant: notification channel message`, each part there only if it has one."""
+        return f"{self.invariant}: " + " ".join(part for part in (self.notification, self.channel, self.message)
+                                                 if part)
+
     def as_json(self) -> dict[str, Any]:
         return {"invariant": self.invariant, "message": self.message, "notification": self.notification,
                 "channel": self.channel, "time": round(self.time, 6), "steps": list(self.steps)}
@@ -165,7 +170,7 @@ def no_duplicate_delivery(ev: Evidence) -> list[Violation]:
             if not explained:
                 out.append(Violation(invariant="no-duplicate-delivery", notification=ev.names.get(uid, uid),
                                      channel=channel, time=max(later.time, earlier.time) - EPOCH,
-                                     message=f"{channel} received attempt {later.attempt} from {later.replica} "
+                                     message=f"received attempt {later.attempt} from {later.replica} "
                                              f"and attempt {earlier.attempt} from {earlier.replica}, and no "
                                              f"unknown outcome explains it"))
     return out
@@ -188,7 +193,7 @@ def attempts_match_effects(ev: Evidence) -> list[Violation]:
         for key in sorted(k for k in received if k[0] == uid):
             if key not in recorded:
                 out.append(Violation(invariant="attempts-match-effects", notification=name, channel=key[1],
-                                     message=f"{key[1]} received attempt {key[2]}, which the status never "
+                                     message=f"received attempt {key[2]}, which the status never "
                                              f"recorded"))
         for key, attempt in sorted(recorded.items()):
             if attempt.channel.split(":")[0] not in ev.external_kinds:

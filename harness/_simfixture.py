@@ -147,7 +147,7 @@ class Sim:
     def check(self, run: SimRun) -> SimRun:
         """Fail, naming every violation and the replay command, unless every invariant held."""
         if run.violations:
-            lines = [f"{v.invariant}: {v.notification} {v.channel} {v.message}".strip() for v in run.violations]
+            lines = [str(v) for v in run.violations]
             raise AssertionError("invariants broken:\n  " + "\n  ".join(lines) + f"\nreplay: {run.replay}")
         return run
 

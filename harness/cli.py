@@ -281,6 +281,7 @@ def _run_scenarios(args: argparse.Namespace, scenarios: list[Any], seeds: list[i
         bad = 0
         first = time.perf_counter()
         failures: list[str] = []
+        failing: list[int] = []
         if strategy == "hypothesis":
             found = hypothesis_search(scenario, examples=len(seeds), mutant=args.mutant)
             if found is not None:
@@ -288,7 +289,7 @@ def _run_scenarios(args: argparse.Namespace, scenarios: list[Any], seeds: list[i
                 summary.append({**found.result.as_json(), "tape": found.tape})
                 v = found.result.violations[0]
                 if not args.json:
-                    print(f"{scenario.name:<36} hypothesis found {v.invariant}: {v.notification} {v.message}")
+                    print(f"{scenario.name:<36} hypothesis found {v}")
                     print(f"  shrunk tape ({len(found.tape)} choices): {found.tape[:40]}")
             elif not args.json:
                 print(f"{scenario.name:<36} hypothesis: no violation in {len(seeds)} examples")
@@ -330,8 +331,9 @@ def _run_scenarios(args: argparse.Namespace, scenarios: list[Any], seeds: list[i
             if result.violations and artifact is not None:
                 ok = False
                 bad += 1
+                failing.append(seed)
                 v = result.violations[0]
-                failures.append(f"  seed {seed}: {v.invariant}: {v.notification} {v.channel} {v.message}".rstrip())
+                failures.append(f"  seed {seed}: {v}")
                 failures.extend(f"    {note}" for note in result.notes if note.startswith("sites:"))
                 failures.append(f"    replay: notifier-sim replay {artifact.path}")
                 failures.append(f"    timeline: {write_timeline(artifact.path)}")
@@ -346,6 +348,10 @@ def _run_scenarios(args: argparse.Namespace, scenarios: list[Any], seeds: list[i
                 print(f"  sites: {plan.coverage(done)}")
             for line in failures[:6]:
                 print(line)
+            if len(failing) > (shown := sum(line.startswith("  seed ") for line in failures[:6])):
+                rest = failing[shown:]
+                print(f"  and {len(rest)} more failing seed(s): {', '.join(map(str, rest[:10]))}"
+                      f"{', ...' if len(rest) > 10 else ''} (each replays from {args.report_dir / 'failures'})")
         took[scenario.name] = time.perf_counter() - first
     return ok, ran
 
@@ -405,7 +411,7 @@ def _replay(path: Path) -> int:
     if replayed.same:
         print(f"  same trace hash {result.trace_hash}")
     for v in result.violations:
-        print(f"  {v.invariant}: {v.notification} {v.channel} {v.message}".rstrip())
+        print(f"  {v}")
     if result.violations and replayed.same:
         data = artifact.data
         told = story(artifact.scenario, artifact.world_seed, strategy=str(data.get("strategy") or "random"),

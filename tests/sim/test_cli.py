@@ -194,3 +194,16 @@ def test_a_reader_that_goes_away_ends_the_command_without_a_traceback(tmp_path: 
     done = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=120, check=False)
     assert done.stdout.startswith("notifier-sim: 2 scenario(s)")
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+
+
+def test_failing_seeds_beyond_the_ones_shown_are_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lock_off = str(ROOT / "scenarios" / "two-replicas-no-lock.yaml")
+    assert main(["run", lock_off, "--seeds", "12", "--mutant", "no-lease", "--report-dir", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    shown = [int(line.split()[1].rstrip(":")) for line in out.splitlines() if line.startswith("  seed ")]
+    failing = sorted(int(path.stem.rsplit("-", 1)[1]) for path in (tmp_path / "failures").glob("*.json"))
+    assert len(shown) == 2 and len(failing) > 2 and shown == failing[:2]
+    rest = failing[2:]
+    assert f"  and {len(rest)} more failing seed(s): {', '.join(map(str, rest))} (each replays from " in out
+    # the channel is named once, before the message
+    assert "slack:slack-only received attempt" in out and "slack:slack-only slack:slack-only" not in out

@@ -251,7 +251,7 @@ def test_a_retry_that_is_no_redelivery_or_one_attempt_received_twice_is_a_duplic
     twice = _duplicate_evidence(receipts=[(1, "replica-1", 34.0), (1, "replica-0", 35.0), (2, "replica-1", 36.0)],
                                 redelivery=True)
     assert [v.message for v in no_duplicate_delivery(twice)] == [
-        "slack:x received attempt 1 from replica-0 and attempt 1 from replica-1, and no unknown outcome explains it"]
+        "received attempt 1 from replica-0 and attempt 1 from replica-1, and no unknown outcome explains it"]
 
 
 def _deleted_with_a_pending_redelivery(*, deleted: bool) -> Evidence:
