@@ -74,25 +74,17 @@ def _side(tree: Path, name: str, scenario: str, seeds: int, strategy: str) -> tu
         raise _Failed(f"the {name} side gave no result ({error}): {last}") from None
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
-    return value
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ab", description=__doc__.splitlines()[0])
     parser.add_argument("revision", nargs="?", default="HEAD", help="the earlier commit (default: HEAD)")
     parser.add_argument("--scenario", default="three-replicas-all-faults",
                         help="a scenario of bench/scenarios (default: three-replicas-all-faults)")
-    parser.add_argument("--seeds", type=_positive, default=15)
-    parser.add_argument("--rounds", type=_positive, default=3)
+    parser.add_argument("--seeds", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--strategy", default="swarm")
     args = parser.parse_args(argv)
+    if args.seeds < 1 or args.rounds < 1:
+        parser.error("--seeds and --rounds take a number of 1 or more")
     if not (HERE / "scenarios" / f"{args.scenario}.yaml").is_file():
         print(f"python -m bench.ab: no bench scenario {args.scenario!r} in {HERE / 'scenarios'}", file=sys.stderr)
         return 2
