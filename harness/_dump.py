@@ -17,7 +17,8 @@ from fakes.apiserver._rest import Request, Response, Rest
 from fakes.apiserver._server import ApiServer
 from harness._bridge import EPOCH
 from harness._invariants import Evidence, Violation, no_duplicate_delivery
-from harness._observed import features, observe, symptoms
+from harness._matching import features
+from harness._observed import observe, symptoms
 from notifier import EVENTS, LEASES, NOTIFICATIONS, ResourceType
 
 #: What `kubectl get notificationrequests,leases,events -A` lists, in that order.
@@ -49,7 +50,7 @@ def as_yaml(dump: dict[str, Any]) -> str:
 
 def judge_symptom(world: Any, evidence: Evidence, spec: Any) -> tuple[list[Violation], dict[str, Any]]:
     """Whether the world's end, as kubectl shows it, shows the scenario's symptom (a `symptom` violation), and
-    the features it shows (`harness._observed.features`) for matching with a dump."""
+    the features it shows (`harness._matching.features`) for matching with a dump."""
     shown = observe(render_world(world)["items"], source="the simulated world", at=EPOCH + float(world.env.now))
     out = [Violation(invariant="symptom", notification=s.notification, channel=s.channel,
                      time=float(world.env.now), message=f"{s.kind}: {s.detail}")

@@ -1,5 +1,5 @@
 """What a cluster shows: `kubectl get notificationrequests,leases,events -A -o yaml` read into an observed world,
-the symptoms it shows, and how closely another world's showing matches it.
+and the symptoms it shows (how closely another world's showing matches it: `harness._matching`).
 
 Everything here reads only what kubectl prints (a NotificationRequest's spec and status, its Events, the
 Leases); the same reader reads a simulated world's end, rendered through the fake server's REST front
@@ -509,73 +509,3 @@ def _numbers(attempts: list[DeliveryAttempt]) -> str:
 
 def _ranges(numbers: list[int]) -> str:
     return ", ".join(str(n) for n in numbers)
-
-
-# -- matching -------------------------------------------------------------------------------------------------
-
-
-def features(observed: Observed) -> dict[str, Any]:
-    """What matching compares, per notification: phase, reason, counters, and per channel the attempts in order
-    (number, status, whether a redelivery) and which replica made each, the replicas renamed r0, r1, ... in the
-    order they first appear (a cluster's pod names are not the simulator's)."""
-    rename = {name: f"r{i}" for i, name in enumerate(observed.replicas)}
-    out: dict[str, Any] = {}
-    for name, seen in observed.notifications.items():
-        out[name] = {
-            "phase": seen.phase, "reason": seen.reason, "counters": list(seen.counters or ()),
-            "attempts": {c: [[a.attempt, a.status.value, a.redelivery] for a in seen.attempts_of(c)]
-                         for c in seen.channels},
-            "replicas": {c: [rename.get(a.replica, "?") for a in seen.attempts_of(c)] for c in seen.channels},
-        }
-    return out
-
-
-@dataclass(frozen=True, slots=True)
-class Match:
-    """How a world's features compare with the observed ones: the share that agree, and what differs."""
-
-    agree: int
-    total: int
-    differences: tuple[str, ...]
-
-    @property
-    def score(self) -> float:
-        return self.agree / self.total if self.total else 1.0
-
-    @property
-    def exact(self) -> bool:
-        return not self.differences
-
-
-def compare(observed: dict[str, Any], simulated: dict[str, Any], *, only: str | None = None) -> Match:
-    """Compare features (`features`) of the observed world with a simulated one's, on every notification the
-    dump shows (or only `only`): each phase, reason, counters, each channel's attempts, and who made them."""
-    agree = total = 0
-    differences: list[str] = []
-    for name, want in observed.items():
-        if only is not None and name != only:
-            continue
-        got = simulated.get(name)
-        for key in ("phase", "reason", "counters"):
-            total += 1
-            if got is not None and got[key] == want[key]:
-                agree += 1
-            else:
-                differences.append(f"{name}: {key} {_shown(want[key])} observed, "
-                                   f"{_shown(got[key]) if got else 'no such notification'} simulated")
-        for part in ("attempts", "replicas"):
-            for channel, seq in want[part].items():
-                total += 1
-                other = (got or {}).get(part, {}).get(channel, [])
-                if other == seq:
-                    agree += 1
-                else:
-                    differences.append(f"{name}: {channel} {part} {_shown(seq)} observed, {_shown(other)} "
-                                       f"simulated")
-    return Match(agree, total, tuple(differences))
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, list) and value and isinstance(value[0], list):
-        return "[" + ", ".join(f"{n} {s}{' (redelivery)' if r else ''}" for n, s, r in value) + "]"
-    return json.dumps(value) if not isinstance(value, str) else (value or "(none)")

@@ -31,7 +31,8 @@ from typing import Any, Final
 import yaml
 
 from harness._campaign import runs
-from harness._observed import BENIGN, SYMPTOMS, Match, Observed, Seen, Symptom, compare, features, observe
+from harness._matching import Match, compare, features
+from harness._observed import BENIGN, SYMPTOMS, Observed, Seen, Symptom, observe
 from harness._observed import load as load_dump
 from harness._observed import symptoms as shown_symptoms
 from harness._replay import Artifact, run_recorded

@@ -54,7 +54,7 @@ class RunResult:
     #: The run's choices that are not where faults fire nor how long their delays last, by name, where not the
     #: simplest (`script_of`): with `fired`, what replays the run as a script.
     script: dict[str, int] = field(default_factory=dict)
-    #: For a scenario with a symptom (`reproduce`): what its world's end shows, as `harness._observed.features`.
+    #: For a scenario with a symptom (`reproduce`): what its world's end shows, as `harness._matching.features`.
     observed: dict[str, Any] | None = None
     world: World | None = None
     rig: Rig | None = None

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from harness._observed import compare, features, load, observe, symptoms
+from harness._matching import compare, features
+from harness._observed import load, observe, symptoms
 from notifier import ConfigFileError
 
 UID = "9a0c4bde-1d6b-4e57-8a55-0f3c2b1d0e11"
