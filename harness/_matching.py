@@ -12,8 +12,9 @@ from harness._observed import Observed
 
 def features(observed: Observed) -> dict[str, Any]:
     """What matching compares, per notification: phase, reason, counters, and per channel the attempts in order
-    (number, status, whether a redelivery) and which replica made each, the replicas renamed r0, r1, ... in the
-    order they first appear (a cluster's pod names are not the simulator's)."""
+    (number, status, whether a redelivery), which replica made each, the replicas renamed r0, r1, ... in the
+    order they first appear (a cluster's pod names are not the simulator's), and, where a channel has attempts
+    made for an earlier object of that name, which ones."""
     rename = {name: f"r{i}" for i, name in enumerate(observed.replicas)}
     out: dict[str, Any] = {}
     for name, seen in observed.notifications.items():
@@ -22,6 +23,9 @@ def features(observed: Observed) -> dict[str, Any]:
             "attempts": {c: [[a.attempt, a.status.value, a.redelivery] for a in seen.attempts_of(c)]
                          for c in seen.channels},
             "replicas": {c: [rename.get(a.replica, "?") for a in seen.attempts_of(c)] for c in seen.channels},
+            # which attempts were made for another object of that name, on the channels that have one
+            "foreign": {c: [seen.foreign(a) for a in seen.attempts_of(c)]
+                        for c in seen.channels if any(seen.foreign(a) for a in seen.attempts_of(c))},
         }
     return out
 
@@ -45,7 +49,8 @@ class Match:
 
 def compare(observed: dict[str, Any], simulated: dict[str, Any], *, only: str | None = None) -> Match:
     """Compare features (`features`) of the observed world with a simulated one's, on every notification the
-    dump shows (or only `only`): each phase, reason, counters, each channel's attempts, and who made them."""
+    dump shows (or only `only`): each phase, reason, counters, each channel's attempts, who made them, and which
+    were made for another object of that name."""
     agree = total = 0
     differences: list[str] = []
     for name, want in observed.items():
@@ -59,8 +64,8 @@ def compare(observed: dict[str, Any], simulated: dict[str, Any], *, only: str | 
             else:
                 differences.append(f"{name}: {key} {_shown(want[key])} observed, "
                                    f"{_shown(got[key]) if got else 'no such notification'} simulated")
-        for part in ("attempts", "replicas"):
-            for channel, seq in want[part].items():
+        for part in ("attempts", "replicas", "foreign"):
+            for channel, seq in want.get(part, {}).items():
                 total += 1
                 other = (got or {}).get(part, {}).get(channel, [])
                 if other == seq:

@@ -26,6 +26,7 @@ from notifier.model import NOT_ATTEMPTS, TERMINAL, AttemptStatus, DeliveryAttemp
 #: outcome) but is what a user sees as "the channel got it twice".
 SYMPTOMS: Final[Mapping[str, str]] = {
     "duplicate-delivery": "a channel got the notification more often than its attempts explain",
+    "foreign-attempts": "the status holds attempts made for another object of that name (one deleted before it)",
     "too-many-attempts": "a channel has more attempts than the retry policy's maxAttempts",
     "attempt-after-permanent": "a channel was tried again after a permanent error",
     "lost-attempts": "a channel's attempt numbers skip: attempts once made are missing from the status",
@@ -78,9 +79,16 @@ class Seen:
     #: "Delivered to <channel>" Events: how many each reporting replica recorded.
     delivered: dict[str, dict[str, int]] = field(default_factory=dict)
     completion: float | None = None
+    #: Other objects of this name that the dump shows traces of (Events about them, attempts made for them):
+    #: each one's uid, and the first time a trace of it shows. The object was deleted and created again.
+    earlier: dict[str, float] = field(default_factory=dict)
 
     def attempts_of(self, channel: str) -> list[DeliveryAttempt]:
         return [a for a in self.attempts if a.channel == channel]
+
+    def foreign(self, attempt: DeliveryAttempt) -> bool:
+        """Whether the attempt was made for another object of this name (its uid is not this one's)."""
+        return bool(attempt.uid and self.uid and attempt.uid != self.uid)
 
     @property
     def max_attempts(self) -> int:
@@ -300,10 +308,17 @@ def _delivered(event: dict[str, Any], by_name: Mapping[str, Seen], reporters: se
     if reporter:
         reporters.add(reporter)  # a replica that reconciled it, whether or not it sent anything
     seen = by_name.get(str(regarding.get("name", "")))
-    if seen is None or not note.startswith("Delivered to ") or \
-            str(regarding.get("namespace") or seen.namespace) != seen.namespace or \
-            (regarding.get("uid") and seen.uid and regarding["uid"] != seen.uid):
-        return  # an Event of an earlier object of that name is not this one's
+    if seen is None or str(regarding.get("namespace") or seen.namespace) != seen.namespace:
+        return
+    if regarding.get("uid") and seen.uid and regarding["uid"] != seen.uid:
+        # an Event of an earlier object of that name is not this one's, but says that there was one
+        times: list[float] = []
+        _event_times(event, times)
+        if times:
+            _earlier(seen, str(regarding["uid"]), min(times))
+        return
+    if not note.startswith("Delivered to "):
+        return
     series = _map(event.get("series"), "series")
     count = _int(series.get("count") or event.get("deprecatedCount") or event.get("count") or 1, "series.count")
     per = seen.delivered.setdefault(note.removeprefix("Delivered to "), {})
@@ -355,10 +370,18 @@ def _seen(obj: dict[str, Any], meta: dict[str, Any]) -> Seen:
     for attempt in attempts:
         if attempt.channel not in channels:
             channels.append(attempt.channel)
-    return Seen(name=name, namespace=str(meta.get("namespace") or "default"), uid=str(meta.get("uid") or ""),
+    seen = Seen(name=name, namespace=str(meta.get("namespace") or "default"), uid=str(meta.get("uid") or ""),
                 created=created, spec=dict(spec), phase=str(status.get("phase") or ""),
                 reason=str(status.get("reason") or ""), counters=counters, attempts=attempts, channels=channels,
                 resolved=resolved, completion=completion)
+    for attempt in attempts:
+        if attempt.uid and seen.uid and attempt.uid != seen.uid and attempt.timestamp:
+            _earlier(seen, attempt.uid, parse_time(attempt.timestamp))
+    return seen
+
+
+def _earlier(seen: Seen, uid: str, at: float) -> None:
+    seen.earlier[uid] = min(at, seen.earlier.get(uid, at))
 
 
 def _attempt(raw: Any, where: str) -> DeliveryAttempt:
@@ -436,12 +459,24 @@ def symptoms(observed: Observed) -> list[Symptom]:
 
 def _symptoms_of(seen: Seen, observed: Observed) -> Iterable[Symptom]:
     name = seen.name
+    foreign = [a for a in seen.attempts if seen.foreign(a)]
+    if foreign:
+        yield Symptom("foreign-attempts", name, "", "attempt " + ", ".join(
+            f"{a.channel} {a.attempt} ({a.status.value} at {a.timestamp})" for a in foreign) +
+            f" made for uid {foreign[0].uid}, not for this object's {seen.uid}: a status write found its object "
+            f"by name only")
     for channel in seen.channels:
-        attempts = seen.attempts_of(channel)
+        # what happened to this object on the channel (an earlier one's attempts are the symptom above)
+        attempts = [a for a in seen.attempts_of(channel) if not seen.foreign(a)]
         counted = [a for a in attempts if a.status not in NOT_ATTEMPTS]
         successes = [a for a in counted if a.status is AttemptStatus.SUCCESS]
         unknown = [a for a in counted if a.status is AttemptStatus.UNKNOWN]
-        explained = [a for a in successes if a.redelivery and any(u.attempt < a.attempt for u in unknown)]
+        # A redelivery follows an attempt whose outcome its sender could not know: one the status shows unknown,
+        # or a success recorded only after the redelivery was claimed (the late write of a sender that was
+        # paused or lost its answer turns the unknown it had been marked back into a success). The final status
+        # cannot tell that late success from one the redelivering replica should have seen.
+        explained = [a for a in successes if a.redelivery and
+                     any(e.attempt < a.attempt for e in unknown + successes)]
         reported = seen.delivered.get(channel, {})
         if len(successes) - len(explained) > 1:
             yield Symptom("duplicate-delivery", name, channel,
@@ -457,7 +492,10 @@ def _symptoms_of(seen: Seen, observed: Observed) -> Iterable[Symptom]:
         elif explained:
             yield Symptom("redelivery", name, channel,
                           f"attempt {_numbers(unknown)} had an unknown outcome, and attempt "
-                          f"{_numbers(explained)} delivered it again")
+                          f"{_numbers(explained)} delivered it again" if unknown else
+                          f"attempt {_numbers(explained)} delivered it again after attempt "
+                          f"{_numbers([a for a in successes if a not in explained])}, whose success was recorded "
+                          f"too late for the replica that redelivered to know of it")
         if len(counted) > seen.max_attempts:
             yield Symptom("too-many-attempts", name, channel,
                           f"{len(counted)} attempts, more than maxAttempts {seen.max_attempts}")

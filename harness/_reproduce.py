@@ -20,6 +20,7 @@ read to decide it.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import time
 from collections import defaultdict
@@ -86,7 +87,9 @@ def build(observed: Observed, symptom: Symptom, *, replicas: int | None = None, 
     keys: dict[tuple[str, ...], str] = {}
     renamed: dict[str, dict[str, str]] = {}
     notes: list[dict[str, Any]] = []
-    t0 = min(seen.created for seen in observed.notifications.values())
+    recreated: list[tuple[str, float]] = []
+    born = {seen.name: _born(seen) for seen in observed.notifications.values()}
+    t0 = min(born.values())
     same_second: dict[float, int] = {}
     for seen in observed.notifications.values():
         channels = tuple(seen.channels) or ("console",)
@@ -102,13 +105,21 @@ def build(observed: Observed, symptom: Symptom, *, replicas: int | None = None, 
             sets[keys[channels]] = tuple(kinds)
         name = keys[channels]
         renamed[seen.name] = {_simulated(c, name): c for c in channels}
-        index = same_second.get(seen.created, 0)
-        same_second[seen.created] = index + 1
-        notes.append(_notification(seen, name, seen.created - t0, index))
+        index = same_second.get(born[seen.name], 0)
+        same_second[born[seen.name]] = index + 1
+        notes.append(_notification(seen, name, born[seen.name], born[seen.name] - t0, index))
+        # an object of that name deleted before it (the dump shows traces of it): created again, as often
+        if seen.earlier:
+            recreated += [(seen.name, then) for then in [*sorted(math.floor(t) for t in seen.earlier.values())[1:],
+                                                         seen.created]]
     # notifications created in the same second are spread over it, in the order the dump lists them
     for note in notes:
         count = same_second[float(note.pop("_created"))]
         note["start"] = round(note["start"] + note.pop("_index") / count, 3)
+    # created again no sooner than it was first created (both may fall in one second of the dump's)
+    start = {note["name"]: note["start"] for note in notes}
+    traffic = [{"at": round(max(then - t0, start[name] + 0.01), 3), "action": "recreate", "name": name}
+               for name, then in recreated]
     backends = _backends(observed, renamed)
     tokens = any(a.fencing_token for seen in observed.notifications.values() for a in seen.attempts)
     external = any(_kind(a.channel, seen.name, observed.source) in EXTERNAL_KINDS
@@ -116,7 +127,7 @@ def build(observed: Observed, symptom: Symptom, *, replicas: int | None = None, 
                    for a in seen.attempts)
     lock = "lease" if tokens or observed.leases or not external else "none"
     times = [a.timestamp for seen in observed.notifications.values() for a in seen.attempts if a.timestamp]
-    span = max((parse_time(t) - t0 for t in times), default=0.0)
+    span = max([*(parse_time(t) - t0 for t in times), *(step["at"] for step in traffic)], default=0.0)
     channel = next((sim for sim, seen_as in renamed[symptom.notification].items() if seen_as == symptom.channel),
                    "") if symptom.channel else ""
     data = {
@@ -128,6 +139,7 @@ def build(observed: Observed, symptom: Symptom, *, replicas: int | None = None, 
         "channels": {k: list(v) for k, v in sets.items()},
         "backends": backends,
         "notifications": notes,
+        "traffic": sorted(traffic, key=lambda step: (step["at"], step["name"])),
         # a pause can outlast the Lease the dump's controller took (twice its duration at most)
         "faults": {**SEARCHED, "replica.pause": {**SEARCHED["replica.pause"],
                                                  "max_seconds": 2 * (observed.lease_seconds or 30.0)}},
@@ -166,10 +178,16 @@ def _simulated(channel: str, set_name: str) -> str:
     return f"{kind}:{set_name}" if kind in EXTERNAL_KINDS else kind
 
 
-def _notification(seen: Seen, channel_set: str, start: float, index: int) -> dict[str, Any]:
+def _born(seen: Seen) -> float:
+    """When the first object of the notification's name was created: its own creation, or, if the dump shows
+    traces of earlier objects of that name, the second of the first trace (the first was created then or before)."""
+    return float(math.floor(min(seen.earlier.values()))) if seen.earlier else seen.created
+
+
+def _notification(seen: Seen, channel_set: str, born: float, start: float, index: int) -> dict[str, Any]:
     spec = seen.spec
     out: dict[str, Any] = {"name": seen.name, "channels": channel_set, "start": start, "_index": index,
-                           "_created": seen.created}
+                           "_created": born}
     for key in ("priority", "type", "subject", "body", "severity", "reviewSource", "context", "retryPolicy"):
         if spec.get(key):
             out[key] = spec[key]
@@ -193,11 +211,20 @@ def _backends(observed: Observed, renamed: dict[str, dict[str, str]]) -> dict[st
                 continue
             answer = _answer(attempt)
             if answer is not None:
-                out.setdefault(simulated, []).append(answer)
-            then[simulated] = 200 if attempt.status is AttemptStatus.SUCCESS else \
-                answer if isinstance(answer, int) and answer != 200 else 503
+                out.setdefault(simulated, []).append(_slow(answer, attempt.duration_seconds))
+            code = answer.get("status") if isinstance(answer, dict) else answer
+            then[simulated] = _slow(200 if attempt.status is AttemptStatus.SUCCESS else
+                                    code if isinstance(code, int) and code != 200 else 503, attempt.duration_seconds)
     return {key: {"default": then.get(key, 200), "script": out.get(key, [])} for key in sorted(set(out) | set(then))
             if then.get(key, 200) != 200 or any(b != 200 for b in out.get(key, []))}
+
+
+def _slow(answer: Any, seconds: float) -> Any:
+    """A status answer that took as long as its attempt did (a Slack that answers in 3 s keeps a send in flight
+    for 3 s, and a race may need that); other outcomes as they are."""
+    if seconds < 0.001 or not isinstance(answer, int):
+        return answer
+    return {"status": answer, "latency": round(seconds, 3)}
 
 
 def by_channel(observed: Observed) -> dict[str, list[tuple[str, DeliveryAttempt]]]:
@@ -330,8 +357,8 @@ def _as_observed(built: Built, simulated: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, feature in simulated.items():
         names = built.channels.get(name, {})
-        out[name] = {**feature, **{part: {names.get(c, c): seq for c, seq in feature[part].items()}
-                                   for part in ("attempts", "replicas")}}
+        out[name] = {**feature, **{part: {names.get(c, c): seq for c, seq in feature.get(part, {}).items()}
+                                   for part in ("attempts", "replicas", "foreign")}}
     return out
 
 

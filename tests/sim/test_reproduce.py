@@ -12,6 +12,7 @@ import pytest
 
 from harness import EPOCH, load_scenario, run
 from harness._dump import as_yaml, render_world
+from harness._observed import observe, symptoms
 from harness._scenario import bundled_dir
 from harness._strategies import campaign_strategy
 from harness._zoo import ZOO_MAX_STEPS, hunt
@@ -26,20 +27,28 @@ SHOWN = {
     "lost-requeue": "never-ended",
     "no-backoff-gate": "early-retry",
     "duplicate-channels": "phase-disagrees",
+    "status-by-name-only": "foreign-attempts",  # a recreated notification's status holds the old one's attempt
 }
 
 
 def dump_of_failure(mutant: str, path: Path) -> str:
-    """The mutant's first failing seed in its zoo hunt, its world's end written as kubectl prints it; and when
-    (the time a user knows: when they ran kubectl)."""
+    """The mutant's first failing seed in its zoo hunt whose end shows a symptom kubectl prints (what a user
+    comes with), its world's end written as kubectl prints it; and when (the time a user knows: when they ran
+    kubectl)."""
     scenario = load_scenario(bundled_dir() / f"{MUTANTS[mutant].scenario}.yaml")
-    found = hunt(mutant, 100)
-    assert found.caught and found.seed is not None, found
-    result = run(scenario, found.seed, strategy=campaign_strategy(scenario), mutant=mutant, keep=True,
-                 max_steps=min(ZOO_MAX_STEPS, scenario.world.max_steps))
-    assert result.violations
+    first = 0
+    while True:
+        found = hunt(mutant, 100, first_seed=first)
+        assert found.caught and found.seed is not None, found
+        result = run(scenario, found.seed, strategy=campaign_strategy(scenario), mutant=mutant, keep=True,
+                     max_steps=min(ZOO_MAX_STEPS, scenario.world.max_steps))
+        assert result.violations and result.world is not None
+        at = EPOCH + result.world.env.now
+        if any(s.kind == SHOWN[mutant] for s in symptoms(observe(render_world(result.world)["items"], at=at))):
+            break
+        first = found.seed + 1
     path.write_text(as_yaml(render_world(result.world)))
-    return format_micro_time(EPOCH + result.world.env.now)
+    return format_micro_time(at)
 
 
 def regression(directory: Path) -> object:
@@ -106,10 +115,37 @@ def test_a_symptom_the_user_names_is_not_reproduced_on_the_correct_controller(
     assert "nothing to reproduce" in said and "--at" in said and not (tmp_path / "out2").exists(), said
 
 
+def test_an_object_deleted_before_one_of_its_name_is_created_before_it_and_slow_answers_take_their_time() -> None:
+    """The dump shows traces of an earlier object of a notification's name (an Event about it, an attempt made
+    for it): the scenario creates the notification from the first second a trace of it shows, and creates it
+    again when the dump's object was created. A channel's answer takes as long as its attempt recorded."""
+    from harness._reproduce import build, choose
+
+    made = {"uid": "new", "channel": "slack:alerts", "attempt": 1, "status": "success", "replica": "b",
+            "timestamp": "2026-01-01T00:00:12.000000Z", "durationSeconds": 3.0}
+    foreign = {**made, "uid": "old", "replica": "a", "timestamp": "2026-01-01T00:00:04.500000Z"}
+    again = {"apiVersion": "kubernaut.ai/v1alpha1", "kind": "NotificationRequest",
+             "metadata": {"name": "disk-full", "namespace": "default", "uid": "new",
+                          "creationTimestamp": "2026-01-01T00:00:10Z"},
+             "spec": {"type": "Simple", "priority": "Critical", "subject": "disk full", "body": "95%"},
+             "status": {"phase": "Sent", "deliveryAttempts": [foreign, made], "totalAttempts": 2,
+                        "successfulDeliveries": 1, "failedDeliveries": 0}}
+    event = {"apiVersion": "events.k8s.io/v1", "kind": "Event", "reason": "ReconcileStarted", "note": "started",
+             "eventTime": "2026-01-01T00:00:03.200000Z", "reportingInstance": "a",
+             "regarding": {"kind": "NotificationRequest", "name": "disk-full", "namespace": "default", "uid": "old"}}
+    observed = observe([again, event])
+    symptom, _ = choose(observed, None, None, None)
+    assert symptom is not None and symptom.kind == "foreign-attempts", symptom
+    scenario = build(observed, symptom).scenario
+    (spec,) = scenario.notifications
+    assert spec.start == 0.0  # the second the first trace shows: 00:00:03
+    assert [(step.at, step.action, step.name) for step in scenario.traffic] == [(7.0, "recreate", "disk-full")]
+    assert [b.latency for b in (scenario.backends["slack:alerts"].script or ())] == [3.0, 3.0]
+
+
 def test_the_routing_file_routes_what_the_dump_shows_no_channels_for(tmp_path: Path) -> None:
     """A notification no replica ever reconciled has no RoutingResolved condition and no attempt: the routing
     file the controller ran with says where it would have gone; what the dump shows stands."""
-    from harness._observed import observe
     from harness._reproduce import build, choose, with_routing
 
     never = {"apiVersion": "kubernaut.ai/v1alpha1", "kind": "NotificationRequest",
