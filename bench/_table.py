@@ -142,8 +142,8 @@ def _cost(s: dict[str, Any]) -> list[str]:
 
 
 def _reproduce(s: dict[str, Any]) -> list[str]:
-    lines = [(f"10. reproduce from a dump: each mutant's failing seed as kubectl prints it, searched on "
-              f"{s['jobs']} process(es), {s['budget_seconds']:g} s budget"),
+    lines = [(f"10. reproduce from a dump: each mutant's first failing seed (of 100) that shows a symptom, as kubectl "
+              f"prints it, searched on {s['jobs']} process(es), {s['budget_seconds']:g} s budget"),
              f"   {'mutant':34} {'symptom the dump shows':24} {'reproduced':>10} {'runs':>6} {'seconds':>8}"]
     for r in s["mutants"]:
         symptom = r["symptom"] or ("(none shown)" if r["caught"] else "(not caught)")
