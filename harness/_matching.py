@@ -32,15 +32,18 @@ def features(observed: Observed) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """How a world's features compare with the observed ones: the share that agree, and what differs."""
+    """How a world's features compare with the observed ones: how many agree, what differs, and how near the
+    whole is (`near`: each thing compared counts from 0 to 1, a sequence by the share of its places that agree,
+    so that of two runs that both miss an attempt history, the one with more of it right ranks first)."""
 
     agree: int
     total: int
     differences: tuple[str, ...]
+    near: float = 0.0
 
     @property
     def score(self) -> float:
-        return self.agree / self.total if self.total else 1.0
+        return self.near / self.total if self.total else 1.0
 
     @property
     def exact(self) -> bool:
@@ -52,6 +55,7 @@ def compare(observed: dict[str, Any], simulated: dict[str, Any], *, only: str | 
     dump shows (or only `only`): each phase, reason, counters, each channel's attempts, who made them, and which
     were made for another object of that name."""
     agree = total = 0
+    near = 0.0
     differences: list[str] = []
     for name, want in observed.items():
         if only is not None and name != only:
@@ -61,7 +65,9 @@ def compare(observed: dict[str, Any], simulated: dict[str, Any], *, only: str | 
             total += 1
             if got is not None and got[key] == want[key]:
                 agree += 1
+                near += 1.0
             else:
+                near += _near(want[key], got[key]) if got is not None else 0.0
                 differences.append(f"{name}: {key} {_shown(want[key])} observed, "
                                    f"{_shown(got[key]) if got else 'no such notification'} simulated")
         for part in ("attempts", "replicas", "foreign"):
@@ -70,10 +76,23 @@ def compare(observed: dict[str, Any], simulated: dict[str, Any], *, only: str | 
                 other = (got or {}).get(part, {}).get(channel, [])
                 if other == seq:
                     agree += 1
+                    near += 1.0
                 else:
+                    near += _near(seq, other)
                     differences.append(f"{name}: {channel} {part} {_shown(seq)} observed, {_shown(other)} "
                                        f"simulated")
-    return Match(agree, total, tuple(differences))
+    return Match(agree, total, tuple(differences), near)
+
+
+def _near(want: Any, got: Any) -> float:
+    """How much of `want` `got` has, from 0 to 1: a list place by place (an attempt by its number, status and
+    redelivery), over the longer of the two; anything else all or nothing."""
+    if not isinstance(want, list) or not isinstance(got, list):
+        return float(want == got)
+    longest = max(len(want), len(got))
+    if not longest:
+        return 1.0
+    return sum(_near(w, g) for w, g in zip(want, got, strict=False)) / longest
 
 
 def _shown(value: Any) -> str:

@@ -20,7 +20,7 @@ import yaml
 
 from notifier import ConfigFileError, field_line, format_micro_time, parse_time
 from notifier.assembly import delivery_lease_name
-from notifier.model import NOT_ATTEMPTS, TERMINAL, AttemptStatus, DeliveryAttempt, Phase, count_deliveries
+from notifier.model import NOT_ATTEMPTS, TERMINAL, AttemptStatus, DeliveryAttempt, Phase, Reason, count_deliveries
 
 #: The symptoms a dump can show, most telling first; `redelivery` is no bug (at-least-once after an unknown
 #: outcome) but is what a user sees as "the channel got it twice".
@@ -42,6 +42,10 @@ _DEFAULT_MAX_ATTEMPTS: Final = 5  # the CRD's default for spec.retryPolicy.maxAt
 _LISTED: Final = re.compile(r"channels: (.+)$")
 #: The controller's delivery Leases' names begin so (`notifier.assembly.delivery_lease_name`).
 DELIVERY_LEASE: Final = delivery_lease_name("").rsplit("-", 1)[0] + "-"
+#: The reasons each final phase is written with (spec 1.7).
+_FINAL_REASONS: Final[Mapping[str, tuple[str, ...]]] = {
+    Phase.SENT: (Reason.ALL_SUCCEEDED,), Phase.PARTIALLY_SENT: (Reason.PARTIAL_SUCCESS,),
+    Phase.FAILED: (Reason.NO_CHANNELS, Reason.ALL_FAILED, Reason.EXHAUSTED)}
 #: How long after something fell due for a notification its controller may still not have acted on it.
 GRACE_SECONDS: Final = 60.0
 
@@ -180,8 +184,8 @@ def _documents(file: Path) -> list[dict[str, Any]]:
             continue
         if not isinstance(doc, dict):
             raise ConfigFileError(str(file), 0, "", "expected a Kubernetes object or a List of them")
-        out += [i for i in doc.get("items") or [] if isinstance(i, dict)] if str(doc.get("kind", "")).endswith(
-            "List") else [doc]
+        listed = str(doc.get("kind", "")).endswith("List") or ("kind" not in doc and isinstance(doc.get("items"), list))
+        out += [i for i in doc.get("items") or [] if isinstance(i, dict)] if listed else [doc]
     return out
 
 
@@ -524,14 +528,19 @@ def _symptoms_of(seen: Seen, observed: Observed) -> Iterable[Symptom]:
     # the phase is decided on the channels its routing resolved to last (a reload may have dropped one)
     decided = list(dict.fromkeys(seen.resolved)) if seen.resolved is not None else seen.channels
     delivered = {c for c in decided if any(a.status is AttemptStatus.SUCCESS for a in seen.attempts_of(c))}
-    if seen.phase in TERMINAL and decided:
-        wrong = {"Sent": delivered != set(decided),
-                 "PartiallySent": not delivered or delivered == set(decided),
-                 "Failed": bool(delivered)}[seen.phase]
+    if seen.phase in TERMINAL:
+        wrong = bool(decided) and {"Sent": delivered != set(decided),
+                                   "PartiallySent": not delivered or delivered == set(decided),
+                                   "Failed": bool(delivered)}[seen.phase]
         if wrong:
             yield Symptom("phase-disagrees", name, "",
                           f"phase {seen.phase}, but {len(delivered)} of {len(decided)} channels delivered")
-    elif seen.phase not in TERMINAL:
+        elif seen.reason not in _FINAL_REASONS[seen.phase]:
+            yield Symptom("phase-disagrees", name, "", f"phase {seen.phase} with reason {seen.reason or '(none)'}, "
+                                                       f"which is not one of {', '.join(_FINAL_REASONS[seen.phase])}")
+        elif seen.completion is None:
+            yield Symptom("phase-disagrees", name, "", f"phase {seen.phase}, but no completionTime")
+    else:
         due = seen.due(observed.lease_seconds or 30.0)
         if due + GRACE_SECONDS < observed.at:
             # nothing was left to wait for (no retry, no Lease of a send in flight) long before the dump's time

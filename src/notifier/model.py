@@ -14,6 +14,7 @@ from notifier._model import (
     DeliveryAttempt,
     Notification,
     Phase,
+    Reason,
     RetryPolicy,
     count_deliveries,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "Phase",
     "Plan",
     "Planned",
+    "Reason",
     "RetryPolicy",
     "RoutingConfig",
     "Written",

@@ -66,7 +66,9 @@ def test_a_mutants_failure_is_reproduced_from_its_dump_alone(mutant: str, tmp_pa
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     at = dump_of_failure(mutant, tmp_path / "dump.yaml")
     capsys.readouterr()
-    code = main(["reproduce", str(tmp_path / "dump.yaml"), "--mutant", mutant, "--budget", "60", "-j", "1",
+    # The search is the same sequence of runs on any machine; a slow or busy one takes longer over it, so the
+    # test gives it time enough (the bench measures the 60 s on 2 cores) rather than fail by the clock.
+    code = main(["reproduce", str(tmp_path / "dump.yaml"), "--mutant", mutant, "--budget", "300", "-j", "1",
                  "--at", at, "--out", str(tmp_path / "out")])
     said = capsys.readouterr().out
     assert code == 0, said

@@ -21,8 +21,13 @@ def attempt(channel: str, number: int, status: str, at: str = "00:00:01", **extr
             "timestamp": f"2026-01-01T{at}.000000Z", "replica": "notifier-7d9f-abc", **extra}
 
 
+#: The reason each phase is written with here (a final phase's as the controller writes it).
+REASONS = {"Sent": "AllDeliveriesSucceeded", "PartiallySent": "PartialDeliverySuccess", "Failed": "MaxRetriesExhausted",
+           "Retrying": "PartialFailureRetrying", "Sending": "ProcessingDeliveries", "Pending": "Initialized"}
+
+
 def note(phase: str, attempts: list[dict[str, Any]], *, counters: tuple[int, int, int] | None = None,
-         channels: str = "slack:alerts", max_attempts: int = 3) -> dict[str, Any]:
+         channels: str = "slack:alerts", max_attempts: int = 3, **status: Any) -> dict[str, Any]:
     total = sum(1 for a in attempts if a["status"] not in ("pending", "cancelled"))
     delivered = {a["channel"] for a in attempts if a["status"] == "success"}
     failed = {a["channel"] for a in attempts if a["status"] not in ("success", "pending", "cancelled")} - delivered
@@ -34,12 +39,15 @@ def note(phase: str, attempts: list[dict[str, Any]], *, counters: tuple[int, int
         "spec": {"type": "Simple", "priority": "High", "subject": "disk full", "body": "95%",
                  "retryPolicy": {"maxAttempts": max_attempts, "initialBackoffSeconds": 1, "backoffMultiplier": 2,
                                  "maxBackoffSeconds": 60}},
-        "status": {"phase": phase, "deliveryAttempts": attempts,
+        "status": {"phase": phase, "reason": REASONS.get(phase, ""), "deliveryAttempts": attempts,
+                   **({"completionTime": "2026-01-01T00:00:30Z"} if phase in ("Sent", "PartiallySent", "Failed")
+                      else {}),
                    "totalAttempts": (counters or (total, ok, bad))[0],
                    "successfulDeliveries": (counters or (total, ok, bad))[1],
                    "failedDeliveries": (counters or (total, ok, bad))[2],
                    "conditions": [{"type": "RoutingResolved", "status": "True",
-                                   "message": f"Matched rules [x] \u2192 channels: {channels}"}]},
+                                   "message": f"Matched rules [x] \u2192 channels: {channels}"}],
+                   **status},
     }
 
 
@@ -91,6 +99,10 @@ def test_a_healthy_notification_shows_nothing() -> None:
     ([note("Retrying", [attempt("slack:alerts", 1, "failed", error="503", retryAt="2026-01-01T00:00:05Z")]),
       later_event("00:02:00")], ["never-ended"]),
 
+    # a final phase written with another phase's reason, or with no completionTime
+    ([note("Sent", [attempt("slack:alerts", 1, "success")], reason="AllDeliveriesFailed")], ["phase-disagrees"]),
+    ([note("Failed", [attempt("slack:alerts", 1, "failed", error="503")], completionTime=None)],
+     ["phase-disagrees"]),
     # a redelivery after a success recorded late (the status had shown it unknown when the redelivery was
     # claimed; the sender's late write turned it back): explained, as far as the final status can tell
     ([note("Sent", [attempt("slack:alerts", 1, "success"), attempt("slack:alerts", 2, "success", redelivery=True)]),
@@ -119,6 +131,18 @@ def test_replicas_are_compared_by_the_order_they_appear_not_by_name() -> None:
     moved = observe([note("Failed", [attempt("slack:alerts", 1, "failed", error="503")])])
     differences = compare(features(one), features(moved)).differences
     assert any("phase Sent observed, Failed simulated" in d for d in differences), differences
+
+
+def test_of_two_runs_that_miss_a_history_the_one_with_more_of_it_right_is_nearer() -> None:
+    """Partial matches rank by how much of each sequence agrees, place by place, not only by whole things."""
+    def failed(*numbers: int) -> dict[str, Any]:
+        return features(observe([note("Failed", [attempt("slack:alerts", n, "failed", error="503")
+                                                 for n in numbers])]))
+
+    dump = failed(2, 6, 10)
+    near, far = compare(dump, failed(2, 6, 11)), compare(dump, failed(1, 2, 3))
+    assert (near.agree, near.total) == (far.agree, far.total) == (4, 5)  # both miss only the attempt numbers
+    assert far.score < near.score < 1.0 == compare(dump, failed(2, 6, 10)).score
 
 
 def test_a_list_several_documents_json_and_a_directory_are_read(tmp_path: Path) -> None:
