@@ -212,9 +212,9 @@ def _backends(observed: Observed, renamed: dict[str, dict[str, str]]) -> dict[st
             answer = _answer(attempt)
             if answer is not None:
                 out.setdefault(simulated, []).append(_slow(answer, attempt.duration_seconds))
-            code = answer.get("status") if isinstance(answer, dict) else answer
             then[simulated] = _slow(200 if attempt.status is AttemptStatus.SUCCESS else
-                                    code if isinstance(code, int) and code != 200 else 503, attempt.duration_seconds)
+                                    answer if isinstance(answer, int) and answer != 200 else 503,
+                                    attempt.duration_seconds)
     return {key: {"default": then.get(key, 200), "script": out.get(key, [])} for key in sorted(set(out) | set(then))
             if then.get(key, 200) != 200 or any(b != 200 for b in out.get(key, []))}
 
@@ -464,7 +464,7 @@ def command(paths: list[Path], *, symptom: str | None, notification: str | None,
             on_run: Callable[[Search], None] | None = None) -> int:
     """`notifier-sim reproduce`: 0 when a run reproduces the dump's symptom, 1 when none does (or the dump shows
     no symptom to reproduce)."""
-    from harness._shrink import shrink
+    from harness._shrink import shrink, sized
 
     observed = load_dump(paths, at=at, namespace=namespace)
     if routing is not None and (filled := with_routing(observed, routing)):
@@ -532,8 +532,9 @@ def command(paths: list[Path], *, symptom: str | None, notification: str | None,
     verdict = 0 if best.reproduces else 1
     if not shrinking:
         return verdict
-    done = shrink(artifact, out / "regressions", benign=chosen.kind in BENIGN)
-    write(f"shrunk to {done.after}:")
+    done = shrink(artifact, out / "regressions", benign=chosen.kind in BENIGN,
+                  found_by=f"`notifier-sim reproduce` from {observed.source}")
+    write(f"shrunk to {sized(done.after)}:")
     for line in [*answers(done.scenario), *done.story]:
         write(f"  {line}")
     write(f"regression test: {done.test_path}")

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, TextIO
 
+import yaml
+
 from fakes.apiserver import ApiServer, Change, HttpApiServer
 from fakes.apiserver._rbac import Subject
 from fakes.apiserver._tls import self_signed
@@ -140,6 +142,7 @@ def start(directory: Path, *, port: int = DEFAULT_PORT, kubeconfig: Path | None 
         api.on_denied = lambda message: print(f"RBAC refused: {message}", file=out, flush=True)
     routing = directory / "routing.yaml"
     routing.write_text(routing_text(backends.url))
+    (directory / "notification.yaml").write_text(yaml.safe_dump(EXAMPLE, sort_keys=False))
     credentials = directory / "credentials"
     credentials.mkdir(exist_ok=True)
     for ref, secret in secrets.items():
@@ -175,6 +178,14 @@ def _phase_printer(out: TextIO, names: dict[str, str]) -> Any:
     return change
 
 
+#: The notification `serve` writes beside its routing file, for `kubectl apply -f` (the checkout's
+#: `examples/notification.yaml`, which a wheel does not carry).
+EXAMPLE: Final = {"apiVersion": "kubernaut.ai/v1alpha1", "kind": "NotificationRequest",
+                  "metadata": {"name": "disk-pressure", "namespace": "default"},
+                  "spec": {"type": "Escalation", "priority": "High", "subject": "Disk pressure on node-1",
+                           "body": "node-1 disk usage is 91% and rising."}}
+
+
 def instructions(sandbox: Sandbox, *, examples: Path | None) -> str:
     """What to type next, in another terminal."""
     kc = sandbox.kubeconfig
@@ -189,7 +200,7 @@ notifier-sim serve: a fake cluster and fake chat services, on loopback
 In another terminal:
   export KUBECONFIG={kc}
   notifier run --namespace default --routing {routing} --credentials-dir {credentials}
-  kubectl apply -f examples/notification.yaml
+  kubectl apply -f {sandbox.routing.with_name("notification.yaml")}
   kubectl get notif
 
 Deliveries and phase changes appear below. Ctrl-C stops the sandbox.

@@ -89,6 +89,11 @@ def _smaller(s: Scenario) -> list[Scenario]:
         out.append({**data, "world": {**data["world"], "workers": 1}})
     return [scenario for candidate in out if (scenario := _valid(candidate)) is not None]
 
+def sized(size: dict[str, int]) -> str:
+    """A world's size in words: `1 notifications, 0 faults, 2 replicas, ...`."""
+    return ", ".join(f"{count} {what}" for what, count in size.items())
+
+
 def size_of(scenario: Scenario) -> dict[str, int]:
     return {"notifications": sum(n.count for n in scenario.notifications), "faults": len(scenario.faults),
             "replicas": scenario.world.replicas, "workers": scenario.world.workers}
@@ -112,7 +117,7 @@ class Shrunk:
     timeline: Path | None = None
 
 def shrink(artifact: Artifact, out_dir: Path, *, on_run: Callable[[], None] | None = None,
-           benign: bool = False) -> Shrunk:
+           benign: bool = False, found_by: str = "`notifier-sim shrink`") -> Shrunk:
     """Minimise an artifact's failure and write a standalone regression test for it.
 
     Any run converts exactly into a script (`Choices`): its faults as explicit firings at named sites, with how
@@ -222,7 +227,8 @@ def shrink(artifact: Artifact, out_dir: Path, *, on_run: Callable[[], None] | No
     told = story(small, best.seed, strategy=best.strategy, tape=[], mutant=mutant, firings=best.firings,
                  durations=best.durations, invariant=invariant, script=best.script)
     path.write_text(regression_test(name, small, best.seed, best.strategy, invariant, mutant,
-                                    encode(best.firings, best.durations), best.script, told, benign=benign))
+                                    encode(best.firings, best.durations), best.script, told, benign=benign,
+                                    found_by=found_by))
     # The shrunk run as an artifact of its own, and its timeline, beside the test.
     _, kept = run_recorded(small, best.seed, out_dir, strategy=best.strategy, mutant=mutant, firings=best.firings,
                            durations=best.durations, script=best.script, stem=name)
@@ -313,7 +319,8 @@ def story(scenario: Scenario, seed: int, *, strategy: str, tape: list[int] | Non
 
 def regression_test(name: str, scenario: Scenario, seed: int, strategy: str, invariant: str,
                     mutant: str | None, firings: list[list[Any]], script: dict[str, int],
-                    told: list[str] | None = None, *, benign: bool = False) -> str:
+                    told: list[str] | None = None, *, benign: bool = False,
+                    found_by: str = "`notifier-sim shrink`") -> str:
     """A standalone pytest test of a shrunk failure: the scenario inline as YAML, the faults that fire as one
     row each, the other choices by name (none, mostly), and the race in its docstring."""
     # The description and campaign were the original scenario's: what is left is this race's world.
@@ -321,7 +328,7 @@ def regression_test(name: str, scenario: Scenario, seed: int, strategy: str, inv
                                                                 ).items() if k not in ("description", "campaign")},
                           sort_keys=False, width=110, default_flow_style=None)
     found = textwrap.fill(
-        "Shrunk by `notifier-sim shrink`. " + (
+        f"Shrunk by {found_by}. " + (
             f"It shows the bug of the zoo's mutant `{mutant}` ({MUTANTS[mutant].bug}): it fails with "
             f"NOTIFIER_SIM_MUTANT={mutant} pytest {name}.py, and passes on the correct controller."
             if mutant else "It shows behaviour that is no bug, as the controller has it: the test fails if that ever "
@@ -337,7 +344,8 @@ def regression_test(name: str, scenario: Scenario, seed: int, strategy: str, inv
     race = "".join(f"    {line}\n" for line in told or [])
     rows = "".join(f"    {json.dumps(row)},\n" for row in firings)
     choices = "".join(f"    {json.dumps(key)}: {value},\n" for key, value in sorted(script.items()))
-    return f'''"""Regression: `{invariant}` broke in {scenario.name} ({strategy}, the controller's seed {seed}).
+    happened = "shows" if benign else "broke"
+    return f'''"""Regression: `{invariant}` {happened} in {scenario.name} ({strategy}, the controller's seed {seed}).
 
 {found}
 

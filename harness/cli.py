@@ -12,6 +12,7 @@ import itertools
 import json
 import logging
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -75,6 +76,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a bad argument is one line naming it (exit 2), not the whole usage."""
 
     def error(self, message: str) -> NoReturn:
+        # "argument --budget: --budget takes ...": the option is named once
+        message = re.sub(r"^argument (\S+): \1 ", r"\1 ", message)
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
@@ -433,14 +436,14 @@ def _replay(path: Path) -> int:
 
 def _shrink(path: Path, out: Path) -> int:
     from harness._replay import Artifact
-    from harness._shrink import shrink
+    from harness._shrink import shrink, sized
 
     with progress() as bar:
         bar.task("shrink", None, f"shrink {path.name}: runs tried")
         done = shrink(Artifact.load(path), out, on_run=lambda: bar.advance("shrink"))
     print(f"shrunk {path.name}: {done.invariant} still fails")
-    print(f"  before: {done.before}")
-    print(f"  after:  {done.after}")
+    print(f"  before: {sized(done.before)}")
+    print(f"  after:  {sized(done.after)}")
     if done.firings:
         print(f"  faults it needs ({len(done.firings)}), nothing else firing:")
         for firing in done.firings:

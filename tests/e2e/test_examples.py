@@ -32,6 +32,19 @@ def test_the_example_routing_file_is_valid_and_routes_critical_to_the_pager() ->
     assert config.route.routes[0].match == {"priority": "Critical"}
 
 
+def test_serve_writes_the_example_notification_beside_its_routing_file(tmp_path: Path) -> None:
+    """A user of the wheel has no `examples/`: `serve` writes the same notification into its directory."""
+    from harness._sandbox import EXAMPLE, start
+
+    sandbox = start(tmp_path / "sandbox", port=0)
+    try:
+        written = sandbox.routing.with_name("notification.yaml")
+        assert yaml.safe_load(written.read_text()) == EXAMPLE == yaml.safe_load((EXAMPLES / "notification.yaml")
+                                                                              .read_text())
+    finally:
+        sandbox.stop()
+
+
 @pytest.mark.parametrize("name", ["notification.yaml", "critical.yaml"])
 def test_example_notifications_are_notification_requests(name: str) -> None:
     body = yaml.safe_load((EXAMPLES / name).read_text())
