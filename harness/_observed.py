@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -46,6 +47,9 @@ DELIVERY_LEASE: Final = delivery_lease_name("").rsplit("-", 1)[0] + "-"
 _FINAL_REASONS: Final[Mapping[str, tuple[str, ...]]] = {
     Phase.SENT: (Reason.ALL_SUCCEEDED,), Phase.PARTIALLY_SENT: (Reason.PARTIAL_SUCCESS,),
     Phase.FAILED: (Reason.NO_CHANNELS, Reason.ALL_FAILED, Reason.EXHAUSTED)}
+#: How far two replicas' clocks may disagree, when the times they wrote are compared (the simulator skews each
+#: replica's clock by up to 5 s; a cluster's nodes, synchronised, by far less).
+CLOCK_SLACK: Final = 10.0
 #: How long after something fell due for a notification its controller may still not have acted on it.
 GRACE_SECONDS: Final = 60.0
 
@@ -80,8 +84,9 @@ class Seen:
     #: The channels its routing resolved to last, as its RoutingResolved condition lists them (None: no such
     #: condition): what its phase is decided on (a routing reload may have dropped a channel attempted before).
     resolved: list[str] | None = None
-    #: "Delivered to <channel>" Events: how many each reporting replica recorded.
+    #: "Delivered to <channel>" Events: how many each reporting replica recorded, and when it first did.
     delivered: dict[str, dict[str, int]] = field(default_factory=dict)
+    reported: dict[str, dict[str, float]] = field(default_factory=dict)
     completion: float | None = None
     #: Other objects of this name that the dump shows traces of (Events about them, attempts made for them):
     #: each one's uid, and the first time a trace of it shows. The object was deleted and created again.
@@ -325,8 +330,14 @@ def _delivered(event: dict[str, Any], by_name: Mapping[str, Seen], reporters: se
         return
     series = _map(event.get("series"), "series")
     count = _int(series.get("count") or event.get("deprecatedCount") or event.get("count") or 1, "series.count")
-    per = seen.delivered.setdefault(note.removeprefix("Delivered to "), {})
+    channel = note.removeprefix("Delivered to ")
+    per = seen.delivered.setdefault(channel, {})
     per[reporter] = per.get(reporter, 0) + count
+    when: list[float] = []
+    _event_times(event, when)
+    if when:
+        first = seen.reported.setdefault(channel, {})
+        first[reporter] = min(min(when), first.get(reporter, math.inf))
 
 
 def _version(meta: Any) -> int:
@@ -480,12 +491,19 @@ def _symptoms_of(seen: Seen, observed: Observed) -> Iterable[Symptom]:
         # paused or lost its answer turns the unknown it had been marked back into a success). The final status
         # cannot tell that late success from one the redelivering replica should have seen.
         explained = [a for a in successes if a.redelivery and
-                     any(e.attempt < a.attempt for e in unknown + successes)]
+                     (any(u.attempt < a.attempt for u in unknown) or
+                      any(e.attempt < a.attempt and _late(seen, channel, e, a) for e in successes))]
         reported = seen.delivered.get(channel, {})
         if len(successes) - len(explained) > 1:
+            known = next(((e, a) for a in successes if a.redelivery and a not in explained for e in successes
+                          if e.attempt < a.attempt and e.replica != a.replica), None)
             yield Symptom("duplicate-delivery", name, channel,
                           f"{len(successes)} successful attempts ({_numbers(successes)}), and no unknown outcome "
-                          f"before the later ones")
+                          f"before the later ones" + (
+                              f"; attempt {known[1].attempt} was made as a redelivery, but {known[0].replica} had "
+                              f"said it delivered attempt {known[0].attempt} at "
+                              f"{format_micro_time(seen.reported[channel][known[0].replica])}, before it"
+                              if known else ""))
         elif len(reported) > len(successes) + len(unknown):
             # Counted by replica: each replica that says it delivered sent once at least; one replica's own
             # Events may say it again without a send (a re-emission), so their count proves nothing more.
@@ -548,6 +566,16 @@ def _symptoms_of(seen: Seen, observed: Observed) -> Iterable[Symptom]:
             yield Symptom("never-ended", name, "", f"phase {seen.phase or '(none)'}" + (
                 f", its last attempt at {last}" if last else ", no attempt made") +
                 f"; nothing due after {format_micro_time(due)}, and the dump is of {format_micro_time(observed.at)}")
+
+
+def _late(seen: Seen, channel: str, earlier: DeliveryAttempt, again: DeliveryAttempt) -> bool:
+    """Whether an earlier success may have been recorded only after its redelivery was claimed. A replica says
+    it delivered (its "Delivered to" Event) once the success is recorded: if the earlier one's sender said so
+    well before the redelivery was made (by more than two replicas' clocks can disagree), the replica that
+    redelivered could have known it had landed. Without that Event, nothing says it could."""
+    said = seen.reported.get(channel, {}).get(earlier.replica)
+    return said is None or earlier.replica == again.replica or not again.timestamp or \
+        said + CLOCK_SLACK >= parse_time(again.timestamp)
 
 
 def _numbers(attempts: list[DeliveryAttempt]) -> str:

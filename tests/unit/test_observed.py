@@ -51,8 +51,9 @@ def note(phase: str, attempts: list[dict[str, Any]], *, counters: tuple[int, int
     }
 
 
-def delivered_event(reporter: str, count: int = 1) -> dict[str, Any]:
+def delivered_event(reporter: str, count: int = 1, at: str = "") -> dict[str, Any]:
     return {"apiVersion": "events.k8s.io/v1", "kind": "Event", "reason": "NotificationSent",
+            **({"eventTime": f"2026-01-01T{at}.000000Z"} if at else {}),
             "note": "Delivered to slack:alerts", "reportingInstance": reporter,
             **({"series": {"count": count}} if count > 1 else {}),
             "regarding": {"kind": "NotificationRequest", "name": "disk-full", "namespace": "prod", "uid": UID}}
@@ -107,6 +108,16 @@ def test_a_healthy_notification_shows_nothing() -> None:
     # claimed; the sender's late write turned it back): explained, as far as the final status can tell
     ([note("Sent", [attempt("slack:alerts", 1, "success"), attempt("slack:alerts", 2, "success", redelivery=True)]),
       delivered_event("notifier-a"), delivered_event("notifier-b")], ["redelivery"]),
+    # ... but not when the first sender had said it delivered well before the redelivery was made: the replica
+    # that redelivered could have seen that success
+    ([note("Sent", [attempt("slack:alerts", 1, "success", replica="notifier-a"),
+                    attempt("slack:alerts", 2, "success", at="00:00:30", replica="notifier-b", redelivery=True)]),
+      delivered_event("notifier-a", at="00:00:05"), delivered_event("notifier-b", at="00:00:31")],
+     ["duplicate-delivery"]),
+    ([note("Sent", [attempt("slack:alerts", 1, "success", replica="notifier-a"),
+                    attempt("slack:alerts", 2, "success", at="00:00:30", replica="notifier-b", redelivery=True)]),
+      delivered_event("notifier-a", at="00:00:25"), delivered_event("notifier-b", at="00:00:31")],
+     ["redelivery"]),  # within what two clocks may disagree by
     # the attempt of an object deleted before this one took its name, on this one's status
     ([note("Sent", [attempt("slack:alerts", 1, "success", uid="0ld"), attempt("slack:alerts", 1, "success")])],
      ["foreign-attempts"]),
