@@ -321,10 +321,8 @@ def _delivered(event: dict[str, Any], by_name: Mapping[str, Seen], reporters: se
         return
     if regarding.get("uid") and seen.uid and regarding["uid"] != seen.uid:
         # an Event of an earlier object of that name is not this one's, but says that there was one
-        times: list[float] = []
-        _event_times(event, times)
-        if times:
-            _earlier(seen, str(regarding["uid"]), min(times))
+        if (first := _first_time(event)) is not None:
+            _earlier(seen, str(regarding["uid"]), first)
         return
     if not note.startswith("Delivered to "):
         return
@@ -333,11 +331,16 @@ def _delivered(event: dict[str, Any], by_name: Mapping[str, Seen], reporters: se
     channel = note.removeprefix("Delivered to ")
     per = seen.delivered.setdefault(channel, {})
     per[reporter] = per.get(reporter, 0) + count
-    when: list[float] = []
-    _event_times(event, when)
-    if when:
-        first = seen.reported.setdefault(channel, {})
-        first[reporter] = min(min(when), first.get(reporter, math.inf))
+    if (first := _first_time(event)) is not None:
+        said = seen.reported.setdefault(channel, {})
+        said[reporter] = min(first, said.get(reporter, math.inf))
+
+
+def _first_time(event: dict[str, Any]) -> float | None:
+    """When an Event (a series: its first occurrence) happened, if it says."""
+    times: list[float] = []
+    _event_times(event, times)
+    return min(times, default=None)
 
 
 def _version(meta: Any) -> int:
@@ -390,7 +393,7 @@ def _seen(obj: dict[str, Any], meta: dict[str, Any]) -> Seen:
                 reason=str(status.get("reason") or ""), counters=counters, attempts=attempts, channels=channels,
                 resolved=resolved, completion=completion)
     for attempt in attempts:
-        if attempt.uid and seen.uid and attempt.uid != seen.uid and attempt.timestamp:
+        if seen.foreign(attempt) and attempt.timestamp:
             _earlier(seen, attempt.uid, parse_time(attempt.timestamp))
     return seen
 
@@ -516,8 +519,9 @@ def _symptoms_of(seen: Seen, observed: Observed) -> Iterable[Symptom]:
                           f"attempt {_numbers(unknown)} had an unknown outcome, and attempt "
                           f"{_numbers(explained)} delivered it again" if unknown else
                           f"attempt {_numbers(explained)} delivered it again after attempt "
-                          f"{_numbers([a for a in successes if a not in explained])}, whose success was recorded "
-                          f"too late for the replica that redelivered to know of it")
+                          f"{_numbers([a for a in successes if a not in explained])}, whose success may have been "
+                          f"recorded only after the redelivery was made (its sender did not say it delivered well "
+                          f"before)")
         if len(counted) > seen.max_attempts:
             yield Symptom("too-many-attempts", name, channel,
                           f"{len(counted)} attempts, more than maxAttempts {seen.max_attempts}")
