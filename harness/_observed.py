@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -47,9 +46,6 @@ DELIVERY_LEASE: Final = delivery_lease_name("").rsplit("-", 1)[0] + "-"
 _FINAL_REASONS: Final[Mapping[str, tuple[str, ...]]] = {
     Phase.SENT: (Reason.ALL_SUCCEEDED,), Phase.PARTIALLY_SENT: (Reason.PARTIAL_SUCCESS,),
     Phase.FAILED: (Reason.NO_CHANNELS, Reason.ALL_FAILED, Reason.EXHAUSTED)}
-#: How far two replicas' clocks may disagree, when the times they wrote are compared (the simulator skews each
-#: replica's clock by up to 5 s; a cluster's nodes, synchronised, by far less).
-CLOCK_SLACK: Final = 10.0
 #: How long after something fell due for a notification its controller may still not have acted on it.
 GRACE_SECONDS: Final = 60.0
 
@@ -84,9 +80,8 @@ class Seen:
     #: The channels its routing resolved to last, as its RoutingResolved condition lists them (None: no such
     #: condition): what its phase is decided on (a routing reload may have dropped a channel attempted before).
     resolved: list[str] | None = None
-    #: "Delivered to <channel>" Events: how many each reporting replica recorded, and when it first did.
+    #: "Delivered to <channel>" Events: how many each reporting replica recorded.
     delivered: dict[str, dict[str, int]] = field(default_factory=dict)
-    reported: dict[str, dict[str, float]] = field(default_factory=dict)
     completion: float | None = None
     #: Other objects of this name that the dump shows traces of (Events about them, attempts made for them):
     #: each one's uid, and the first time a trace of it shows. The object was deleted and created again.
@@ -203,7 +198,8 @@ def _nodes(text: str) -> list[yaml.MappingNode]:
                 continue
             fields = {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
             kind = fields.get("kind")
-            if isinstance(kind, yaml.ScalarNode) and str(kind.value).endswith("List"):
+            if (isinstance(kind, yaml.ScalarNode) and str(kind.value).endswith("List")) or \
+                    (kind is None and isinstance(fields.get("items"), yaml.SequenceNode)):
                 items = fields.get("items")
                 if isinstance(items, yaml.SequenceNode):
                     nodes += [i for i in items.value if isinstance(i, yaml.MappingNode)]
@@ -328,12 +324,8 @@ def _delivered(event: dict[str, Any], by_name: Mapping[str, Seen], reporters: se
         return
     series = _map(event.get("series"), "series")
     count = _int(series.get("count") or event.get("deprecatedCount") or event.get("count") or 1, "series.count")
-    channel = note.removeprefix("Delivered to ")
-    per = seen.delivered.setdefault(channel, {})
+    per = seen.delivered.setdefault(note.removeprefix("Delivered to "), {})
     per[reporter] = per.get(reporter, 0) + count
-    if (first := _first_time(event)) is not None:
-        said = seen.reported.setdefault(channel, {})
-        said[reporter] = min(first, said.get(reporter, math.inf))
 
 
 def _first_time(event: dict[str, Any]) -> float | None:
@@ -481,8 +473,8 @@ def _symptoms_of(seen: Seen, observed: Observed) -> Iterable[Symptom]:
     if foreign:
         yield Symptom("foreign-attempts", name, "", "attempt " + ", ".join(
             f"{a.channel} {a.attempt} ({a.status.value} at {a.timestamp})" for a in foreign) +
-            f" made for uid {foreign[0].uid}, not for this object's {seen.uid}: a status write found its object "
-            f"by name only")
+            f" made for uid {', '.join(dict.fromkeys(a.uid for a in foreign))}, not for this object's {seen.uid}: "
+            f"a status write found its object by name only")
     for channel in seen.channels:
         # what happened to this object on the channel (an earlier one's attempts are the symptom above)
         attempts = [a for a in seen.attempts_of(channel) if not seen.foreign(a)]
@@ -491,22 +483,16 @@ def _symptoms_of(seen: Seen, observed: Observed) -> Iterable[Symptom]:
         unknown = [a for a in counted if a.status is AttemptStatus.UNKNOWN]
         # A redelivery follows an attempt whose outcome its sender could not know: one the status shows unknown,
         # or a success recorded only after the redelivery was claimed (the late write of a sender that was
-        # paused or lost its answer turns the unknown it had been marked back into a success). The final status
-        # cannot tell that late success from one the redelivering replica should have seen.
-        explained = [a for a in successes if a.redelivery and
-                     (any(u.attempt < a.attempt for u in unknown) or
-                      any(e.attempt < a.attempt and _late(seen, channel, e, a) for e in successes))]
+        # paused or lost its answer turns the unknown it had been marked back into a success). What the dump
+        # shows cannot tell that late success from one the redelivering replica should have seen: when the
+        # redelivery was claimed is not in it (its timestamp is when it was sent, after the sends before it in
+        # its batch and any pause its Lease allowed), so no time it shows can be compared with the claim.
+        explained = [a for a in successes if a.redelivery and any(e.attempt < a.attempt for e in unknown + successes)]
         reported = seen.delivered.get(channel, {})
         if len(successes) - len(explained) > 1:
-            known = next(((e, a) for a in successes if a.redelivery and a not in explained for e in successes
-                          if e.attempt < a.attempt and e.replica != a.replica), None)
             yield Symptom("duplicate-delivery", name, channel,
                           f"{len(successes)} successful attempts ({_numbers(successes)}), and no unknown outcome "
-                          f"before the later ones" + (
-                              f"; attempt {known[1].attempt} was made as a redelivery, but {known[0].replica} had "
-                              f"said it delivered attempt {known[0].attempt} at "
-                              f"{format_micro_time(seen.reported[channel][known[0].replica])}, before it"
-                              if known else ""))
+                          f"before the later ones")
         elif len(reported) > len(successes) + len(unknown):
             # Counted by replica: each replica that says it delivered sent once at least; one replica's own
             # Events may say it again without a send (a re-emission), so their count proves nothing more.
@@ -520,8 +506,7 @@ def _symptoms_of(seen: Seen, observed: Observed) -> Iterable[Symptom]:
                           f"{_numbers(explained)} delivered it again" if unknown else
                           f"attempt {_numbers(explained)} delivered it again after attempt "
                           f"{_numbers([a for a in successes if a not in explained])}, whose success may have been "
-                          f"recorded only after the redelivery was made (its sender did not say it delivered well "
-                          f"before)")
+                          f"recorded only after the redelivery was claimed")
         if len(counted) > seen.max_attempts:
             yield Symptom("too-many-attempts", name, channel,
                           f"{len(counted)} attempts, more than maxAttempts {seen.max_attempts}")
@@ -531,7 +516,10 @@ def _symptoms_of(seen: Seen, observed: Observed) -> Iterable[Symptom]:
             yield Symptom("attempt-after-permanent", name, channel,
                           f"attempt {_numbers(later)} after attempt {permanent.attempt} failed permanently")
         numbers = sorted(a.attempt for a in attempts)
-        if numbers and numbers != list(range(1, len(numbers) + 1)):
+        # numbered from 1, or, after an earlier object's attempts on this status, from after theirs
+        after = max((a.attempt for a in seen.attempts_of(channel) if seen.foreign(a)), default=0)
+        if numbers and numbers not in (list(range(1, len(numbers) + 1)),
+                                       list(range(after + 1, after + len(numbers) + 1))):
             yield Symptom("lost-attempts", name, channel, f"attempt numbers {_ranges(numbers)}, not 1 to "
                                                           f"{len(numbers)}")
         for earlier, later_attempt in itertools.pairwise(counted):
@@ -570,16 +558,6 @@ def _symptoms_of(seen: Seen, observed: Observed) -> Iterable[Symptom]:
             yield Symptom("never-ended", name, "", f"phase {seen.phase or '(none)'}" + (
                 f", its last attempt at {last}" if last else ", no attempt made") +
                 f"; nothing due after {format_micro_time(due)}, and the dump is of {format_micro_time(observed.at)}")
-
-
-def _late(seen: Seen, channel: str, earlier: DeliveryAttempt, again: DeliveryAttempt) -> bool:
-    """Whether an earlier success may have been recorded only after its redelivery was claimed. A replica says
-    it delivered (its "Delivered to" Event) once the success is recorded: if the earlier one's sender said so
-    well before the redelivery was made (by more than two replicas' clocks can disagree), the replica that
-    redelivered could have known it had landed. Without that Event, nothing says it could."""
-    said = seen.reported.get(channel, {}).get(earlier.replica)
-    return said is None or earlier.replica == again.replica or not again.timestamp or \
-        said + CLOCK_SLACK >= parse_time(again.timestamp)
 
 
 def _numbers(attempts: list[DeliveryAttempt]) -> str:

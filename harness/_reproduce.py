@@ -180,8 +180,9 @@ def _simulated(channel: str, set_name: str) -> str:
 
 def _born(seen: Seen) -> float:
     """When the first object of the notification's name was created: its own creation, or, if the dump shows
-    traces of earlier objects of that name, the second of the first trace (the first was created then or before)."""
-    return float(math.floor(min(seen.earlier.values()))) if seen.earlier else seen.created
+    traces of earlier objects of that name, the second of the first trace (the first was created then or before),
+    if that is earlier."""
+    return min(float(math.floor(min(seen.earlier.values()))), seen.created) if seen.earlier else seen.created
 
 
 def _notification(seen: Seen, channel_set: str, born: float, start: float, index: int) -> dict[str, Any]:

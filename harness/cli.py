@@ -77,7 +77,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         # "argument --budget: --budget takes ...": the option is named once
-        message = re.sub(r"^argument (\S+): \1 ", r"\1 ", message)
+        message = re.sub(r"^argument (?:\S+/)?(\S+): \1 ", r"\1 ", message)
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 

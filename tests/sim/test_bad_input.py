@@ -119,7 +119,8 @@ def test_a_damaged_scenario_in_an_artifact_names_its_field(tmp_path: Path, artif
     (["DUMP", "--channel", "slack:nowhere"], "no channel 'slack:nowhere' in the dump"),
     (["DUMP", "--at", "yesterday"], "--at takes an RFC 3339 time"),
     (["DUMP", "--namespace", "prod"], "no NotificationRequest in the dump in namespace 'prod'"),
-    (["DUMP", "--budget", "0"], "--budget takes a duration above zero"),
+    (["DUMP", "--budget", "0"], "reproduce: --budget takes a duration above zero"),  # named once
+    (["DUMP", "-j", "0"], "reproduce: --jobs takes a number of 1 or more, not 0"),
     (["DUMP", "--mutant", "no-such-bug"], "unknown mutant 'no-such-bug'"),
 ])
 def test_a_bad_reproduce_argument_is_one_line_and_exit_2(argv: list[str], named: str, tmp_path: Path,

@@ -144,6 +144,12 @@ def test_an_object_deleted_before_one_of_its_name_is_created_before_it_and_slow_
     assert spec.start == 0.0  # the second the first trace shows: 00:00:03
     assert [(step.at, step.action, step.name) for step in scenario.traffic] == [(7.0, "recreate", "disk-full")]
     assert [b.latency for b in (scenario.backends["slack:alerts"].script or ())] == [3.0, 3.0]
+    # an earlier object whose first trace shows after this one's creation (a stale reconcile of it, late) was
+    # still created before it: the notification starts at its own creation, and is created again after that
+    late = {**event, "eventTime": "2026-01-01T00:00:50.000000Z"}
+    again["status"]["deliveryAttempts"] = [made]
+    scenario = build(observe([again, late]), symptom).scenario
+    assert scenario.notifications[0].start == 0.0 and [step.at for step in scenario.traffic] == [0.01]
 
 
 def test_the_routing_file_routes_what_the_dump_shows_no_channels_for(tmp_path: Path) -> None:
