@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from bench._common import FINDINGS
-from harness import EPOCH, bundled, dump_world, hunt, load_scenario, run, search_dump
+from harness import EPOCH, bundled, dump_world, hunt_shown, load_scenario, run, search_dump
 from harness.mutants import MUTANTS
 
 BUDGET = 60.0
@@ -30,23 +30,15 @@ def _dump(world: Any) -> list[dict[str, Any]]:
 
 
 def reproduce(mutant: str, *, budget: float, jobs: int) -> dict[str, Any]:
-    row: dict[str, Any] = {"mutant": mutant, "caught": False, "symptom": None, "reproduced": False}
-    first = 0
-    while first < SEEDS:
-        found = hunt(mutant, SEEDS - first, first_seed=first, keep=True)
-        if not found.caught or found.world is None or found.seed is None or found.seed < first:
-            # its failures leave nothing kubectl shows (a lock race, an audit trail, a spacing); a `sites` hunt
-            # runs its systematic order from its start, so it has no later failure to give
-            return row
-        row["caught"], first = True, found.seed + 1
-        objects, at = _dump(found.world), EPOCH + found.world.env.now  # when "kubectl" ran: the world's end
-        del found
-        started = time.perf_counter()
-        symptom, searched = search_dump(objects, mutant=mutant, budget=budget, jobs=jobs, at=at)
-        if symptom is not None and searched is not None:
-            break
-    else:
-        return row
+    found, shown = hunt_shown(mutant, SEEDS)
+    row: dict[str, Any] = {"mutant": mutant, "caught": found.caught, "symptom": None, "reproduced": False}
+    if shown is None or found.world is None:
+        return row  # its failures leave nothing kubectl shows (a lock race, an audit trail, a spacing)
+    objects, at = _dump(found.world), EPOCH + found.world.env.now  # when "kubectl" ran: the world's end
+    del found
+    started = time.perf_counter()
+    symptom, searched = search_dump(objects, mutant=mutant, budget=budget, jobs=jobs, at=at)
+    assert symptom is not None and searched is not None  # the same reader read the same end
     best = searched.best
     return {**row, "symptom": symptom.kind, "reproduced": bool(best and best.reproduces),
             "shows": bool(best and best.shows), "runs": searched.runs,

@@ -34,7 +34,7 @@ from harness._sites import decode as firings_from_json
 from harness._sites import decode_durations as durations_from_json
 from harness._trace import Step, Trace, first_divergence
 from harness._world import Replica, World
-from harness._zoo import Hunt, hunt
+from harness._zoo import Hunt, hunt, hunt_shown
 
 if _typing.TYPE_CHECKING:
     from harness._realtime import deliver_on_asyncio
@@ -90,6 +90,7 @@ __all__ = [
     "firings_from_json",
     "first_divergence",
     "hunt",
+    "hunt_shown",
     "load_scenario",
     "notification_body",
     "progress",

@@ -9,6 +9,9 @@ from typing import Any
 
 from harness._observed import Observed
 
+#: The per-channel sequences of a notification's features.
+PARTS = ("attempts", "replicas", "foreign")
+
 
 def features(observed: Observed) -> dict[str, Any]:
     """What matching compares, per notification: phase, reason, counters, and per channel the attempts in order
@@ -70,7 +73,7 @@ def compare(observed: dict[str, Any], simulated: dict[str, Any], *, only: str | 
                 near += _near(want[key], got[key]) if got is not None else 0.0
                 differences.append(f"{name}: {key} {_shown(want[key])} observed, "
                                    f"{_shown(got[key]) if got else 'no such notification'} simulated")
-        for part in ("attempts", "replicas", "foreign"):
+        for part in PARTS:
             for channel, seq in want.get(part, {}).items():
                 total += 1
                 other = (got or {}).get(part, {}).get(channel, [])

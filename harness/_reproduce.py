@@ -32,7 +32,7 @@ from typing import Any, Final
 import yaml
 
 from harness._campaign import runs
-from harness._matching import Match, compare, features
+from harness._matching import PARTS, Match, compare, features
 from harness._observed import BENIGN, SYMPTOMS, Observed, Seen, Symptom, observe
 from harness._observed import load as load_dump
 from harness._observed import symptoms as shown_symptoms
@@ -359,7 +359,7 @@ def _as_observed(built: Built, simulated: dict[str, Any]) -> dict[str, Any]:
     for name, feature in simulated.items():
         names = built.channels.get(name, {})
         out[name] = {**feature, **{part: {names.get(c, c): seq for c, seq in feature.get(part, {}).items()}
-                                   for part in ("attempts", "replicas", "foreign")}}
+                                   for part in PARTS}}
     return out
 
 

@@ -89,6 +89,7 @@ def _smaller(s: Scenario) -> list[Scenario]:
         out.append({**data, "world": {**data["world"], "workers": 1}})
     return [scenario for candidate in out if (scenario := _valid(candidate)) is not None]
 
+
 def sized(size: dict[str, int]) -> str:
     """A world's size in words: `1 notifications, 0 faults, 2 replicas, ...`."""
     return ", ".join(f"{count} {what}" for what, count in size.items())

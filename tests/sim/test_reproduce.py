@@ -10,14 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from harness import EPOCH, load_scenario, run
+from harness import EPOCH, hunt_shown, load_scenario, run
 from harness._dump import as_yaml, render_world
-from harness._observed import observe, symptoms
+from harness._observed import observe
 from harness._scenario import bundled_dir
-from harness._strategies import campaign_strategy
-from harness._zoo import ZOO_MAX_STEPS, hunt
 from harness.cli import main
-from harness.mutants import MUTANTS
 from notifier import ConfigFileError, format_micro_time, parse_time
 
 #: Mutants whose failure shows in what kubectl prints, and the symptom it shows there.
@@ -35,21 +32,10 @@ def dump_of_failure(mutant: str, path: Path) -> str:
     """The mutant's first failing seed in its zoo hunt whose end shows a symptom kubectl prints (what a user
     comes with), its world's end written as kubectl prints it; and when (the time a user knows: when they ran
     kubectl)."""
-    scenario = load_scenario(bundled_dir() / f"{MUTANTS[mutant].scenario}.yaml")
-    first = 0
-    while True:
-        found = hunt(mutant, 100, first_seed=first)
-        # (a `sites` hunt runs its systematic order from its start: it has no later failure to give)
-        assert found.caught and found.seed is not None and found.seed >= first, found
-        result = run(scenario, found.seed, strategy=campaign_strategy(scenario), mutant=mutant, keep=True,
-                     max_steps=min(ZOO_MAX_STEPS, scenario.world.max_steps))
-        assert result.violations and result.world is not None
-        at = EPOCH + result.world.env.now
-        if any(s.kind == SHOWN[mutant] for s in symptoms(observe(render_world(result.world)["items"], at=at))):
-            break
-        first = found.seed + 1
-    path.write_text(as_yaml(render_world(result.world)))
-    return format_micro_time(at)
+    found, shown = hunt_shown(mutant, 100, kind=SHOWN[mutant])
+    assert shown is not None and found.world is not None, found
+    path.write_text(as_yaml(render_world(found.world)))
+    return format_micro_time(EPOCH + found.world.env.now)
 
 
 def regression(directory: Path) -> object:
