@@ -82,7 +82,7 @@ def hunt(name: str, seeds: int, *, strategy: str | None = None, first_seed: int 
 def hunt_shown(name: str, seeds: int, *, kind: str | None = None) -> tuple[Hunt, Any]:
     """The mutant's first failing seed, of its first `seeds`, whose end as kubectl prints it shows a symptom (of
     `kind`; by default any that is a bug): what a user comes with. The hunt keeps that seed's world; the
-    symptom is None if no failing seed shows one (the hunt then is the last one made)."""
+    symptom is None if no failing seed shows one (the hunt then is the last that caught the mutant, if one did)."""
     from harness._bridge import EPOCH
     from harness._dump import render_world
     from harness._observed import BENIGN, observe, symptoms
@@ -90,16 +90,16 @@ def hunt_shown(name: str, seeds: int, *, kind: str | None = None) -> tuple[Hunt,
     first = 0
     found = Hunt(name=name, caught=False, invariant="", seeds=0, seconds=0.0)
     while first < seeds:
-        found = hunt(name, seeds - first, first_seed=first, keep=True)
-        if not found.caught or found.world is None or found.seed is None or found.seed < first:
+        later = hunt(name, seeds - first, first_seed=first, keep=True)
+        if not later.caught or later.world is None or later.seed is None or later.seed < first:
             # a `sites` hunt runs its systematic order from its start: it has no later failure to give
-            return found, None
-        at = EPOCH + found.world.env.now
-        shown = [s for s in symptoms(observe(render_world(found.world)["items"], at=at))
+            return (found if found.caught else later), None
+        found, first = later, later.seed + 1
+        at = EPOCH + later.world.env.now
+        shown = [s for s in symptoms(observe(render_world(later.world)["items"], at=at))
                  if (s.kind == kind if kind is not None else s.kind not in BENIGN)]
         if shown:
             return found, shown[0]
-        first = found.seed + 1
     return found, None
 
 
